@@ -1,0 +1,174 @@
+"""The run configuration, validated by pydantic.
+
+Every option has a default, so an empty file is a valid configuration; ``default.yaml`` beside
+this module spells out the defaults with comments. Paths are resolved relative to the directory
+the command is run from.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import date
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+DEFAULT_CONFIG_PATH = Path(__file__).with_name("default.yaml")
+
+
+class ConfigError(ValueError):
+    """The configuration file is invalid; the message names the file and each offending key."""
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Paths(_Section):
+    raw_dir: Path = Path("data/raw")
+    """Directory with the register extract (one file per table, e.g. persons.csv)."""
+    work_dir: Path = Path("data/work")
+    """Validated and derived Parquet files, quarantine files and the stage cache."""
+    results_dir: Path = Path("results")
+    """Results tables (CSV) and figures read by the reports."""
+    reports_dir: Path = Path("reports")
+    """The Quarto project."""
+    output_dir: Path = Path("reports/_output")
+    """Rendered documents."""
+
+
+class ExtractWindow(_Section):
+    start: date = date(1991, 1, 1)
+    end: date = date(2023, 12, 31)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> ExtractWindow:
+        if self.start > self.end:
+            raise ValueError(f"start {self.start} is after end {self.end}")
+        return self
+
+
+class InputOptions(_Section):
+    encoding: Literal["auto", "utf-8", "latin-1"] = "auto"
+    """CSV encoding; ``auto`` reads UTF-8 and falls back to Latin-1 when the bytes are not UTF-8."""
+    csv_separator: Literal["auto", ",", ";", "\t", "|"] = "auto"
+    date_format: str | None = None
+    """strftime format of dates in CSV files; ``None`` means ISO 8601 (YYYY-MM-DD)."""
+    benefits: Literal["auto", "spells", "weekly"] = "auto"
+    """Which benefit table to use when both are present (``auto`` prefers benefit_spells)."""
+
+
+class SpellOptions(_Section):
+    gap_rule: Literal["calendar_month", "strict", "weeks"] = "calendar_month"
+    """``calendar_month``: a spell ends after one full calendar month without benefit (jobindsats);
+    ``strict``: any day without benefit ends it; ``weeks``: a gap of ``gap_weeks`` or more weeks ends it."""
+    gap_weeks: int = Field(4, ge=1, le=52)
+
+
+class StateOptions(_Section):
+    job_hours_threshold: float = Field(80.0, ge=0)
+    """Paid hours in a month from which the month counts as employment (job)."""
+    job_earnings_threshold_dkk: float | None = Field(None, ge=0)
+    """Alternative/additional: earnings in a month from which it counts as employment."""
+    half_year_rule: Literal["predominant", "end"] = "predominant"
+    """State of a half-year: the state held most of the time, or the state at its last day."""
+
+
+class CohortOptions(_Section):
+    reference_date: date = date(2021, 11, 30)
+    """Reference date of the characteristics/efforts analysis (STAR: November 2021)."""
+    stock_quarter: str = Field("2018Q1", pattern=r"^\d{4}Q[1-4]$")
+    """Quarter of the hovedveje cohort (STAR: everyone on kontanthjælp in Q1 2018)."""
+    n_half_years: int = Field(4, ge=1, le=20)
+    annual_years: list[int] = Field(default_factory=lambda: [2019, 2020, 2021])
+    """Years of the yearly cohorts the annual report compares."""
+
+
+class DisclosureOptions(_Section):
+    threshold: int = Field(5, ge=1)
+    """Minimum number of persons behind every published cell (Statistics Denmark: 3, health data 5)."""
+
+
+class PrivacyOptions(_Section):
+    allow_cpr_like_ids: bool = False
+    """Accept person ids that look like raw CPR numbers (10 digits starting with a valid DDMMYY)."""
+
+
+class SyntheticOptions(_Section):
+    size: Literal["tiny", "default", "national"] = "default"
+    seed: int = 1
+
+
+class ReportOptions(_Section):
+    year: int = 2021
+    lang: Literal["da", "en"] = "da"
+    formats: list[Literal["pdf", "html"]] = Field(default_factory=lambda: ["pdf", "html"])
+
+
+class EffectOptions(_Section):
+    cost_per_person_year_dkk: float = Field(250_000.0, gt=0)
+    """Assumed public cost of one person-year on kontanthjælp (benefit plus administration), DKK.
+    An assumption for the policy scenarios, not a published figure."""
+
+
+class StarConfig(_Section):
+    """The whole run configuration."""
+
+    paths: Paths = Paths()
+    extract_window: ExtractWindow = ExtractWindow()
+    input: InputOptions = InputOptions()
+    state_mapping: Path | None = None
+    """Path to a state mapping YAML; ``None`` uses the shipped data_schema/state_mapping.yaml."""
+    spells: SpellOptions = SpellOptions()
+    states: StateOptions = StateOptions()
+    cohorts: CohortOptions = CohortOptions()
+    disclosure: DisclosureOptions = DisclosureOptions()
+    privacy: PrivacyOptions = PrivacyOptions()
+    synthetic: SyntheticOptions = SyntheticOptions()
+    report: ReportOptions = ReportOptions()
+    effects: EffectOptions = EffectOptions()
+    seed: int = 20221
+    """Seed for every random step of the analyses (bootstrap, cross-fitting, simulation)."""
+
+
+def load_config(path: str | Path | None = None, **overrides: object) -> StarConfig:
+    """Load a YAML configuration file (default: the shipped defaults) and validate it.
+
+    ``overrides`` are dotted keys, e.g. ``load_config(p, **{"synthetic.size": "tiny"})``.
+
+    Raises
+    ------
+    ConfigError
+        Naming the file and every invalid key.
+    """
+    path = Path(path) if path is not None else DEFAULT_CONFIG_PATH
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except FileNotFoundError as exc:
+        raise ConfigError(f"{path}: configuration file not found") from exc
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: not valid YAML: {exc}") from exc
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path}: expected a mapping of sections at the top level")
+    for dotted, value in overrides.items():
+        node = raw
+        *parents, leaf = dotted.split(".")
+        for key in parents:
+            node = node.setdefault(key, {})
+        node[leaf] = value
+    try:
+        return StarConfig.model_validate(raw)
+    except ValidationError as exc:
+        lines = [
+            f"  {'.'.join(str(p) for p in e['loc']) or '(top level)'}: {e['msg']}" for e in exc.errors()
+        ]
+        raise ConfigError(f"{path}: invalid configuration:\n" + "\n".join(lines)) from exc
+
+
+def config_hash(config: StarConfig) -> str:
+    """SHA-256 of the configuration's canonical JSON form (stable across runs and machines)."""
+    payload = json.dumps(config.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(payload.encode()).hexdigest()
