@@ -163,7 +163,8 @@ def load_config(path: str | Path | None = None, **overrides: object) -> StarConf
         return StarConfig.model_validate(raw)
     except ValidationError as exc:
         lines = [
-            f"  {'.'.join(str(p) for p in e['loc']) or '(top level)'}: {e['msg']}" for e in exc.errors()
+            f"  {'.'.join(str(p) for p in e['loc']) or '(top level)'}: {e['msg']}"
+            for e in exc.errors()
         ]
         raise ConfigError(f"{path}: invalid configuration:\n" + "\n".join(lines)) from exc
 
