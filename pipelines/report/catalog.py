@@ -1,0 +1,222 @@
+"""The results files the documents read: where they are and which columns they must have.
+
+This is the contract between the pipeline stages (which write ``results/<area>/*.csv``) and the
+documents. A document asks for a table by key (``ctx.read("stock")``); a file that is absent or
+lacks a required column is "not available in this run" and the document says so instead of
+failing. Adding a results file to the documents = one entry here + a few lines in a ``.qmd``.
+
+Conventions of the results tables: shares are fractions (0.342, not 34.2); ``count`` is the
+number of persons in the cell and ``n`` its denominator; suppressed cells are empty; time is in
+months unless a column says otherwise; codes (states, exits, estimators) are the machine names
+of :mod:`pipelines.report.labels`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class ResultSpec:
+    """One results table.
+
+    Parameters
+    ----------
+    path
+        Path relative to the results directory.
+    columns
+        Columns the documents need (others are allowed and ignored).
+    area
+        Producing area (issue), for the "not available" note.
+    counts
+        Person-count columns subject to disclosure control.
+    values
+        Columns derived from the counts (suppressed together with them).
+    margins
+        Columns that identify one margin (a set of cells that add up to a published total);
+        secondary suppression works within each margin.
+    curve
+        True for survival/CIF/state-occupation curves (``time``, ``n_risk``[, ``n_event``]),
+        checked by the curve guard instead of cell suppression.
+    """
+
+    path: str
+    columns: tuple[str, ...]
+    area: str
+    counts: tuple[str, ...] = ()
+    values: tuple[str, ...] = ()
+    margins: tuple[str, ...] = ()
+    curve: bool = False
+
+
+CATALOG: dict[str, ResultSpec] = {
+    # --- STAR 2022 reproduction (issue 5, pipelines/reproduction.py)
+    "star2022": ResultSpec(
+        "reproduction/star2022.csv",
+        ("id", "statistic", "published", "reproduced", "tolerance", "within", "note", "n"),
+        "reproduction",
+    ),
+    "stock": ResultSpec(
+        "reproduction/stock.csv",
+        ("year", "seniority_group", "count", "n", "share"),
+        "reproduction",
+        counts=("count",),
+        values=("share",),
+        margins=("year",),
+    ),
+    "characteristics": ResultSpec(
+        "reproduction/characteristics.csv",
+        ("year", "seniority_group", "characteristic", "count", "n", "share"),
+        "reproduction",
+        counts=("count",),
+        values=("share",),
+        margins=("year", "characteristic"),
+    ),
+    "efforts": ResultSpec(
+        "reproduction/efforts.csv",
+        ("year", "seniority_group", "measure", "unit", "count", "n", "value"),
+        "reproduction",
+        counts=("count",),
+        values=("value",),
+        margins=("year", "measure"),
+    ),
+    "efforts_municipality": ResultSpec(
+        "reproduction/efforts_by_municipality.csv",
+        ("year", "municipality", "measure", "count", "n", "value"),
+        "reproduction",
+        counts=("count",),
+        values=("value",),
+        margins=("year", "measure"),
+    ),
+    "hovedveje": ResultSpec(
+        "reproduction/hovedveje.csv",
+        ("cohort", "group", "half_year", "state", "count", "n", "share"),
+        "reproduction",
+        counts=("count",),
+        values=("share",),
+        margins=("cohort", "group", "half_year"),
+    ),
+    "sequences": ResultSpec(
+        "reproduction/hovedveje_sequences.csv",
+        ("cohort", "rank", "sequence", "count", "n", "share"),
+        "reproduction",
+        counts=("count",),
+        values=("share",),
+    ),
+    "continuity": ResultSpec(
+        "reproduction/caseworker_continuity.csv",
+        ("n_changes", "n", "conversations_per_year", "share_coordinated", "share_interrupted"),
+        "reproduction",
+        counts=("n",),
+        values=("conversations_per_year", "share_coordinated", "share_interrupted"),
+    ),
+    # --- survival and competing risks (issue 6 estimators, wired by the pipeline)
+    "cif": ResultSpec(
+        "survival/cif.csv",
+        ("cohort", "cause", "time", "estimate", "conf_low", "conf_high", "n_risk", "n_event"),
+        "survival",
+        curve=True,
+    ),
+    "ph_tests": ResultSpec(
+        "survival/ph_tests.csv",
+        ("model", "cause", "term", "statistic", "df", "p_value"),
+        "survival",
+    ),
+    "cause_specific_cox": ResultSpec(
+        "survival/cause_specific_cox.csv",
+        ("cause", "term", "estimate", "conf_low", "conf_high", "p_value"),
+        "survival",
+    ),
+    # --- transitions (issue 7)
+    "state_occupation": ResultSpec(
+        "transitions/state_occupation.csv",
+        ("group", "time", "state", "estimate", "conf_low", "conf_high", "n_risk"),
+        "transitions",
+        curve=True,
+    ),
+    "pathways": ResultSpec(
+        "transitions/predicted_pathways.csv",
+        ("profile", "half_year", "state", "probability"),
+        "transitions",
+    ),
+    "calibration": ResultSpec(
+        "transitions/calibration.csv",
+        ("half_year", "state", "observed", "predicted"),
+        "transitions",
+    ),
+    "markov_check": ResultSpec(
+        "transitions/markov_comparison.csv",
+        ("model", "loglik", "n_parameters", "aic", "bic"),
+        "transitions",
+    ),
+    "transitions_simulation": ResultSpec(
+        "transitions/simulation.csv",
+        ("parameter", "truth", "mean_estimate", "coverage", "n_reps"),
+        "transitions",
+    ),
+    # --- effects of case-worker changes and conversations (issue 8)
+    "effects": ResultSpec(
+        "effects/estimates.csv",
+        ("exposure", "outcome", "estimator", "estimate", "conf_low", "conf_high", "truth"),
+        "effects",
+    ),
+    "job_probability": ResultSpec(
+        "effects/job_probability_12m.csv",
+        ("exposure", "estimator", "relative_change", "conf_low", "conf_high"),
+        "effects",
+    ),
+    "scenarios": ResultSpec(
+        "effects/scenarios.csv",
+        (
+            "scenario",
+            "extra_in_job",
+            "extra_in_job_low",
+            "extra_in_job_high",
+            "person_years_saved",
+            "person_years_saved_low",
+            "person_years_saved_high",
+            "saving_dkk",
+            "saving_dkk_low",
+            "saving_dkk_high",
+        ),
+        "effects",
+    ),
+    "weights": ResultSpec(
+        "effects/weights.csv",
+        ("exposure", "weight", "p01", "p25", "p50", "p75", "p99", "mean", "truncated_share"),
+        "effects",
+    ),
+    "evalues": ResultSpec(
+        "effects/evalues.csv",
+        ("exposure", "outcome", "estimator", "evalue_point", "evalue_ci"),
+        "effects",
+    ),
+    "effects_simulation": ResultSpec(
+        "effects/simulation.csv",
+        ("exposure", "estimator", "truth", "mean_estimate", "bias", "coverage", "n_reps"),
+        "effects",
+    ),
+    # --- subgroups (issue 9)
+    "subgroup_sizes": ResultSpec(
+        "subgroups/sizes.csv",
+        ("group", "label", "count", "n", "share"),
+        "subgroups",
+        counts=("count",),
+        values=("share",),
+    ),
+    "subgroup_profiles": ResultSpec(
+        "subgroups/profiles.csv",
+        ("group", "indicator", "prevalence"),
+        "subgroups",
+    ),
+    "subgroup_selection": ResultSpec(
+        "subgroups/selection.csv",
+        ("k", "bic", "aic", "entropy"),
+        "subgroups",
+    ),
+    "subgroup_recovery": ResultSpec(
+        "subgroups/recovery.csv",
+        ("method", "ari"),
+        "subgroups",
+    ),
+}
