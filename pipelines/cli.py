@@ -205,5 +205,72 @@ def ingest(
         raise typer.Exit(2)
 
 
+@app.command()
+@friendly_errors
+def report(
+    config: Path | None = ConfigOption,
+    year: int | None = typer.Option(
+        None, help="Year of the annual report (default: report.year of the config)."
+    ),
+    lang: str | None = typer.Option(
+        None, "--lang", help="Language: da or en (default: report.lang of the config)."
+    ),
+    results: Path | None = typer.Option(
+        None, "--results", help="Results directory (default: paths.results_dir of the config)."
+    ),
+    out: Path | None = typer.Option(
+        None, "--out", help="Output directory (default: paths.output_dir of the config)."
+    ),
+    formats: list[str] | None = typer.Option(
+        None, "--format", help="pdf and/or html; repeat the option (default: report.formats)."
+    ),
+    documents: list[str] | None = typer.Option(
+        None,
+        "--document",
+        help="Render only these documents (annual, brief, technical, reproduction).",
+    ),
+    engine: str = typer.Option(
+        "auto", help="auto (Quarto when on PATH, else built-in), quarto or builtin."
+    ),
+) -> None:
+    """Render the four documents (annual report, policy brief, technical appendix, STAR 2022
+    reproduction) to PDF and HTML from the results of `star run`."""
+    from pipelines.config import load_config
+    from pipelines.report import DOCUMENTS, ReportParams, render_reports
+
+    cfg = load_config(config)
+    lang = lang or cfg.report.lang
+    if lang not in ("da", "en"):
+        raise ValueError(f"--lang must be da or en, not {lang!r}")
+    if engine not in ("auto", "quarto", "builtin"):
+        raise ValueError(f"--engine must be auto, quarto or builtin, not {engine!r}")
+    params = ReportParams(
+        year=year or cfg.report.year,
+        cohort=cfg.cohorts.stock_quarter,
+        lang=lang,  # type: ignore[arg-type]
+        threshold=cfg.disclosure.threshold,
+    )
+    from pipelines.report.render import DEFAULT_PROJECT_DIR
+
+    results_dir = results or cfg.paths.results_dir
+    out_dir = out or cfg.paths.output_dir
+    project_dir = cfg.paths.reports_dir
+    if not project_dir.is_dir() and project_dir == Path("reports"):
+        project_dir = DEFAULT_PROJECT_DIR  # run outside the repository: the package's own project
+    with ProgressBar("rendering") as bar:
+        written = render_reports(
+            results_dir,
+            out_dir,
+            params,
+            formats or cfg.report.formats,
+            documents=documents or DOCUMENTS,
+            project_dir=project_dir,
+            engine=engine,  # type: ignore[arg-type]
+            progress=bar,
+        )
+    for path in written:
+        console.print(f"wrote {path}")
+
+
 if __name__ == "__main__":
     app()

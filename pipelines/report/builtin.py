@@ -37,6 +37,8 @@ from typing import Any
 import yaml
 
 log = logging.getLogger("star.report")
+_QUIET = logging.getLogger("star.report.kernel")
+_QUIET.setLevel(logging.WARNING)  # nbclient logs every execution at INFO
 
 CELL_OPTION = re.compile(r"^#\|\s?(.*)$")
 CROSSREF = re.compile(r"(?<![\w@\\])\??@((?:fig|tbl)-[A-Za-z0-9_:-]*[A-Za-z0-9_])")
@@ -216,6 +218,7 @@ class KernelSession:
         self.cwd = Path(cwd)
         self.timeout = timeout
         self._tmp: tempfile.TemporaryDirectory[str] | None = None
+        self._kernel_log: Any = None
         self.km: Any = None
         self.kc: Any = None
 
@@ -228,7 +231,10 @@ class KernelSession:
         ksm = KernelSpecManager(kernel_dirs=[str(_kernel_dir(tmp))])
         self.km = KernelManager(kernel_name=KERNEL_NAME, kernel_spec_manager=ksm, transport="ipc")
         self.km.ip = str(tmp / "ipc")  # IPC sockets in the private directory, not in cwd
-        self.km.start_kernel(cwd=str(self.cwd))
+        # The kernel's own stdout/stderr go to a log file (shown when the kernel fails), not
+        # to the terminal of `star report`.
+        self._kernel_log = open(tmp / "kernel.log", "wb")  # closed in __exit__
+        self.km.start_kernel(cwd=str(self.cwd), stdout=self._kernel_log, stderr=self._kernel_log)
         self.kc = self.km.client()
         self.kc.start_channels()
         try:
@@ -245,6 +251,9 @@ class KernelSession:
             if self.km is not None and self.km.has_kernel:
                 self.km.shutdown_kernel(now=True)
         finally:
+            if self._kernel_log is not None:
+                self._kernel_log.close()
+                self._kernel_log = None
             if self._tmp is not None:
                 self._tmp.cleanup()
             self.kc = self.km = self._tmp = None
@@ -260,14 +269,33 @@ class KernelSession:
         setup = RESET_CODE.format(cwd=str(Path(cwd).resolve())) + SETUP_CODE
         nb.cells.insert(0, nbformat.v4.new_code_cell(setup, metadata={"star_injected": True}))
         client = NotebookClient(
-            nb, km=self.km, timeout=self.timeout, allow_errors=False, record_timing=False
+            nb,
+            km=self.km,
+            timeout=self.timeout,
+            allow_errors=False,
+            record_timing=False,
+            log=_QUIET,
         )
         client.kc = self.kc
         try:
             client.execute()
         except CellExecutionError as exc:
             raise RenderError(f"{name}: a code cell failed:\n{exc}") from None
+        except (RuntimeError, TimeoutError) as exc:  # the kernel died or hung
+            raise RenderError(
+                f"{name}: the kernel failed: {exc}\n{self.kernel_log_tail()}"
+            ) from None
         return nb
+
+    def kernel_log_tail(self, n_chars: int = 3000) -> str:
+        """The end of the kernel's own output (for error messages)."""
+        if self._tmp is None:
+            return ""
+        path = Path(self._tmp.name) / "kernel.log"
+        try:
+            return path.read_bytes()[-n_chars:].decode("utf-8", "replace")
+        except OSError:
+            return ""
 
 
 RESET_CODE = """\

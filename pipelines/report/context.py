@@ -2,10 +2,13 @@
 
 A document creates one :class:`ReportContext` from its parameters and then, per section::
 
-    stock = ctx.read("stock")                 # DataFrame, or None when not in this run
-    ctx.note_if_missing("stock")              # prints "not available in this run"
-    ctx.table(stock, [Col(...), ...], spec="stock")    # protected, formatted pipe table
-    ctx.show(figures.stacked_bars(...))       # a figure (None = nothing to show)
+    stock = ctx.get("stock")        # read + disclosure control; None = absent or withheld
+    if stock is None:
+        ctx.note("stock")           # prints "not available in this run" / "withheld"
+    else:
+        ctx.say(readings.stock(stock, year, lang))   # a one-sentence reading
+        ctx.table(stock, [Col("year", "År", "int"), ...])   # formatted pipe table
+        ctx.show(figures.stacked_shares(stock, ...))          # a figure
 
 Documents read only the results directory (CSV/JSON written by the pipeline), never raw data.
 """
@@ -45,7 +48,8 @@ class ReportContext:
     cohort
         Hovedveje cohort (quarter, e.g. ``2018Q1``).
     threshold
-        Disclosure threshold; ``None`` = the run's configuration (provenance), else 5.
+        Disclosure threshold. The documents use the larger of this and the run's threshold
+        (provenance manifest); 5 when neither is known.
     """
 
     results_dir: Path | str
@@ -55,6 +59,7 @@ class ReportContext:
     threshold: int | None = None
     _cache: dict[str, pd.DataFrame | None] = field(default_factory=dict, repr=False)
     _problems: dict[str, str] = field(default_factory=dict, repr=False)
+    _withheld: dict[str, str] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         from .style import apply_style
@@ -63,9 +68,10 @@ class ReportContext:
         self.results_dir = Path(self.results_dir)
         if self.lang not in ("da", "en"):
             raise ValueError(f"lang must be 'da' or 'en', not {self.lang!r}")
-        if self.threshold is None:
-            cfg = (self.provenance or {}).get("config") or {}
-            self.threshold = int((cfg.get("disclosure") or {}).get("threshold", DEFAULT_THRESHOLD))
+        # The stricter of the rendering's threshold and the run's (provenance) threshold.
+        run_threshold = self.config_value("disclosure.threshold", None)
+        candidates = [int(v) for v in (self.threshold, run_threshold) if v is not None]
+        self.threshold = max(candidates) if candidates else DEFAULT_THRESHOLD
 
     # ------------------------------------------------------------------ reading
     def t(self, da: str, en: str) -> str:
@@ -167,12 +173,25 @@ class ReportContext:
         head = phrase("not_available", self.lang)
         return f"\n::: {{.unavailable}}\n*{head}* ({files}).\n:::\n"
 
-    def note_if_missing(self, *keys: str) -> bool:
-        """Print the note when any of ``keys`` is missing; return True when all are available."""
-        if self.available(*keys):
-            return True
-        print(self.missing_note(*[k for k in keys if self.read(k) is None]))
-        return False
+    def withheld_note(self, key: str) -> str:
+        """A visible note that a table/figure is withheld whole by disclosure control."""
+        head = phrase("withheld", self.lang)
+        return f"\n::: {{.unavailable}}\n*{head}* (`{CATALOG[key].path}`).\n:::\n"
+
+    def note(self, *keys: str) -> bool:
+        """Print why any of ``keys`` cannot be shown (absent, malformed or withheld).
+
+        Returns True when all of them can be shown (nothing printed).
+        """
+        missing = [k for k in keys if self.read(k) is None]
+        withheld = [k for k in keys if k not in missing and k in self._withheld]
+        if missing:
+            print(self.missing_note(*missing))
+        for k in withheld:
+            print(self.withheld_note(k))
+        return not (missing or withheld)
+
+    note_if_missing = note
 
     # ------------------------------------------------------------------ protection
     def protect(self, df: pd.DataFrame, key: str) -> Protected:
@@ -190,18 +209,22 @@ class ReportContext:
             threshold=self.threshold,
         )
 
-    def protected(self, key: str) -> pd.DataFrame | None:
-        """Read and protect a table; print why when it cannot be shown. ``None`` = nothing to show."""
+    def get(self, key: str) -> pd.DataFrame | None:
+        """Read and protect a table; ``None`` when it is absent, malformed or withheld.
+
+        Prints nothing: the section that shows the table calls :meth:`note` for the reason.
+        """
         df = self.read(key)
         if df is None:
-            print(self.missing_note(key))
             return None
         result = self.protect(df, key)
         if result.withheld:
-            print(f"\n*{phrase('withheld', self.lang)}* (`{CATALOG[key].path}`).\n")
+            self._withheld[key] = result.reason or "withheld"
             print(f"[star report] {CATALOG[key].path}: withheld: {result.reason}", file=sys.stderr)
             return None
         return result.frame
+
+    protected = get
 
     # ------------------------------------------------------------------ output
     def table(
