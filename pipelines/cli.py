@@ -207,6 +207,43 @@ def ingest(
 
 @app.command()
 @friendly_errors
+def audit(
+    results_dir: Path = typer.Argument(..., help="Results directory to scan (recursively)."),
+    config: Path | None = ConfigOption,
+    work_dir: Path | None = typer.Option(
+        None,
+        help="Work directory whose validated persons table gives the ids to look for (default: paths.work_dir).",
+    ),
+    documents: Path | None = typer.Option(
+        None, help="Directory of rendered documents (HTML) to scan for person ids."
+    ),
+) -> None:
+    """Check results for disclosure problems: small cells, person ids, exact minima/maxima, thin curve steps.
+
+    Exit 0 when clean, 1 with the list of violations otherwise.
+    """
+    import pandas as pd
+
+    from pipelines.audit import audit as run_audit
+    from pipelines.config import load_config
+
+    cfg = load_config(config)
+    persons = (work_dir or cfg.paths.work_dir) / "ingest" / "validated" / "persons.parquet"
+    ids = pd.read_parquet(persons, columns=["person_id"])["person_id"] if persons.exists() else []
+    html = sorted(documents.rglob("*.html")) if documents else []
+    violations = run_audit([results_dir], cfg.disclosure.threshold, ids, html)
+    if violations:
+        console.print(f"[bold red]{len(violations)} disclosure violation(s):[/]")
+        for v in violations:
+            console.print(f"  {v}")
+        raise typer.Exit(1)
+    console.print(
+        f"[green]audit passed[/]: {results_dir} (threshold {cfg.disclosure.threshold}{', checked against ' + str(len(ids)) + ' input ids' if len(ids) else ''})"
+    )
+
+
+@app.command()
+@friendly_errors
 def report(
     config: Path | None = ConfigOption,
     year: int | None = typer.Option(

@@ -563,16 +563,13 @@ def _validate_table(
         elif str(column.dtype) == "bool" and not accepted[col].isna().any():
             accepted[col] = accepted[col].astype(bool)
     quarantined = raw.loc[bad].copy()
-    if len(quarantined):
-        reasons = (
-            violations.assign(reason=violations["column"] + ": " + violations["rule"])
-            .groupby("row")["reason"]
-            .agg("; ".join)
-        )
-        quarantined.insert(0, "quarantine_row", quarantined.index + 1)
-        quarantined.insert(
-            1, "quarantine_reasons", reasons.reindex(quarantined.index + 1).to_numpy()
-        )
+    reasons = (
+        violations.assign(reason=violations["column"] + ": " + violations["rule"])
+        .groupby("row")["reason"]
+        .agg("; ".join)
+    )
+    quarantined.insert(0, "quarantine_row", quarantined.index + 1)
+    quarantined.insert(1, "quarantine_reasons", reasons.reindex(quarantined.index + 1).to_numpy())
     result = TableResult(
         table,
         path,
