@@ -14,6 +14,7 @@ of :mod:`pipelines.report.labels`.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -28,25 +29,21 @@ class ResultSpec:
         Columns the documents need (others are allowed and ignored).
     area
         Producing area (issue), for the "not available" note.
-    counts
-        Person-count columns subject to disclosure control.
-    values
-        Columns derived from the counts (suppressed together with them).
-    margins
-        Columns that identify one margin (a set of cells that add up to a published total);
-        secondary suppression works within each margin.
+    suppress
+        Keyword arguments of :func:`analysis.disclosure.suppress` describing the table's cells
+        (``counts``, ``denominator``, ``denominator_keys``, ``partitions``, ``lines``, ``stats``);
+        ``None`` for tables without person counts. ``denominator_keys=("__all__",)`` means one
+        denominator shared by every row.
     curve
-        True for survival/CIF/state-occupation curves (``time``, ``n_risk``[, ``n_event``]),
-        checked by the curve guard instead of cell suppression.
+        Keyword arguments of :func:`analysis.disclosure.guard_curve` (``by``, ``n_event``) for
+        survival / cumulative-incidence / state-occupation curves; ``None`` otherwise.
     """
 
     path: str
     columns: tuple[str, ...]
     area: str
-    counts: tuple[str, ...] = ()
-    values: tuple[str, ...] = ()
-    margins: tuple[str, ...] = ()
-    curve: bool = False
+    suppress: dict[str, Any] | None = None
+    curve: dict[str, Any] | None = None
 
 
 CATALOG: dict[str, ResultSpec] = {
@@ -60,62 +57,68 @@ CATALOG: dict[str, ResultSpec] = {
         "reproduction/stock.csv",
         ("year", "seniority_group", "count", "n", "share"),
         "reproduction",
-        counts=("count",),
-        values=("share",),
-        margins=("year",),
+        suppress={
+            "counts": {"count": ["share"]},
+            "denominator": "n",
+            "denominator_keys": ["year"],
+            "partitions": [["year"]],
+        },
     ),
     "characteristics": ResultSpec(
         "reproduction/characteristics.csv",
         ("year", "seniority_group", "characteristic", "count", "n", "share"),
         "reproduction",
-        counts=("count",),
-        values=("share",),
-        margins=("year", "characteristic"),
+        suppress={"counts": {"count": ["share"]}, "denominator": "n"},
     ),
     "efforts": ResultSpec(
         "reproduction/efforts.csv",
         ("year", "seniority_group", "measure", "unit", "count", "n", "value"),
         "reproduction",
-        counts=("count",),
-        values=("value",),
-        margins=("year", "measure"),
+        suppress={"counts": {"count": ["value"]}, "denominator": "n", "stats": ["value"]},
     ),
     "efforts_municipality": ResultSpec(
         "reproduction/efforts_by_municipality.csv",
         ("year", "municipality", "measure", "count", "n", "value"),
         "reproduction",
-        counts=("count",),
-        values=("value",),
-        margins=("year", "measure"),
+        suppress={"counts": {"count": ["value"]}, "denominator": "n", "stats": ["value"]},
     ),
     "hovedveje": ResultSpec(
         "reproduction/hovedveje.csv",
         ("cohort", "group", "half_year", "state", "count", "n", "share"),
         "reproduction",
-        counts=("count",),
-        values=("share",),
-        margins=("cohort", "group", "half_year"),
+        suppress={
+            "counts": {"count": ["share"]},
+            "denominator": "n",
+            "denominator_keys": ["cohort", "group", "half_year"],
+            "partitions": [["cohort", "group", "half_year"]],
+        },
     ),
     "sequences": ResultSpec(
         "reproduction/hovedveje_sequences.csv",
         ("cohort", "rank", "sequence", "count", "n", "share"),
         "reproduction",
-        counts=("count",),
-        values=("share",),
+        suppress={
+            "counts": {"count": ["share"]},
+            "denominator": "n",
+            "denominator_keys": ["cohort"],
+        },
     ),
     "continuity": ResultSpec(
         "reproduction/caseworker_continuity.csv",
-        ("n_changes", "n", "conversations_per_year", "share_coordinated", "share_interrupted"),
+        ("changes", "n", "conversations_per_year", "share_coordinated", "share_interrupted"),
         "reproduction",
-        counts=("n",),
-        values=("conversations_per_year", "share_coordinated", "share_interrupted"),
+        suppress={
+            "counts": [],
+            "denominator": "n",
+            "stats": ["conversations_per_year", "share_coordinated", "share_interrupted"],
+        },
     ),
     # --- survival and competing risks (issue 6 estimators, wired by the pipeline)
     "cif": ResultSpec(
         "survival/cif.csv",
         ("cohort", "cause", "time", "estimate", "conf_low", "conf_high", "n_risk", "n_event"),
         "survival",
-        curve=True,
+        curve={"by": ["cohort", "cause"], "n_event": "n_event"},
     ),
     "ph_tests": ResultSpec(
         "survival/ph_tests.csv",
@@ -132,7 +135,7 @@ CATALOG: dict[str, ResultSpec] = {
         "transitions/state_occupation.csv",
         ("group", "time", "state", "estimate", "conf_low", "conf_high", "n_risk"),
         "transitions",
-        curve=True,
+        curve={"by": ["group", "state"], "n_event": None},
     ),
     "pathways": ResultSpec(
         "transitions/predicted_pathways.csv",
@@ -201,8 +204,12 @@ CATALOG: dict[str, ResultSpec] = {
         "subgroups/sizes.csv",
         ("group", "label", "count", "n", "share"),
         "subgroups",
-        counts=("count",),
-        values=("share",),
+        suppress={
+            "counts": {"count": ["share"]},
+            "denominator": "n",
+            "denominator_keys": ["__all__"],
+            "partitions": [["__all__"]],
+        },
     ),
     "subgroup_profiles": ResultSpec(
         "subgroups/profiles.csv",

@@ -198,16 +198,11 @@ class ReportContext:
         """Disclosure control of a results table as its catalog entry describes it."""
         spec = CATALOG[key]
         assert self.threshold is not None
-        if spec.curve:
-            by = [c for c in ("cohort", "group", "cause", "state") if c in df.columns]
-            return protect_curve(df, threshold=self.threshold, by=by)
-        return protect_table(
-            df,
-            counts=spec.counts,
-            values=spec.values,
-            margins=spec.margins,
-            threshold=self.threshold,
-        )
+        if spec.curve is not None:
+            return protect_curve(df, threshold=self.threshold, **spec.curve)
+        if spec.suppress is not None:
+            return protect_table(df, threshold=self.threshold, **spec.suppress)
+        return Protected(df.copy())
 
     def get(self, key: str) -> pd.DataFrame | None:
         """Read and protect a table; ``None`` when it is absent, malformed or withheld.

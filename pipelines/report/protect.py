@@ -1,25 +1,25 @@
 """Disclosure control at the document boundary: every table and figure passes through here.
 
 Results tables are already disclosure-controlled by the stage that writes them; the documents
-check again, because a document is what gets published. The suppression itself (primary and
-secondary suppression of count/share tables, the curve guard for survival curves) is
-``analysis.disclosure`` (BRIEF section 9), owned by the reproduction branch. This module only
-adapts to it and does not implement suppression a second time.
-
-While ``analysis.disclosure`` is not importable, this module fails closed: a table with any cell
-below the threshold, or a curve with a point below it, is withheld whole (the document prints
-a note instead). That is a check, not a suppression algorithm.
+apply the same control again, because a document is what gets published (and a results file may
+come from an older run or another tool). The suppression itself is ``analysis.disclosure``
+(primary and secondary cell suppression, the curve guard); this module only adapts the
+documents' table descriptions (:mod:`.catalog`) to it. Re-applying it to an already protected
+table changes nothing (suppressed cells are missing and stay missing).
 """
 
 from __future__ import annotations
 
-import importlib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from types import ModuleType
+from typing import Any
 
-import numpy as np
 import pandas as pd
+
+from analysis import disclosure
+
+ALL = "__all__"
+"""Pseudo key column: one denominator / one line over every row of the table."""
 
 
 @dataclass(frozen=True)
@@ -29,11 +29,11 @@ class Protected:
     Attributes
     ----------
     frame
-        The publishable frame (suppressed cells empty), or ``None`` when withheld whole.
+        The publishable frame (suppressed cells missing), or ``None`` when nothing can be shown.
     n_suppressed
-        Number of suppressed cells (count cells that are empty after control).
+        Rows with a suppressed cell (tables) or curve points not published (curves).
     reason
-        Why the frame was withheld (``None`` when it was not).
+        Why nothing can be shown (``None`` when ``frame`` is given).
     """
 
     frame: pd.DataFrame | None
@@ -45,68 +45,26 @@ class Protected:
         return self.frame is None
 
 
-def _backend() -> ModuleType | None:
-    """``analysis.disclosure`` if it is installed (it lands from the reproduction branch)."""
-    try:
-        return importlib.import_module("analysis.disclosure")
-    except ModuleNotFoundError:
-        return None
+def protect_table(df: pd.DataFrame, *, threshold: int, **suppress: Any) -> Protected:
+    """Primary and secondary suppression of a table of person counts.
 
-
-def _small(values: pd.Series, threshold: int) -> pd.Series:
-    v = pd.to_numeric(values, errors="coerce")
-    return (v > 0) & (v < threshold)
-
-
-def protect_table(
-    df: pd.DataFrame,
-    *,
-    counts: Sequence[str],
-    values: Sequence[str] = (),
-    margins: Sequence[str] = (),
-    threshold: int,
-) -> Protected:
-    """Primary and secondary suppression of a long count/share table.
-
-    Parameters
-    ----------
-    df
-        One row per published cell.
-    counts
-        Person-count columns (a cell is unsafe when 0 < count < threshold).
-    values
-        Columns derived from the counts (shares, means), suppressed with them.
-    margins
-        Columns that identify a set of cells adding up to a published total.
-    threshold
-        Minimum number of persons behind a published cell.
+    ``suppress`` are the keyword arguments of :func:`analysis.disclosure.suppress` (``counts``,
+    ``denominator``, ``denominator_keys``, ``partitions``, ``lines``, ``stats``, ...); columns
+    they name that the table lacks are dropped from the description, and the key ``__all__``
+    stands for "every row". The returned frame has the columns of ``df`` (plus the
+    ``suppressed`` flag when cells were suppressed).
     """
-    counts = [c for c in counts if c in df.columns]
-    values = [c for c in values if c in df.columns]
-    if not counts:
+    kwargs = _fit(df, suppress)
+    if not kwargs["counts"] and kwargs.get("denominator") is None:
         return Protected(df.copy())
-    backend = _backend()
-    if backend is not None and hasattr(backend, "suppress_table"):
-        out = backend.suppress_table(
-            df,
-            count_columns=list(counts),
-            value_columns=list(values),
-            margins=[m for m in margins if m in df.columns],
-            threshold=threshold,
-        )
-    else:
-        unsafe = np.zeros(len(df), dtype=bool)
-        for c in counts:
-            unsafe |= _small(df[c], threshold).to_numpy()
-        if unsafe.any():
-            return Protected(
-                None,
-                int(unsafe.sum()),
-                f"{int(unsafe.sum())} cell(s) below {threshold} and secondary suppression "
-                "(analysis.disclosure) is not installed",
-            )
-        out = df.copy()
-    n_suppressed = int(out[counts].isna().any(axis=1).sum())
+    work = df.assign(**{ALL: 0}) if _uses_all(kwargs) else df
+    out = disclosure.suppress(work, threshold=threshold, **kwargs)
+    if ALL in out.columns and ALL not in df.columns:
+        out = out.drop(columns=ALL)
+    flag = kwargs.get("flag", disclosure.FLAG)
+    n_suppressed = int(out[flag].sum()) if flag in out.columns else 0
+    if flag in out.columns and flag not in df.columns and n_suppressed == 0:
+        out = out.drop(columns=flag)
     return Protected(out, n_suppressed)
 
 
@@ -114,34 +72,56 @@ def protect_curve(
     df: pd.DataFrame,
     *,
     threshold: int,
-    n_risk: str = "n_risk",
-    n_event: str | None = "n_event",
     by: Sequence[str] = (),
+    n_event: str | None = "n_event",
+    n_risk: str = "n_risk",
+    time: str = "time",
 ) -> Protected:
-    """Curve guard for Kaplan-Meier / cumulative-incidence / state-occupation curves.
+    """The curve guard: only steps with at least ``threshold`` at risk, each aggregating at least
+    ``threshold`` events (:func:`analysis.disclosure.guard_curve`)."""
+    out = disclosure.guard_curve(
+        df,
+        threshold=threshold,
+        time=time,
+        n_risk=n_risk,
+        n_event=n_event if n_event in df.columns else None,
+        by=[b for b in by if b in df.columns],
+    )
+    if out.empty:
+        return Protected(None, len(df), f"no curve point has at least {threshold} persons")
+    return Protected(out, len(df) - len(out))
 
-    A curve may be drawn only where at least ``threshold`` persons are at risk and each drawn step
-    aggregates at least ``threshold`` events. Points that fail are removed (by the backend) or,
-    without the backend, the whole curve is withheld.
-    """
-    backend = _backend()
-    if backend is not None and hasattr(backend, "guard_curve"):
-        out = backend.guard_curve(
-            df,
-            threshold=threshold,
-            n_risk=n_risk,
-            n_event=n_event if n_event in df.columns else None,
-            by=[b for b in by if b in df.columns],
-        )
-        return Protected(out, len(df) - len(out))
-    unsafe = pd.to_numeric(df[n_risk], errors="coerce").fillna(0) < threshold
-    if n_event is not None and n_event in df.columns:
-        unsafe |= _small(df[n_event], threshold)
-    if unsafe.any():
-        return Protected(
-            None,
-            int(unsafe.sum()),
-            f"{int(unsafe.sum())} curve point(s) below {threshold} and the curve guard "
-            "(analysis.disclosure) is not installed",
-        )
-    return Protected(df.copy())
+
+def _uses_all(kwargs: Mapping[str, Any]) -> bool:
+    specs = [kwargs.get("denominator_keys") or []]
+    for key in ("lines", "partitions", "denominator_lines"):
+        specs += [s for s in kwargs.get(key, ()) if not isinstance(s, pd.Series)]
+    return any(ALL in spec for spec in specs)
+
+
+def _fit(df: pd.DataFrame, suppress: Mapping[str, Any]) -> dict[str, Any]:
+    """The suppression arguments restricted to the columns ``df`` has."""
+    cols = set(df.columns) | {ALL}
+    kwargs = dict(suppress)
+    counts = kwargs.get("counts", [])
+    if isinstance(counts, Mapping):
+        kwargs["counts"] = {
+            c: [d for d in deps if d in cols] for c, deps in counts.items() if c in cols
+        }
+    else:
+        kwargs["counts"] = [c for c in counts if c in cols]
+    if kwargs.get("denominator") is not None and kwargs["denominator"] not in cols:
+        kwargs["denominator"] = None
+    if kwargs.get("denominator") is None:
+        for key in ("denominator_keys", "partitions", "denominator_lines", "stats"):
+            kwargs.pop(key, None)
+    for key in ("lines", "partitions", "denominator_lines"):
+        if key in kwargs:
+            kwargs[key] = [s for s in kwargs[key] if isinstance(s, pd.Series) or set(s) <= cols]
+    if "denominator_keys" in kwargs and kwargs["denominator_keys"] is not None:
+        if not set(kwargs["denominator_keys"]) <= cols:
+            kwargs["denominator_keys"] = None
+            kwargs.pop("partitions", None)
+    if "stats" in kwargs:
+        kwargs["stats"] = [c for c in kwargs["stats"] if c in cols]
+    return kwargs

@@ -1,22 +1,24 @@
-"""Disclosure control at the document boundary: a small cell never reaches a document.
-
-The checks hold whether ``analysis.disclosure`` is installed (cells suppressed) or not (the
-table or curve is withheld whole).
-"""
+"""Disclosure control at the document boundary, on hand-made tables whose suppressed cells are
+known by hand (primary: 0 < count < 5; secondary: the smallest other cell of the same margin)."""
 
 from __future__ import annotations
 
 import pandas as pd
 
+from pipelines.report.catalog import CATALOG
+from pipelines.report.context import ReportContext
 from pipelines.report.protect import protect_curve, protect_table
 
+STOCK = CATALOG["stock"].suppress
+assert STOCK is not None
 
-def _table(small: int) -> pd.DataFrame:
+
+def _stock(small: int) -> pd.DataFrame:
     counts = [120, small, 300, 80]
     return pd.DataFrame(
         {
             "year": [2021] * 4,
-            "group": ["<1", "1-2", "2-5", "5+"],
+            "seniority_group": ["<1", "1-2", "2-5", "5+"],
             "count": counts,
             "n": [sum(counts)] * 4,
             "share": [c / sum(counts) for c in counts],
@@ -24,43 +26,59 @@ def _table(small: int) -> pd.DataFrame:
     )
 
 
-def test_small_cell_is_not_published() -> None:
-    df = _table(3)
-    out = protect_table(df, counts=["count"], values=["share"], margins=["year"], threshold=5)
-    if out.withheld:
-        assert out.frame is None and out.reason
-    else:
-        row = out.frame[out.frame["group"] == "1-2"].iloc[0]
-        assert pd.isna(row["count"]) and pd.isna(row["share"])
-        # secondary suppression: the small cell cannot be recovered from the margin total
-        assert out.frame["count"].isna().sum() >= 2
-    assert out.n_suppressed >= 1
+def test_small_cell_and_its_complement_are_suppressed() -> None:
+    out = protect_table(_stock(3), threshold=5, **STOCK)
+    frame = out.frame
+    assert frame is not None
+    hidden = frame[frame["count"].isna()]["seniority_group"].tolist()
+    # primary: the 3; secondary: the smallest other group of the year (80), so that the 3
+    # cannot be recovered as n minus the published groups
+    assert hidden == ["1-2", "5+"]
+    assert frame["share"].isna().tolist() == [False, True, False, True]
+    assert out.n_suppressed == 2
+    assert frame["n"].tolist() == [503] * 4  # the total itself is safe
 
 
 def test_safe_table_passes_unchanged() -> None:
-    df = _table(40)
-    out = protect_table(df, counts=["count"], values=["share"], margins=["year"], threshold=5)
-    assert not out.withheld
-    pd.testing.assert_frame_equal(out.frame, df)
+    df = _stock(40)
+    out = protect_table(df, threshold=5, **STOCK)
     assert out.n_suppressed == 0
+    pd.testing.assert_frame_equal(out.frame, df)
 
 
-def test_zero_cells_are_not_small() -> None:
-    out = protect_table(_table(0), counts=["count"], threshold=5)
-    assert not out.withheld
+def test_reapplying_to_a_protected_table_changes_nothing() -> None:
+    once = protect_table(_stock(3), threshold=5, **STOCK).frame
+    twice = protect_table(once, threshold=5, **STOCK).frame
+    pd.testing.assert_frame_equal(once, twice)
 
 
-def test_curve_guard() -> None:
+def test_one_denominator_for_all_rows() -> None:
+    sizes = pd.DataFrame(
+        {"group": [1, 2, 3], "label": ["a", "b", "c"], "count": [400, 2, 98], "n": [500] * 3}
+    ).assign(share=lambda d: d["count"] / d["n"])
+    out = protect_table(sizes, threshold=5, **CATALOG["subgroup_sizes"].suppress)
+    assert out.frame["count"].isna().tolist() == [False, True, True]
+    assert "__all__" not in out.frame.columns
+
+
+def test_curve_guard_drops_thin_tail() -> None:
     curve = pd.DataFrame(
         {
+            "cohort": ["2021"] * 4,
+            "cause": ["job"] * 4,
             "time": [0, 3, 6, 9],
             "estimate": [0.0, 0.1, 0.2, 0.3],
             "n_risk": [100, 80, 60, 4],
             "n_event": [0, 10, 8, 6],
         }
     )
-    out = protect_curve(curve, threshold=5)
-    if not out.withheld:  # a backend removes the points that fail
-        assert (out.frame["n_risk"] >= 5).all()
-    safe = protect_curve(curve.iloc[:3], threshold=5)
-    assert not safe.withheld and len(safe.frame) == 3
+    out = protect_curve(curve, threshold=5, **CATALOG["cif"].curve)
+    assert out.frame["time"].tolist() == [0, 3, 6]
+    assert out.n_suppressed == 1
+
+
+def test_context_uses_the_stricter_threshold(tmp_path) -> None:
+    (tmp_path / "provenance.json").write_text('{"config": {"disclosure": {"threshold": 10}}}')
+    assert ReportContext(tmp_path, threshold=5).threshold == 10
+    assert ReportContext(tmp_path, threshold=20).threshold == 20
+    assert ReportContext(tmp_path / "nowhere").threshold == 5
