@@ -5,16 +5,20 @@ documents. A document asks for a table by key (``ctx.read("stock")``); a file th
 lacks a required column is "not available in this run" and the document says so instead of
 failing. Adding a results file to the documents = one entry here + a few lines in a ``.qmd``.
 
-Conventions of the results tables: shares are fractions (0.342, not 34.2); ``count`` is the
-number of persons in the cell and ``n`` its denominator; suppressed cells are empty; time is in
+Conventions of the results tables: shares are fractions (0.342, not 34.2); ``n_persons`` (or
+another ``n_*`` column) is the number of persons in the cell and ``n`` its denominator (``star
+audit`` checks every ``n``/``n_*`` column); suppressed cells are empty; time is in
 months unless a column says otherwise; codes (states, exits, estimators) are the machine names
 of :mod:`pipelines.report.labels`.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+
+import pandas as pd
 
 
 @dataclass(frozen=True)
@@ -32,7 +36,8 @@ class ResultSpec:
     suppress
         Keyword arguments of :func:`analysis.disclosure.suppress` describing the table's cells
         (``counts``, ``denominator``, ``denominator_keys``, ``partitions``, ``lines``, ``stats``);
-        ``None`` for tables without person counts. ``denominator_keys=("__all__",)`` means one
+        ``None`` for tables without person counts; or a function of the table returning them
+        (wide tables whose count columns vary). ``denominator_keys=("__all__",)`` means one
         denominator shared by every row.
     curve
         Keyword arguments of :func:`analysis.disclosure.guard_curve` (``by``, ``n_event``) for
@@ -42,75 +47,117 @@ class ResultSpec:
     path: str
     columns: tuple[str, ...]
     area: str
-    suppress: dict[str, Any] | None = None
+    suppress: dict[str, Any] | Callable[[pd.DataFrame], dict[str, Any]] | None = None
     curve: dict[str, Any] | None = None
 
 
+def _wide_counts(df: pd.DataFrame) -> dict[str, Any]:
+    """Suppression of the wide efforts/continuity tables: every ``n_<flag>`` count with its
+    ``share_<flag>``, the denominator ``n`` and the pooled statistics over it."""
+    counts = {
+        c: [f"share_{c[2:]}"] if f"share_{c[2:]}" in df.columns else []
+        for c in df.columns
+        if c.startswith("n_") and c != "n"
+    }
+    stats = [
+        c
+        for c in df.columns
+        if c not in counts
+        and c not in ("n", "population", "group_type", "group", "suppressed")
+        and pd.api.types.is_numeric_dtype(df[c])
+        and not any(c in deps for deps in counts.values())
+    ]
+    lines = (
+        [["population", "group_type"]] if {"population", "group_type"} <= set(df.columns) else []
+    )
+    return {"counts": counts, "denominator": "n", "stats": stats, "denominator_lines": lines}
+
+
 CATALOG: dict[str, ResultSpec] = {
-    # --- STAR 2022 reproduction (issue 5, pipelines/reproduction.py)
+    # --- STAR 2022 reproduction (issue 5, pipelines/reproduction.py, already suppressed there)
     "star2022": ResultSpec(
         "reproduction/star2022.csv",
-        ("id", "statistic", "published", "reproduced", "tolerance", "within", "note", "n"),
+        ("id", "statistic", "published", "reproduced", "tolerance", "within", "n"),
         "reproduction",
     ),
-    "stock": ResultSpec(
-        "reproduction/stock.csv",
-        ("year", "seniority_group", "count", "n", "share"),
+    "characteristics": ResultSpec(
+        "reproduction/characteristics.csv",
+        ("seniority_group", "characteristic", "level", "base", "n", "n_persons", "share"),
         "reproduction",
         suppress={
-            "counts": {"count": ["share"]},
+            "counts": {"n_persons": ["share"]},
+            "denominator": "n",
+            "denominator_keys": ["seniority_group", "base"],
+        },
+    ),
+    "efforts": ResultSpec(
+        "reproduction/efforts.csv",
+        ("population", "group_type", "group", "n"),
+        "reproduction",
+        suppress=_wide_counts,
+    ),
+    "continuity": ResultSpec(
+        "reproduction/continuity.csv",
+        ("population", "group_type", "group", "n"),
+        "reproduction",
+        suppress=_wide_counts,
+    ),
+    "hovedveje": ResultSpec(
+        "reproduction/hovedveje.csv",
+        ("group_type", "group", "measure", "state", "n", "n_persons", "share"),
+        "reproduction",
+        suppress={
+            "counts": {"n_persons": ["share"]},
+            "denominator": "n",
+            "denominator_keys": ["group_type", "group"],
+        },
+    ),
+    "sequences": ResultSpec(
+        "reproduction/hovedveje_sequences.csv",
+        ("group_type", "group", "rank", "sequence", "n", "n_persons", "share"),
+        "reproduction",
+        suppress={
+            "counts": {"n_persons": ["share"]},
+            "denominator": "n",
+            "denominator_keys": ["group_type", "group"],
+        },
+    ),
+    "municipal": ResultSpec(
+        "reproduction/municipal.csv",
+        ("statistic", "municipality", "n", "n_persons", "share"),
+        "reproduction",
+        suppress={"counts": {"n_persons": ["share"]}, "denominator": "n", "stats": ["value"]},
+    ),
+    "caseloads": ResultSpec(
+        "reproduction/caseloads.csv",
+        ("statistic", "value"),
+        "reproduction",
+    ),
+    "national_counts": ResultSpec(
+        "reproduction/national_counts.csv",
+        ("date", "n"),
+        "reproduction",
+    ),
+    "stock_by_year": ResultSpec(
+        "reproduction/stock_by_year.csv",
+        ("year", "seniority_group", "n", "n_persons", "share"),
+        "reproduction (annual runs)",
+        suppress={
+            "counts": {"n_persons": ["share"]},
             "denominator": "n",
             "denominator_keys": ["year"],
             "partitions": [["year"]],
         },
     ),
-    "characteristics": ResultSpec(
-        "reproduction/characteristics.csv",
-        ("year", "seniority_group", "characteristic", "count", "n", "share"),
-        "reproduction",
-        suppress={"counts": {"count": ["share"]}, "denominator": "n"},
-    ),
-    "efforts": ResultSpec(
-        "reproduction/efforts.csv",
-        ("year", "seniority_group", "measure", "unit", "count", "n", "value"),
-        "reproduction",
-        suppress={"counts": {"count": ["value"]}, "denominator": "n", "stats": ["value"]},
-    ),
-    "efforts_municipality": ResultSpec(
-        "reproduction/efforts_by_municipality.csv",
-        ("year", "municipality", "measure", "count", "n", "value"),
-        "reproduction",
-        suppress={"counts": {"count": ["value"]}, "denominator": "n", "stats": ["value"]},
-    ),
-    "hovedveje": ResultSpec(
-        "reproduction/hovedveje.csv",
-        ("cohort", "group", "half_year", "state", "count", "n", "share"),
-        "reproduction",
+    "state_distribution": ResultSpec(
+        "transitions/state_distribution.csv",
+        ("cohort", "group", "half_year", "state", "n", "n_persons", "share"),
+        "transitions",
         suppress={
-            "counts": {"count": ["share"]},
+            "counts": {"n_persons": ["share"]},
             "denominator": "n",
             "denominator_keys": ["cohort", "group", "half_year"],
             "partitions": [["cohort", "group", "half_year"]],
-        },
-    ),
-    "sequences": ResultSpec(
-        "reproduction/hovedveje_sequences.csv",
-        ("cohort", "rank", "sequence", "count", "n", "share"),
-        "reproduction",
-        suppress={
-            "counts": {"count": ["share"]},
-            "denominator": "n",
-            "denominator_keys": ["cohort"],
-        },
-    ),
-    "continuity": ResultSpec(
-        "reproduction/caseworker_continuity.csv",
-        ("changes", "n", "conversations_per_year", "share_coordinated", "share_interrupted"),
-        "reproduction",
-        suppress={
-            "counts": [],
-            "denominator": "n",
-            "stats": ["conversations_per_year", "share_coordinated", "share_interrupted"],
         },
     ),
     # --- survival and competing risks (issue 6 estimators, wired by the pipeline)
@@ -202,10 +249,10 @@ CATALOG: dict[str, ResultSpec] = {
     # --- subgroups (issue 9)
     "subgroup_sizes": ResultSpec(
         "subgroups/sizes.csv",
-        ("group", "label", "count", "n", "share"),
+        ("group", "label", "n_persons", "n", "share"),
         "subgroups",
         suppress={
-            "counts": {"count": ["share"]},
+            "counts": {"n_persons": ["share"]},
             "denominator": "n",
             "denominator_keys": ["__all__"],
             "partitions": [["__all__"]],

@@ -201,7 +201,8 @@ class ReportContext:
         if spec.curve is not None:
             return protect_curve(df, threshold=self.threshold, **spec.curve)
         if spec.suppress is not None:
-            return protect_table(df, threshold=self.threshold, **spec.suppress)
+            kwargs = spec.suppress(df) if callable(spec.suppress) else spec.suppress
+            return protect_table(df, threshold=self.threshold, **kwargs)
         return Protected(df.copy())
 
     def get(self, key: str) -> pd.DataFrame | None:

@@ -396,7 +396,10 @@ def heatmap(
     col_order: Sequence[object] | None = None,
     xlabel: str = "",
 ) -> Figure | None:
-    """A heatmap of shares (e.g. indicator prevalence by subgroup), each cell labelled in percent."""
+    """A heatmap of shares (e.g. indicator prevalence by group), each cell labelled in percent.
+
+    No colour bar: every cell carries its number; the colour only guides the eye.
+    """
     data = df.dropna(subset=[value])
     if data.empty:
         return None
@@ -407,10 +410,10 @@ def heatmap(
         .reindex(index=r_keys, columns=c_keys)
         .to_numpy(dtype=float)
     )
-    fig = new_figure(0.26 * len(r_keys) + 1.1)
+    fig = new_figure(0.24 * len(r_keys) + 0.9)
     ax = fig.axes[0]
     ax.grid(False)
-    im = ax.imshow(grid, aspect="auto", cmap="Blues", vmin=0, vmax=1)
+    ax.imshow(grid, aspect="auto", cmap="Blues", vmin=0, vmax=1.1)
     for i in range(grid.shape[0]):
         for j in range(grid.shape[1]):
             if np.isfinite(grid[i, j]):
@@ -423,24 +426,15 @@ def heatmap(
                     fontsize=7.5,
                     color="white" if grid[i, j] > 0.6 else "black",
                 )
-    col_names = [col_label(c) for c in c_keys]
-    ax.set_xticks(range(len(c_keys)), col_names)
+    ax.set_xticks(range(len(c_keys)), [textwrap.fill(col_label(c), 10) for c in c_keys])
     ax.set_yticks(range(len(r_keys)), [row_label(r) for r in r_keys])
-    ax.tick_params(axis="x", top=True, labeltop=True, bottom=False, labelbottom=False)
-    if max(len(n) for n in col_names) * len(col_names) > 40:
-        plt_labels = ax.get_xticklabels()
-        for lab in plt_labels:
-            lab.set_rotation(30)
-            lab.set_horizontalalignment("left")
+    ax.tick_params(axis="x", top=True, labeltop=True, bottom=False, labelbottom=False, length=0)
+    ax.tick_params(axis="y", length=0)
+    for spine in ax.spines.values():
+        spine.set_visible(False)
     if xlabel:
         ax.set_xlabel(xlabel)
         ax.xaxis.set_label_position("top")
-    for spine in ax.spines.values():
-        spine.set_visible(False)
-    cbar = fig.colorbar(im, ax=ax, shrink=0.8)
-    from .style import percent_formatter
-
-    cbar.ax.yaxis.set_major_formatter(percent_formatter(lang))
     return fig
 
 

@@ -31,7 +31,7 @@ def _num(x: object) -> float:
     return v
 
 
-LONG_TERM_GROUPS = ("5+", "5-10", "10+")
+LONG_TERM_GROUPS = ("5_10", "ge10")
 
 
 def step_value(curve: pd.DataFrame, t: float, time: str = "time", value: str = "estimate") -> float:
@@ -80,100 +80,88 @@ def stock(stock: pd.DataFrame, year: int, lang: Lang) -> str | None:
     return text + "."
 
 
-def characteristics(ch: pd.DataFrame, year: int, lang: Lang) -> str | None:
-    """The characteristic whose share differs most between the shortest and the longest spells."""
-    sub = ch[ch["year"] == year].dropna(subset=["share"])
-    groups = [g for g in sub["seniority_group"].unique() if g not in ("all", "population")]
-    if len(groups) < 2:
-        return None
-    short, long_ = groups[0], groups[-1]
-    wide = sub.pivot_table(index="characteristic", columns="seniority_group", values="share")
+def characteristics(
+    ch: pd.DataFrame, lang: Lang, short: str = "lt1", long_: str = "ge5"
+) -> str | None:
+    """The characteristic whose share differs most between the shortest and the long spells."""
+    sub = ch.dropna(subset=["share"])
+    sub = sub[~((sub["characteristic"] == "sex") & (sub["level"].astype(str) == "M"))]
+    key = sub["characteristic"].astype(str) + "|" + sub["level"].astype(str)
+    wide = sub.assign(key=key).pivot_table(index="key", columns="seniority_group", values="share")
     if short not in wide or long_ not in wide:
         return None
     diff = (wide[long_] - wide[short]).dropna()
     if diff.empty:
         return None
-    key = diff.abs().idxmax()
-    name = labels.label(key, lang, labels.CHARACTERISTICS).lower()
-    s, lg = wide.loc[key, short], wide.loc[key, long_]
+    top = diff.abs().idxmax()
+    name, level = top.split("|", 1)
+    what = labels.characteristic(name, level, lang)
+    s, lg = wide.loc[top, short], wide.loc[top, long_]
     g_short = labels.label(short, lang, labels.SENIORITY).lower()
     g_long = labels.label(long_, lang, labels.SENIORITY).lower()
     return _t(
         lang,
-        f"Den største forskel mellem korte og lange forløb er andelen med "
-        f"{name.lower()}: {fmt_pct(s, lang)} blandt dem med {g_short} og "
-        f"{fmt_pct(lg, lang)} blandt dem med {g_long} i systemet.",
-        f"The largest difference between short and long spells is the share with "
-        f"{name.lower()}: {fmt_pct(s, lang)} among those with {g_short} and "
-        f"{fmt_pct(lg, lang)} among those with {g_long} in the system.",
+        f"Den største forskel mellem korte og lange forløb ses for »{what}«: {fmt_pct(s, lang)} "
+        f"blandt dem med {g_short} i systemet mod {fmt_pct(lg, lang)} blandt dem med {g_long}.",
+        f"The largest difference between short and long spells is in '{what}': "
+        f"{fmt_pct(s, lang)} among those with {g_short} in the system against {fmt_pct(lg, lang)} "
+        f"among those with {g_long}.",
     )
 
 
-def efforts(ef: pd.DataFrame, year: int, lang: Lang) -> str | None:
-    """Job conversations and passive periods among the long-term recipients."""
-    sub = ef[(ef["year"] == year) & ef["seniority_group"].isin(LONG_TERM_GROUPS)]
-    vals = sub.dropna(subset=["value"]).set_index("measure")["value"]
-    if "conversations_8plus" not in vals or "passive_over_1y" not in vals:
+def efforts(ef: pd.DataFrame, lang: Lang) -> str | None:
+    """Job conversations and passive periods in the case review (long-term recipients)."""
+    review = sorted(p for p in ef["population"].astype(str).unique() if p.startswith("case_review"))
+    if not review:
         return None
+    row = ef[(ef["population"] == review[-1]) & (ef["group_type"] == "all")]
+    need = ("share_min_conversations", "share_passive_over_1y")
+    if row.empty or any(c not in row for c in need) or row[list(need)].isna().any(axis=None):
+        return None
+    conv, passive = row["share_min_conversations"].iloc[0], row["share_passive_over_1y"].iloc[0]
     return _t(
         lang,
-        f"Blandt dem med mindst fem år i systemet havde {fmt_pct(vals['conversations_8plus'], lang)} "
-        f"mindst otte jobsamtaler på to år, mens {fmt_pct(vals['passive_over_1y'], lang)} havde "
-        f"en periode på over et år uden tilbud, selv om de ikke var fritaget.",
-        f"Among those with at least five years in the system, "
-        f"{fmt_pct(vals['conversations_8plus'], lang)} had at least eight job conversations in two "
-        f"years, while {fmt_pct(vals['passive_over_1y'], lang)} spent over a year without an "
-        f"offer although they were not exempt.",
+        f"Blandt de langvarige i sagsgennemgangen havde {fmt_pct(conv, lang)} mindst otte "
+        f"jobsamtaler på to år, mens {fmt_pct(passive, lang)} havde en periode på over et år uden "
+        f"tilbud, selv om de ikke var fritaget.",
+        f"Among the long-term recipients of the case review, {fmt_pct(conv, lang)} had at least "
+        f"eight job conversations in two years, while {fmt_pct(passive, lang)} spent over a year "
+        f"without an offer although they were not exempt.",
     )
 
 
-def municipality_spread(df: pd.DataFrame, measure: str, year: int, lang: Lang) -> str | None:
-    """The range of a municipality-level share across municipalities."""
-    sub = df[(df["year"] == year) & (df["measure"] == measure)].dropna(subset=["value"])
+def municipality_spread(df: pd.DataFrame, measure: str, lang: Lang) -> str | None:
+    """The range of a municipality-level share (rows ``group_type == municipality``)."""
+    sub = df[df["group_type"] == "municipality"].dropna(subset=[measure])
     if len(sub) < 2:
         return None
-    name = labels.label(measure, lang, labels.EFFORTS).lower()
-    lo, hi = sub["value"].min(), sub["value"].max()
+    lo, hi = fmt_pct(sub[measure].min(), lang), fmt_pct(sub[measure].max(), lang)
+    name = labels.label(measure, lang, labels.EFFORTS)
+    what = _t(lang, f"»{name}«", f"'{name}'")
+    if measure == "share_paid_hours":
+        what = _t(lang, "med løntimer", "with paid hours")
     return _t(
         lang,
-        f"Andelen, der {'har løntimer' if measure == 'paid_hours_any' else name}, varierer fra "
-        f"{fmt_pct(lo, lang)} til {fmt_pct(hi, lang)} mellem de {len(sub)} kommuner, der kan vises.",
-        f"The share {'with paid hours' if measure == 'paid_hours_any' else name} ranges from "
-        f"{fmt_pct(lo, lang)} to {fmt_pct(hi, lang)} across the {len(sub)} municipalities shown.",
+        f"Andelen {what} varierer fra {lo} til {hi} mellem de {len(sub)} kommuner, der har "
+        f"personer nok til at blive vist.",
+        f"The share {what} ranges from {lo} to {hi} across the {len(sub)} municipalities with "
+        f"enough persons to be shown.",
     )
 
 
-def hovedveje(hv: pd.DataFrame, seq: pd.DataFrame | None, cohort: str, lang: Lang) -> str | None:
-    """Share on KH in all four half-years and share in a job in the last half-year."""
-    sub = hv[(hv["cohort"] == cohort) & (hv["group"] == "all")]
-    if sub.empty:
+def hovedveje(hv: pd.DataFrame, cohort: str, lang: Lang) -> str | None:
+    """Share on KH in all half-years and share in a job in the last half-year (whole cohort)."""
+    sub = hv[(hv["group_type"] == "all")]
+    all_kh = sub[sub["measure"] == "all_kh"]["share"]
+    job = sub[(sub["measure"] == "last") & (sub["state"] == "job")]["share"]
+    if all_kh.empty or job.empty or pd.isna(all_kh.iloc[0]) or pd.isna(job.iloc[0]):
         return None
-    last = sub[sub["half_year"] == sub["half_year"].max()].set_index("state")["share"]
-    all_kh = float("nan")
-    if seq is not None:
-        s = seq[(seq["cohort"] == cohort)]
-        k = int(sub["half_year"].max())
-        match = s[s["sequence"] == "-".join(["kh"] * k)]
-        if len(match):
-            all_kh = _num(match["share"].iloc[0])
-    job = _num(last.get("job"))
-    if np.isnan(job):
-        return None
-    lead = (
-        _t(
-            lang,
-            f"{fmt_pct(all_kh, lang)} af kohorten fra {cohort} var på kontanthjælp i alle "
-            f"{int(sub['half_year'].max())} halvår, og ",
-            f"{fmt_pct(all_kh, lang)} of the {cohort} cohort were on social assistance in all "
-            f"{int(sub['half_year'].max())} half-years, and ",
-        )
-        if not np.isnan(all_kh)
-        else _t(lang, f"For kohorten fra {cohort} gælder, at ", f"For the {cohort} cohort, ")
-    )
-    return lead + _t(
+    return _t(
         lang,
-        f"{fmt_pct(job, lang)} var i job i det sidste halvår.",
-        f"{fmt_pct(job, lang)} were in a job in the last half-year.",
+        f"{fmt_pct(all_kh.iloc[0], lang)} af kohorten fra {cohort} var på kontanthjælp i alle fire "
+        f"halvår, og {fmt_pct(job.iloc[0], lang)} var i job i det sidste halvår.",
+        f"{fmt_pct(all_kh.iloc[0], lang)} of the {cohort} cohort were on social assistance in all "
+        f"four half-years, and {fmt_pct(job.iloc[0], lang)} were in a job in the last half-year.",
     )
 
 
@@ -284,10 +272,23 @@ def effects(
     eff: pd.DataFrame, lang: Lang, exposure: str = "caseworker_change", outcome: str = "job"
 ) -> str | None:
     """Naive vs confounding-robust hazard ratio of an exposure (and the truth on synthetic data)."""
+    exposures = (
+        labels.CASEWORKER_EXPOSURES
+        if exposure in labels.CASEWORKER_EXPOSURES
+        else (
+            labels.CONVERSATION_EXPOSURES
+            if exposure in labels.CONVERSATION_EXPOSURES
+            else (exposure,)
+        )
+    )
+    present = [e for e in exposures if e in set(eff["exposure"])]
+    if not present:
+        return None
+    exposure = present[0]
     sub = eff[(eff["exposure"] == exposure) & (eff["outcome"] == outcome)].set_index("estimator")
     if "naive" not in sub.index:
         return None
-    robust = next((e for e in ("msm_ipw", "gformula", "adjusted") if e in sub.index), None)
+    robust = next((e for e in labels.ROBUST_ESTIMATORS if e in sub.index), None)
     if robust is None:
         return None
     n, r = sub.loc["naive"], sub.loc[robust]

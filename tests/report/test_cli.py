@@ -17,9 +17,9 @@ FIXTURE = Path(__file__).with_name("fixtures") / "results"
 def test_report_refuses_results_that_fail_the_audit(tmp_path: Path) -> None:
     results = tmp_path / "results"
     shutil.copytree(FIXTURE, results)
-    stock = pd.read_csv(results / "reproduction" / "stock.csv")
-    stock.loc[0, "n"] = 3  # a denominator of 3 persons
-    stock.to_csv(results / "reproduction" / "stock.csv", index=False)
+    stock = pd.read_csv(results / "reproduction" / "stock_by_year.csv")
+    stock.loc[0, "n_persons"] = 3  # a cell of 3 persons
+    stock.to_csv(results / "reproduction" / "stock_by_year.csv", index=False)
     out = tmp_path / "out"
     res = CliRunner().invoke(app, ["report", "--results", str(results), "--out", str(out)])
     assert res.exit_code == 1

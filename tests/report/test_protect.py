@@ -9,7 +9,7 @@ from pipelines.report.catalog import CATALOG
 from pipelines.report.context import ReportContext
 from pipelines.report.protect import protect_curve, protect_table
 
-STOCK = CATALOG["stock"].suppress
+STOCK = CATALOG["stock_by_year"].suppress
 assert STOCK is not None
 
 
@@ -18,8 +18,8 @@ def _stock(small: int) -> pd.DataFrame:
     return pd.DataFrame(
         {
             "year": [2021] * 4,
-            "seniority_group": ["<1", "1-2", "2-5", "5+"],
-            "count": counts,
+            "seniority_group": ["lt1", "1_2", "2_3", "ge5"],
+            "n_persons": counts,
             "n": [sum(counts)] * 4,
             "share": [c / sum(counts) for c in counts],
         }
@@ -30,10 +30,10 @@ def test_small_cell_and_its_complement_are_suppressed() -> None:
     out = protect_table(_stock(3), threshold=5, **STOCK)
     frame = out.frame
     assert frame is not None
-    hidden = frame[frame["count"].isna()]["seniority_group"].tolist()
+    hidden = frame[frame["n_persons"].isna()]["seniority_group"].tolist()
     # primary: the 3; secondary: the smallest other group of the year (80), so that the 3
     # cannot be recovered as n minus the published groups
-    assert hidden == ["1-2", "5+"]
+    assert hidden == ["1_2", "ge5"]
     assert frame["share"].isna().tolist() == [False, True, False, True]
     assert out.n_suppressed == 2
     assert frame["n"].tolist() == [503] * 4  # the total itself is safe
@@ -54,10 +54,10 @@ def test_reapplying_to_a_protected_table_changes_nothing() -> None:
 
 def test_one_denominator_for_all_rows() -> None:
     sizes = pd.DataFrame(
-        {"group": [1, 2, 3], "label": ["a", "b", "c"], "count": [400, 2, 98], "n": [500] * 3}
-    ).assign(share=lambda d: d["count"] / d["n"])
+        {"group": [1, 2, 3], "label": ["a", "b", "c"], "n_persons": [400, 2, 98], "n": [500] * 3}
+    ).assign(share=lambda d: d["n_persons"] / d["n"])
     out = protect_table(sizes, threshold=5, **CATALOG["subgroup_sizes"].suppress)
-    assert out.frame["count"].isna().tolist() == [False, True, True]
+    assert out.frame["n_persons"].isna().tolist() == [False, True, True]
     assert "__all__" not in out.frame.columns
 
 
@@ -82,3 +82,22 @@ def test_context_uses_the_stricter_threshold(tmp_path) -> None:
     assert ReportContext(tmp_path, threshold=5).threshold == 10
     assert ReportContext(tmp_path, threshold=20).threshold == 20
     assert ReportContext(tmp_path / "nowhere").threshold == 5
+
+
+def test_wide_efforts_table_suppresses_each_count_with_its_share() -> None:
+    efforts = pd.DataFrame(
+        {
+            "population": ["stock_2021-11-30"] * 3,
+            "group_type": ["all", "seniority_group", "seniority_group"],
+            "group": ["all", "lt1", "ge10"],
+            "n": [300, 120, 180],
+            "share_activated": [0.3, 0.35, 0.27],
+            "n_exempt": [90, 2, 88],
+            "share_exempt": [0.3, 2 / 120, 88 / 180],
+        }
+    )
+    spec = CATALOG["efforts"].suppress
+    out = protect_table(efforts, threshold=5, **spec(efforts)).frame
+    assert out["n_exempt"].isna().tolist() == [False, True, False]
+    assert out["share_exempt"].isna().tolist() == [False, True, False]
+    assert out["share_activated"].notna().all()  # a pooled statistic over a safe denominator

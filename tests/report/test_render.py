@@ -2,7 +2,8 @@
 
 The results directory is the committed fixture (``fixtures/results``, column shapes of the real
 results tables) copied to a temporary directory, with one planted small cell (a sequence with 3
-persons, as an older or foreign results file could hold) and one area removed. Expected numbers are computed here from the fixture CSVs, by hand, not by the package.
+persons, as an older or foreign results file could hold) and one area removed. Expected numbers
+are computed here from the fixture CSVs, by hand, not by the package.
 All renders share one kernel (the first costs ~10 s for imports, the others ~2 s each).
 """
 
@@ -35,12 +36,14 @@ def results(tmp_path_factory: pytest.TempPathFactory) -> Path:
     planted = pd.DataFrame(
         [
             {
-                "cohort": "2018Q1",
+                "group_type": "all",
+                "group": "all",
                 "rank": 9,
                 "sequence": SMALL_SEQUENCE,
-                "count": 3,
                 "n": 8200,
+                "n_persons": 3,
                 "share": 3 / 8200,
+                "suppressed": False,
             }
         ]
     )
@@ -101,10 +104,11 @@ def test_annual_headings_and_danish_numbers(annual: Path, results: Path) -> None
     ):
         assert heading in text
     assert "Stock and seniority" not in text  # the English spans are dropped
-    stock = pd.read_csv(results / "reproduction" / "stock.csv")
-    row = stock[(stock["year"] == 2021) & (stock["seniority_group"] == "5+")].iloc[0]
-    total = f"{int(row['n']):,}".replace(",", ".")  # 9.012
-    share = f"{round(100 * row['count'] / row['n'])}{NB}%"  # 34 %
+    stock = pd.read_csv(results / "reproduction" / "stock_by_year.csv")
+    now = stock[stock["year"] == 2021]
+    long_term = now[now["seniority_group"].isin(["5_10", "ge10"])]["n_persons"].sum()
+    total = f"{int(now['n'].iloc[0]):,}".replace(",", ".")  # 9.012
+    share = f"{round(100 * long_term / now['n'].iloc[0])}{NB}%"  # 34 %
     assert f"I 2021 var {total} personer i kontanthjælpssystemet, og {share} af dem" in text
     # a figure and a table are numbered, and the colophon carries the run's date
     assert "Figur 1: Bestanden fordelt på anciennitet" in text
@@ -147,7 +151,7 @@ def test_english_brief(results: Path, session: KernelSession, tmp_path: Path) ->
     assert "Key messages" in text and "Hovedbudskaber" not in text
     assert "What the numbers can – and cannot – say" in text
     assert "Figure 1:" in text
-    stock = pd.read_csv(results / "reproduction" / "stock.csv")
+    stock = pd.read_csv(results / "reproduction" / "stock_by_year.csv")
     assert f"{int(stock[stock['year'] == 2021]['n'].iloc[0]):,} persons" in text  # 9,012
 
 
