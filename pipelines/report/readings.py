@@ -427,15 +427,14 @@ def cif_change(
 
 def effects_plain(eff: pd.DataFrame, lang: Lang) -> str | None:
     """The confounding-robust effects in plain language (for the policy brief)."""
-    robust = next(
-        (e for e in ("msm_ipw", "gformula", "adjusted") if e in set(eff["estimator"])), None
-    )
+    robust = next((e for e in labels.ROBUST_ESTIMATORS if e in set(eff["estimator"])), None)
     if robust is None:
         return None
     sub = eff[(eff["estimator"] == robust) & (eff["outcome"] == "job")].set_index("exposure")
     parts = []
-    if "caseworker_change" in sub.index:
-        r = sub.loc["caseworker_change"]
+    cw = next((e for e in labels.CASEWORKER_EXPOSURES if e in sub.index), None)
+    if cw is not None:
+        r = sub.loc[cw]
         change = 1 - _num(r["estimate"])
         parts.append(
             _t(
