@@ -95,7 +95,11 @@ def stacked_shares(
                             color="white" if dark else "black",
                         )
             bottom += heights
-        ax.set_xticks(range(len(xs)), [x_label(v) for v in xs])
+        names = [x_label(v) for v in xs]
+        if len(xs) > 5 and max(len(str(n)) for n in names) > 6:  # many long labels: wrap them
+            names = [textwrap.fill(str(n), 9) for n in names]
+            ax.tick_params(axis="x", labelsize=7)
+        ax.set_xticks(range(len(xs)), names)
         ax.set_ylim(0, max(1.0, float(bottom.max())))
         if f is not None:
             ax.set_title(textwrap.fill(facet_label(f), 11), fontsize=8)
