@@ -19,7 +19,9 @@ end - 1 day]``; "KH days" = days of ``W`` inside a KH-system spell, bridged gaps
 - ``interrupted_absence`` / ``interrupted``: an offer ending in ``W`` with outcome
   ``interrupted_absence`` / any interrupted outcome.
 - ``employment_offer``: an offer of an employment-offer type overlapping ``W``.
-- ``paid_hours``: a calendar month with paid hours > 0 that overlaps a KH day in ``W``.
+- ``paid_hours``: a calendar month with paid hours > 0 that overlaps a KH day in ``W``;
+  ``paid_hours_month``: paid hours > 0 in the window's last calendar month (the month of
+  ``end - 1 day``: November 2021 for the stock on 2021-11-30).
 - ``caseworker_changes``: assignments starting in ``W`` whose case worker differs from the person's
   previous assignment.
 - ``coordinated`` (register proxy for a coordinated course): mentor support running on the same
@@ -51,6 +53,7 @@ PERSON_SHARES: dict[str, str] = {
     "n_interrupted": "interrupted",
     "n_employment_offer": "employment_offer",
     "n_paid_hours": "paid_hours",
+    "n_paid_hours_month": "paid_hours_month",
     "n_coordinated": "coordinated",
 }
 
@@ -180,6 +183,11 @@ def person_efforts(
         }
     )
     out["paid_hours"] = _any_per_person(iv.intersect(ph_iv, kh)["person_id"], persons)
+    last_month = ph_iv.merge(win, on="person_id")
+    last_month = last_month[
+        (last_month["s"] <= last_month["hi"]) & (last_month["e"] >= last_month["hi"])
+    ]
+    out["paid_hours_month"] = _any_per_person(last_month["person_id"], persons)
 
     # case-worker changes starting in the window
     if caseworker_assignments is not None and not caseworker_assignments.empty:

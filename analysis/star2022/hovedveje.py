@@ -43,14 +43,18 @@ def person_pathways(sequences: pd.DataFrame, n_half_years: int) -> pd.DataFrame:
     """One row per member: ``h1..hH`` states, ``sequence``, ``all_kh``, ``first_exit``, ``last``."""
     require_columns(sequences, ["person_id", "half_year", "state"], "sequences")
     seq = sequences[sequences["half_year"].between(1, n_half_years)]
-    wide = seq.pivot_table(
-        index="person_id", columns="half_year", values="state", aggfunc="first"
-    ).reindex(columns=range(1, n_half_years + 1))
+    seq = seq.drop_duplicates(["person_id", "half_year"])
+    wide = seq.pivot(index="person_id", columns="half_year", values="state").reindex(
+        columns=range(1, n_half_years + 1)
+    )
     wide = wide.astype(object).where(wide.notna(), "missing").astype(str)
     wide.columns = [f"h{h}" for h in wide.columns]
     states = wide.to_numpy()
     out = wide.copy()
-    out["sequence"] = wide.agg("-".join, axis=1)
+    joined = wide[wide.columns[0]]
+    for c in wide.columns[1:]:
+        joined = joined + "-" + wide[c]
+    out["sequence"] = joined
     is_kh = states == "kh"
     out["all_kh"] = is_kh.all(axis=1)
     first_non_kh = np.argmax(~is_kh, axis=1)

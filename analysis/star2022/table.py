@@ -418,7 +418,7 @@ def compute_star2022(
     tables["efforts"] = efforts
     v[("R6", "all")] = _efforts_value(efforts, pop_stock, "share_activated", None)
     for key, pop, flag in (
-        (("R8", "all"), pop_stock, "paid_hours"),
+        (("R8", "all"), pop_stock, "paid_hours_month"),
         (("R7", "case_review"), pop_review, "min_conversations"),
         (("R8", "case_review"), pop_review, "paid_hours"),
         (("R9", "case_review"), pop_review, "passive_over_1y"),

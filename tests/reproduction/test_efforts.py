@@ -126,10 +126,19 @@ def test_stock_window_with_breaks_short_spells_and_first_day_conversation(reg):
         activation_offers=offers,
         exemptions=reg.table("exemptions"),
         conversations=conversations,
-        monthly_paid_hours=reg.table("monthly_paid_hours"),
+        monthly_paid_hours=reg.table(
+            "monthly_paid_hours",
+            [
+                ("S1", "2021-10-01", 12.0, 2000.0),  # in the window, not the last month
+                ("S1", "2020-07-01", 40.0, 6000.0),  # while off KH: not "on KH"
+                ("S2", "2021-11-01", 8.0, 1200.0),  # the reference month
+            ],
+        ),
         caseworker_assignments=reg.table("caseworker_assignments"),
     )
     pe = _efforts(r, pd.Series(["S1", "S2", "S3"]), date(2021, 11, 30))
+    assert pe["paid_hours"].tolist() == [True, True, False]
+    assert pe["paid_hours_month"].tolist() == [False, True, False]
     assert pe.loc["S1", "kh_days"] == 656
     assert pe.loc["S1", "activated_days"] == 78  # 31 in May + 47 after the return
     assert pe.loc["S1", "job_conversations"] == 1

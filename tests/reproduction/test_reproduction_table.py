@@ -102,3 +102,29 @@ def test_published_figures_file_covers_r1_to_r22():
     tol = {f.key: f.tolerance for f in figures}
     assert tol[("R1", "all")] == 2 and tol[("R13", "all")] == 2 and tol[("R14", "all")] == 2
     assert tol[("R9", "case_review")] == 3
+
+
+def test_figures_resting_on_a_suppressed_detail_cell_are_blanked():
+    from analysis.star2022.table import StarResults, cell
+
+    detail = pd.DataFrame(
+        {
+            "population": ["p", "p"],
+            "group_type": ["all", "x"],
+            "n": [50, 50],
+            "n_exempt": [pd.NA, 20],  # hidden (say as a complementary cell) in the published table
+        }
+    )
+    values = {
+        ("R10", "case_review"): Reproduced(
+            value=40.0, n=50, count=20, sources=(cell("efforts", "n_exempt", group_type="all"),)
+        ),
+        ("R9", "case_review"): Reproduced(
+            value=40.0, n=50, count=20, sources=(cell("efforts", "n_exempt", group_type="x"),)
+        ),
+    }
+    res = StarResults(tables={}, values=values)
+    out = res.published_values({"efforts": detail})
+    assert out[("R10", "case_review")].value is None
+    assert "efforts.csv" in out[("R10", "case_review")].note
+    assert out[("R9", "case_review")].value == 40.0
