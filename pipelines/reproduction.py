@@ -17,6 +17,7 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
+import analysis.star2022
 from analysis.disclosure import assert_publishable
 from analysis.star2022 import (
     PublishedFigure,
@@ -30,7 +31,7 @@ from pipelines.config import StarConfig
 
 log = logging.getLogger(__name__)
 
-PUBLISHED_PATH = Path(__file__).resolve().parent.parent / "analysis" / "star2022" / "published.yaml"
+PUBLISHED_PATH = Path(analysis.star2022.__file__).with_name("published.yaml")
 REGISTER_TABLES = (
     "persons",
     "benefit_spells",
@@ -216,3 +217,10 @@ def run_reproduction(
     n_decided = int(table["within"].notna().sum())
     log.info("reproduction: %d of %d decidable rows within tolerance", n_within, n_decided)
     return written
+
+
+def run_stage(ctx, out: Path) -> None:
+    """Adapter for :class:`pipelines.run.Stage`: ``run=run_stage`` with output
+    ``ctx.results_dir / "reproduction"`` and inputs ``[ctx.validated_dir, ctx.derived_dir,
+    ctx.results_dir / "effects"]`` (the effects results are optional, for R17)."""
+    run_reproduction(ctx.validated_dir, ctx.derived_dir, ctx.results_dir, ctx.config, out_dir=out)
