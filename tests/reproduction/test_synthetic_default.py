@@ -35,9 +35,12 @@ def test_every_decidable_row_is_within_tolerance(reproduction):
     t = reproduction
     decided = t[t["within"].notna()]
     failing = decided[decided["within"].astype(str) != "True"]
-    assert failing.empty, "outside tolerance:\n" + failing[
-        ["id", "part", "published", "reproduced", "lower", "upper", "reproduced_text"]
-    ].to_string()
+    assert failing.empty, (
+        "outside tolerance:\n"
+        + failing[
+            ["id", "part", "published", "reproduced", "lower", "upper", "reproduced_text"]
+        ].to_string()
+    )
     # every figure that rests on register data is computed (R17 needs the effects results)
     missing = t[t["reproduced"].isna() & (t["unit"] != "direction") & (t["id"] != "R17")]
     assert missing.empty, "not computed:\n" + missing[["id", "part", "note"]].to_string()
