@@ -252,7 +252,9 @@ def reproduce(
     derived_dir: Path | None = typer.Option(
         None, help="Derived frames of the derive stage (default: <work_dir>/derived)."
     ),
-    results_dir: Path | None = typer.Option(None, help="Results root (default: paths.results_dir)."),
+    results_dir: Path | None = typer.Option(
+        None, help="Results root (default: paths.results_dir)."
+    ),
 ) -> None:
     """Reproduce the STAR 2022 figures (R1-R22): writes results/reproduction/star2022.csv and the
     detailed tables, all after disclosure control."""
