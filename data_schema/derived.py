@@ -74,7 +74,9 @@ class Cohort(pa.DataFrameModel):
     spell_id: Series[int] = pa.Field(ge=1)
     spell_start: Series[pa.DateTime]
     seniority_days: Series[int] = pa.Field(ge=0, description="Days in the spell at reference_date.")
-    seniority_group: Series[str] = pa.Field(description="Code from data_schema.codes.SENIORITY_GROUPS.")
+    seniority_group: Series[str] = pa.Field(
+        description="Code from data_schema.codes.SENIORITY_GROUPS."
+    )
     prior_contact_3y: Series[bool] = pa.Field(
         description="Any day in the kontanthjælp system in the 3 years before spell_start."
     )
