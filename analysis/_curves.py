@@ -130,52 +130,43 @@ def step_values(
 def guard_curve(
     time: np.ndarray,
     n_risk: np.ndarray,
-    n_event: np.ndarray,
+    n_event: np.ndarray | None,
     min_at_risk: int | None = None,
     min_events: int | None = None,
-) -> tuple[np.ndarray, float | None]:
-    """Rows of a step curve that may be drawn under disclosure control.
+) -> np.ndarray:
+    """Indices of the steps of a curve that may be drawn under disclosure control.
 
-    Rule (BRIEF section 9): (1) the curve is cut at the first time where fewer than
-    ``min_at_risk`` persons are at risk (nothing from that time on is drawn, even if the risk set
-    grows again through delayed entry); (2) steps are merged: walking forward, events are
-    accumulated and a step is drawn only when at least ``min_events`` events have accumulated since
-    the last drawn step; it is drawn at the time of the event that completes the group, at the
-    curve's value there (so it shows the combined jump of the group). Events left over at the end
-    (fewer than ``min_events``) are not drawn; the curve stays flat up to the cut.
+    Same rule as :func:`analysis.disclosure.guard_curve` (BRIEF section 9), with separate
+    thresholds for persons at risk and events. Walking forward in time, events are accumulated
+    and a (merged) step is drawn at the first time the accumulated events reach ``min_events``,
+    at the curve's value there (so it shows the combined jump of the merged steps); it is drawn
+    only if every step merged into it had at least ``min_at_risk`` persons at risk, otherwise it
+    is dropped. Events left after the last drawn step that do not reach ``min_events`` are not
+    drawn: the curve ends at its last drawn step. With ``n_event=None`` (state occupation) every
+    step with at least ``min_at_risk`` at risk is drawn.
 
     Parameters
     ----------
     time, n_risk, n_event
         One entry per step (event time) of the curve, in time order.
     min_at_risk, min_events
-        Thresholds in persons; ``None`` or 0 disables the rule.
-
-    Returns
-    -------
-    (rows, end)
-        Indices of the steps to draw, and the last time up to which the curve may be drawn
-        (``None`` = to the end of the curve).
+        Thresholds in persons; ``None`` or 0 disables a rule.
     """
-    k = len(time)
-    end_index = k
+    risk_ok = np.ones(len(time), dtype=bool)
     if min_at_risk:
-        low = np.flatnonzero(np.asarray(n_risk) < min_at_risk)
-        if low.size:
-            end_index = int(low[0])
-    end = None if end_index == k else (float(time[end_index - 1]) if end_index > 0 else None)
-    if end_index == 0:
-        return np.zeros(0, dtype=np.int64), float("-inf")
-    events = np.asarray(n_event[:end_index], dtype=float)
-    if not min_events or min_events <= 1:
-        return np.flatnonzero(events > 0), end
-    cum = np.cumsum(events)
+        risk_ok = np.asarray(n_risk) >= min_at_risk
+    if n_event is None:
+        return np.flatnonzero(risk_ok)
+    events = np.asarray(n_event, dtype=float)
+    need = max(float(min_events or 0), 1.0)
     rows = []
-    base = 0.0
-    while True:
-        j = int(np.searchsorted(cum, base + min_events, side="left"))
-        if j >= end_index:
-            break
-        rows.append(j)
-        base = cum[j]
-    return np.asarray(rows, dtype=np.int64), end
+    # a short scan over curve steps (not persons): the accumulation resets at each drawn step
+    acc, ok = 0.0, True
+    for i in range(len(events)):
+        acc += events[i]
+        ok = ok and bool(risk_ok[i])
+        if acc >= need:
+            if ok:
+                rows.append(i)
+            acc, ok = 0.0, True
+    return np.asarray(rows, dtype=np.int64)

@@ -437,8 +437,9 @@ def plot_state_occupation(
 ):
     """Plot state occupation of one group: step lines with CI bands, or a stacked area.
 
-    Disclosure (``min_at_risk``/``min_events``, rule of :func:`analysis._curves.guard_curve`) uses
-    the total number at risk (all states) and the total number of transitions per time.
+    Disclosure (``min_at_risk``/``min_events``, rule of :func:`analysis.survival.guard_curve`) uses
+    the total number at risk (all states) and, if ``min_events`` is given, the total number of
+    transitions per time.
     Returns the axes.
     """
     import matplotlib.pyplot as plt
@@ -446,19 +447,17 @@ def plot_state_occupation(
     if ax is None:
         _, ax = plt.subplots()
     c = result._curve(group)
-    rows, end = _curves.guard_curve(
-        c.time, c.n_risk.sum(axis=1), c.n_event.sum(axis=1), min_at_risk, min_events
+    rows = _curves.guard_curve(
+        c.time,
+        c.n_risk.sum(axis=1),
+        c.n_event.sum(axis=1) if min_events else None,
+        min_at_risk,
+        min_events,
     )
-    if end is not None and not np.isfinite(end):
-        return ax
-    last = end if end is not None else (float(c.time[-1]) if c.time.size else 0.0)
     x = np.concatenate([[min(0.0, float(c.time[0])) if c.time.size else 0.0], c.time[rows]])
     est = np.vstack([c.p0, c.estimate[rows]])
     lo = np.vstack([c.p0, c.conf_low[rows]])
     hi = np.vstack([c.p0, c.conf_high[rows]])
-    if last > x[-1]:
-        x = np.append(x, last)
-        est, lo, hi = (np.vstack([a, a[-1]]) for a in (est, lo, hi))
     if kind == "stacked":
         ax.stackplot(x, est.T, labels=[str(s) for s in c.states], step="post", **kwargs)
         ax.set_ylim(0, 1)

@@ -800,27 +800,19 @@ def _gray_score(
 # --------------------------------------------------------------------------------------------
 
 
-def _step_xy(time: np.ndarray, values: np.ndarray, start: float, initial: float, end):
-    x = np.concatenate([[start], time])
-    y = np.concatenate([[initial], values])
-    if end is not None and np.isfinite(end) and end > x[-1]:
-        x = np.append(x, end)
-        y = np.append(y, y[-1])
-    return x, y
+def _step_xy(time: np.ndarray, values: np.ndarray, start: float, initial: float):
+    return np.concatenate([[start], time]), np.concatenate([[initial], values])
 
 
 def _draw_guarded(ax, c_time, est, low, high, n_risk, n_event, initial, min_at_risk, min_events,
                   conf_int, label, **kwargs):  # fmt: skip
-    rows, end = _curves.guard_curve(c_time, n_risk, n_event, min_at_risk, min_events)
-    if end is not None and not np.isfinite(end):
-        return None
-    last = end if end is not None else (float(c_time[-1]) if c_time.size else None)
+    rows = _curves.guard_curve(c_time, n_risk, n_event, min_at_risk, min_events)
     start = min(0.0, float(c_time[0])) if c_time.size else 0.0
-    x, y = _step_xy(c_time[rows], est[rows], start, initial, last)
+    x, y = _step_xy(c_time[rows], est[rows], start, initial)
     (line,) = ax.step(x, y, where="post", label=label, **kwargs)
     if conf_int and rows.size:
-        _, lo = _step_xy(c_time[rows], low[rows], start, initial, last)
-        _, hi = _step_xy(c_time[rows], high[rows], start, initial, last)
+        _, lo = _step_xy(c_time[rows], low[rows], start, initial)
+        _, hi = _step_xy(c_time[rows], high[rows], start, initial)
         ax.fill_between(x, lo, hi, step="post", alpha=0.2, color=line.get_color(), linewidth=0)
     return line
 
@@ -835,9 +827,10 @@ def plot_survival(
 ):
     """Step plot of Kaplan-Meier curves (one line per group) with pointwise CI bands.
 
-    ``min_at_risk``/``min_events`` apply the disclosure rule of
-    :func:`analysis._curves.guard_curve`: drawn only while at least ``min_at_risk`` persons are at
-    risk, each drawn step aggregating at least ``min_events`` events. Returns the axes.
+    ``min_at_risk``/``min_events`` apply the disclosure rule of :func:`guard_curve` (the rule of
+    :func:`analysis.disclosure.guard_curve`): each drawn step aggregates at least ``min_events``
+    events, every step merged into it had at least ``min_at_risk`` persons at risk, and the curve
+    ends at its last drawn step. Returns the axes.
     """
     import matplotlib.pyplot as plt
 

@@ -177,3 +177,14 @@ def test_initial_distribution_argument():
     a = MultiStateAalenJohansen().fit(data, **KW, start_state="kh").tidy()
     b = MultiStateAalenJohansen().fit(data, **KW, initial={"kh": 1.0}).tidy()
     pd.testing.assert_frame_equal(a, b)
+
+
+def test_low_memory_propagation_gives_same_result(monkeypatch):
+    """With no memory budget the binary-lifting tables are rebuilt per call: same numbers."""
+    import analysis._aj_engine as engine
+
+    data = _read("ms_data")
+    a = MultiStateAalenJohansen().fit(data, **KW, weights="w").tidy()
+    monkeypatch.setattr(engine, "_TABLE_BUDGET_BYTES", 0)
+    b = MultiStateAalenJohansen().fit(data, **KW, weights="w").tidy()
+    pd.testing.assert_frame_equal(a, b, check_exact=False, rtol=0, atol=1e-14)
