@@ -51,6 +51,8 @@ from collections.abc import Iterable, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from data_schema.ids import looks_like_cpr
+
 DEFAULT_THRESHOLD = 5
 FLAG = "suppressed"
 
@@ -59,7 +61,6 @@ PERSON_ID_COLUMN = re.compile(
 )
 COUNT_COLUMN = re.compile(r"^n(_[A-Za-z0-9_]+)?$")
 EXTREME_COLUMN = re.compile(r"^(min|max|minimum|maximum)$|_(min|max)$", re.IGNORECASE)
-_DAYS_IN_MONTH = np.array([0, 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31])
 
 LineSpec = Sequence[str] | pd.Series
 
@@ -415,22 +416,6 @@ def guard_curve(
 # ---------------------------------------------------------------------------------------------
 # Guards
 # ---------------------------------------------------------------------------------------------
-
-
-def looks_like_cpr(values: pd.Series) -> pd.Series:
-    """True where a value is 10 digits (optionally ``DDMMYY-SSSS``) starting with a valid DDMMYY."""
-    s = values.astype("string").str.strip().str.replace("-", "", n=1, regex=False)
-    candidate = s.str.fullmatch(r"\d{10}").fillna(False).astype(bool)
-    out = pd.Series(False, index=values.index)
-    if not candidate.any():
-        return out
-    digits = s[candidate]
-    dd = digits.str.slice(0, 2).astype(int).to_numpy()
-    mm = digits.str.slice(2, 4).astype(int).to_numpy()
-    valid_month = (mm >= 1) & (mm <= 12)
-    max_day = _DAYS_IN_MONTH[np.where(valid_month, mm, 0)]
-    out.loc[digits.index] = valid_month & (dd >= 1) & (dd <= max_day)
-    return out
 
 
 def person_id_columns(

@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from analysis.disclosure import (
     DisclosureError,
@@ -252,3 +254,39 @@ def test_describe_distribution_suppresses_small_groups():
     assert out.loc["a", "n"] == 10 and out.loc["a", "p50"] == 5.0 and out.loc["a", "mean"] == 5.5
     assert pd.isna(out.loc["b", "n"]) and pd.isna(out.loc["b", "p50"])
     assert not {"min", "max"} & set(out.columns)
+
+
+# --- properties ----------------------------------------------------------------------------
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(
+        st.lists(st.integers(min_value=0, max_value=40), min_size=2, max_size=5),
+        min_size=2,
+        max_size=5,
+    ).filter(lambda g: len({len(r) for r in g}) == 1),
+    st.integers(min_value=2, max_value=6),
+)
+def test_two_way_tables_with_margins_satisfy_the_suppression_invariants(grid, threshold):
+    g = np.array(grid)
+    full = np.zeros((g.shape[0] + 1, g.shape[1] + 1), dtype=int)
+    full[:-1, :-1] = g
+    full[:-1, -1] = g.sum(axis=1)
+    full[-1, :-1] = g.sum(axis=0)
+    full[-1, -1] = g.sum()
+    rows = [(i, j, int(full[i, j])) for i in range(full.shape[0]) for j in range(full.shape[1])]
+    df = pd.DataFrame(rows, columns=["r", "c", "n_x"])
+    out = suppress(df, ["n_x"], denominator=None, lines=[["r"], ["c"]], threshold=threshold)
+    hidden = out["n_x"].isna().to_numpy()
+    v = df["n_x"].to_numpy()
+    # primary cells are hidden, nothing small is shown
+    assert hidden[(v > 0) & (v < threshold)].all()
+    shown = v[~hidden]
+    assert not ((shown > 0) & (shown < threshold)).any()
+    # no line has exactly one hidden cell unless every other cell of it is zero
+    for key in ("r", "c"):
+        for _, line in out.assign(h=hidden, v=v).groupby(key):
+            if line["h"].sum() == 1:
+                assert (line.loc[~line["h"], "v"] == 0).all()
+    assert out["suppressed"].tolist() == hidden.tolist()
