@@ -51,6 +51,7 @@ class Engine:
         self.con.execute(f"SET threads = {int(self.threads)}")
         self.con.execute(f"SET temp_directory = '{_sql_str(str(tmp))}'")
         self.con.execute("SET preserve_insertion_order = false")
+        self.con.execute("SET enable_progress_bar = false")
 
     @classmethod
     def from_config(cls, engine_options, out_dir: Path | None = None) -> Engine:

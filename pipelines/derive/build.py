@@ -97,7 +97,7 @@ def build_all(
         offers, exempt = opt("activation_offers"), opt("exemptions")
 
         say(f"spells ({shape}, gap rule {config.spells.gap_rule})")
-        sp, iv = spells_table(eng, b, shape, mapping, config, paid_hours=hours)
+        sp, iv, recs = spells_table(eng, b, shape, mapping, config, paid_hours=hours)
         paths["spells"] = eng.write_parquet(
             f"SELECT {SPELL_COLUMNS} FROM {sp} ORDER BY person_id, spell_id",
             out_dir / "spells.parquet",
@@ -110,8 +110,7 @@ def build_all(
             config,
             mapping,
             persons=persons,
-            benefits=b,
-            shape=shape,
+            benefits=recs,
             caseworker_assignments=cwa,
         )
         paths["cohorts"] = eng.write_parquet(

@@ -23,8 +23,9 @@ Yearly cohorts (``cohorts.annual_years``)
 Enrichment adds the person characteristics (``persons``), age at the reference date (reference
 year minus birth year; the register has birth years only), the match group, KH benefit group and
 municipality of the latest KH case started on or before the reference date within the spell (for
-the weekly shape the benefit group of the latest KH week; municipality from the case-worker
-assignment running on the reference date, else ``persons.municipality_id``), and the share of the
+the weekly shape a case is a run of weeks with one code, and there is no match group or
+municipality: the municipality then comes from the case-worker assignment running on the
+reference date, else ``persons.municipality_id``), and the share of the
 two years before the reference date spent in KH spells with the low/high attachment split.
 """
 
@@ -39,6 +40,7 @@ from pipelines.config.model import StarConfig
 from pipelines.derive._common import (
     BENEFIT_COLUMNS,
     Shape,
+    Window,
     engine_for,
     kh_codes_sql,
     mapping_view,
@@ -48,6 +50,7 @@ from pipelines.derive._common import (
 )
 from pipelines.derive._engine import Engine, Source, lit_date, lit_str
 from pipelines.derive.spells import kh_share_sql
+from pipelines.derive.weekly import as_records
 
 COHORT_CORE = (
     "person_id, cohort, reference_date, period_start, period_end, spell_id, spell_start, "
@@ -136,12 +139,14 @@ def enrich_sql(
     *,
     persons: str | None,
     benefits: str | None,
-    shape: Shape,
     caseworker_assignments: str | None,
     mapping: StateMapping,
     config: StarConfig,
 ) -> str:
-    """SQL adding characteristics, age, match group, KH group, municipality and attachment."""
+    """SQL adding characteristics, age, match group, KH group, municipality and attachment.
+
+    ``benefits`` is records-shaped (a weekly panel after
+    :func:`pipelines.derive.weekly.as_records`, where a case is a run of weeks with one code)."""
     mv = mapping_view(eng, mapping)
     kh = kh_codes_sql(mapping)
     thr = float(config.states.attachment_share_threshold)
@@ -153,19 +158,14 @@ def enrich_sql(
         if "birth_year" in have:
             cols.append("(year(c.reference_date) - p.birth_year)::BIGINT AS age")
         joins.append(f"LEFT JOIN {persons} p ON p.person_id::VARCHAR = c.person_id")
-    # the latest KH case (or KH week) started on or before the reference date within the spell
-    if benefits is not None and shape == "records":
+    # the latest KH case started on or before the reference date (it belongs to the current spell)
+    if benefits is not None:
         bcols = {c.lower() for c in eng.columns(benefits)}
         mg = "match_group::VARCHAR" if "match_group" in bcols else "NULL::VARCHAR"
         mu = "municipality_id::BIGINT" if "municipality_id" in bcols else "NULL::BIGINT"
         cur = f"""SELECT person_id::VARCHAR AS person_id, start_date::DATE AS s,
                          benefit_code::VARCHAR AS code, {mg} AS match_group,
                          {mu} AS municipality_id
-                  FROM {benefits} WHERE benefit_code::VARCHAR IN {kh}"""
-    elif benefits is not None:
-        cur = f"""SELECT person_id::VARCHAR AS person_id, week_start::DATE AS s,
-                         benefit_code::VARCHAR AS code, NULL::VARCHAR AS match_group,
-                         NULL::BIGINT AS municipality_id
                   FROM {benefits} WHERE benefit_code::VARCHAR IN {kh}"""
     else:
         cur = None
@@ -221,7 +221,6 @@ def cohorts_table(
     *,
     persons: str | None,
     benefits: str | None,
-    shape: Shape,
     caseworker_assignments: str | None,
     which: dict[str, str] | None = None,
 ) -> str:
@@ -238,7 +237,6 @@ def cohorts_table(
                     spells,
                     persons=persons,
                     benefits=benefits,
-                    shape=shape,
                     caseworker_assignments=caseworker_assignments,
                     mapping=mapping,
                     config=config,
@@ -300,8 +298,11 @@ def build_cohorts(
             config,
             mapping,
             persons=eng.view(persons) if persons is not None else None,
-            benefits=eng.view(benefits, BENEFIT_COLUMNS[shape]) if benefits is not None else None,
-            shape=shape,
+            benefits=as_records(
+                eng, eng.view(benefits, BENEFIT_COLUMNS[shape]), shape, Window.of(config)
+            )
+            if benefits is not None
+            else None,
             caseworker_assignments=eng.view(caseworker_assignments)
             if caseworker_assignments is not None
             else None,

@@ -46,30 +46,24 @@ from data_schema.mapping import StateMapping
 from pipelines.config.model import StarConfig
 from pipelines.derive._common import BENEFIT_COLUMNS, Shape, Window, engine_for, resolve
 from pipelines.derive._engine import Engine, Source, lit_str
+from pipelines.derive._packing import Packing
 from pipelines.derive.states import (
     classify_periods_table,
     month_periods_table,
     state_intervals_table,
 )
+from pipelines.derive.weekly import as_records
 
 HANDOVER_DAYS = 31
 """A new assignment counts as a case-worker change when the previous assignment ran until at most
 this many days before it (a take-over, not a new case after a long break)."""
 
-# columns derived from running counts (name -> SQL on the running sums)
-_RUNNING = (
-    "cw_changes",
-    "cw_changes_12m",
-    "conv_3m",
-    "conv_12m",
-    "jobconv_3m",
-    "jobconv_12m",
-    "offers",
-    "exempt_n",
-    "exempt_ill_n",
-    "paid_hours",
-    "paid_hours_lag1",
-)
+COUNT_PACKING = Packing(
+    ("cw_changes", "cw_changes_12m", "conv_3m", "conv_12m", "jobconv_3m", "jobconv_12m",
+     "offers", "exempt_n", "exempt_ill_n"),
+    13,
+)  # fmt: skip
+HOURS_PACKING = Packing(("paid_hours", "paid_hours_lag1"), 20)
 
 BASELINE_SKIP = {"person_id", "cohort", "spell_id", "spell_start", "period_start", "period_end"}
 
@@ -187,10 +181,13 @@ def covariate_timeline_table(
     paid_hours: str | None,
     config: StarConfig,
     within_spell: bool,
-    collapse: bool,
 ) -> str:
     """Covariate values per member from ``t0`` to ``t1`` (columns of ``members``): one row per
-    stretch of days (date_start..date_stop) with constant covariates."""
+    stretch of days (date_start..date_stop) with constant covariates.
+
+    A sweep line: every source adds (date, counter, +/-) events; the counters are packed into two
+    running sums (:mod:`pipelines.derive._packing`: counts in 13-bit fields, i.e. below 8,192;
+    paid hours in hundredths in 20-bit fields)."""
     ev = _events_sql(
         members,
         caseworker_assignments=caseworker_assignments,
@@ -201,64 +198,58 @@ def covariate_timeline_table(
         config=config,
         within_spell=within_spell,
     )
-    pivot = ", ".join(
-        f"sum(CASE WHEN var = '{v}' THEN delta ELSE 0 END) AS d_{v}" for v in _RUNNING
-    )
-    cums = ", ".join(f"sum(d_{v}) OVER w AS r_{v}" for v in _RUNNING)
+    counts, hours = COUNT_PACKING, HOURS_PACKING
     birth = (
         f"LEFT JOIN (SELECT person_id::VARCHAR AS person_id, birth_year FROM {persons}) p USING (person_id)"
         if persons is not None
         else ""
     )
     age = "(year(d) - p.birth_year)::BIGINT" if persons is not None else "NULL::BIGINT"
-    t = eng.table(
+
+    def n(name: str) -> str:
+        return counts.field("rc", name)
+
+    def h(name: str) -> str:
+        return f"({hours.field('rh', name)} / 100.0)"
+
+    return eng.table(
         f"""
         WITH e AS (
-            SELECT m.person_id, greatest(e.d, m.t0) AS d, e.var, e.delta
+            SELECT m.person_id, greatest(e.d, m.t0) AS d, false AS split,
+                   {counts.delta("e.var", "e.delta")} AS dc,
+                   {hours.delta("e.var", "round(e.delta * 100)")} AS dh
             FROM ({ev}) e JOIN {members} m ON e.person_id = m.person_id
             WHERE e.d <= m.t1
-            UNION ALL SELECT person_id, t0, NULL, 0.0 FROM {members}
+            UNION ALL SELECT person_id, t0, true, 0::HUGEINT, 0::HUGEINT FROM {members}
             UNION ALL
-            SELECT person_id, make_date(y, 1, 1), NULL, 0.0
+            SELECT person_id, make_date(y, 1, 1), true, 0::HUGEINT, 0::HUGEINT
             FROM (SELECT person_id, t0, t1, unnest(range(year(t0) + 1, year(t1) + 1)) AS y FROM {members})
         ),
-        agg AS (SELECT person_id, d, {pivot} FROM e GROUP BY person_id, d),
+        -- a date where no covariate changes (and that is neither the entry nor 1 January, when
+        -- age changes) does not start a new row
+        agg AS (
+            SELECT * FROM (
+                SELECT person_id, d, bool_or(split) AS split, sum(dc) AS dc, sum(dh) AS dh
+                FROM e GROUP BY person_id, d)
+            WHERE split OR dc <> 0 OR dh <> 0
+        ),
         cum AS (
-            SELECT person_id, d, lead(d) OVER (PARTITION BY person_id ORDER BY d) AS d_next, {cums}
+            SELECT person_id, d, lead(d) OVER (PARTITION BY person_id ORDER BY d) AS d_next,
+                   sum(dc) OVER w AS rc, sum(dh) OVER w AS rh
             FROM agg
             WINDOW w AS (PARTITION BY person_id ORDER BY d ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
         )
         SELECT cum.person_id, cum.d AS date_start, coalesce(cum.d_next - 1, m.t1) AS date_stop,
-               round(r_cw_changes)::BIGINT AS cw_changes,
-               round(r_cw_changes_12m)::BIGINT AS cw_changes_12m,
-               round(r_conv_3m)::BIGINT AS conv_3m, round(r_conv_12m)::BIGINT AS conv_12m,
-               round(r_jobconv_3m)::BIGINT AS jobconv_3m, round(r_jobconv_12m)::BIGINT AS jobconv_12m,
-               round(r_offers) > 0 AS in_activation, round(r_exempt_n) > 0 AS exempt,
-               round(r_exempt_ill_n) > 0 AS exempt_illness,
-               greatest(round(r_paid_hours, 2), 0) AS paid_hours,
-               round(r_paid_hours, 2) > 0 AS has_paid_hours,
-               greatest(round(r_paid_hours_lag1, 2), 0) AS paid_hours_lag1,
+               {n("cw_changes")} AS cw_changes, {n("cw_changes_12m")} AS cw_changes_12m,
+               {n("conv_3m")} AS conv_3m, {n("conv_12m")} AS conv_12m,
+               {n("jobconv_3m")} AS jobconv_3m, {n("jobconv_12m")} AS jobconv_12m,
+               {n("offers")} > 0 AS in_activation, {n("exempt_n")} > 0 AS exempt,
+               {n("exempt_ill_n")} > 0 AS exempt_illness,
+               {h("paid_hours")} AS paid_hours, {h("paid_hours")} > 0 AS has_paid_hours,
+               {h("paid_hours_lag1")} AS paid_hours_lag1,
                {age} AS age
         FROM cum JOIN {members} m USING (person_id) {birth}
         """
-    )
-    if not collapse:
-        return t
-    covs = [
-        "cw_changes", "cw_changes_12m", "conv_3m", "conv_12m", "jobconv_3m", "jobconv_12m",
-        "in_activation", "exempt", "exempt_illness", "paid_hours", "has_paid_hours",
-        "paid_hours_lag1", "age",
-    ]  # fmt: skip
-    changed = " OR ".join(f"lag({c}) OVER w IS DISTINCT FROM {c}" for c in covs)
-    return eng.table(
-        f"""
-        SELECT person_id, min(date_start) AS date_start, max(date_stop) AS date_stop,
-               {", ".join(f"any_value({c}) AS {c}" for c in covs)}
-        FROM (
-            SELECT *, sum(chg) OVER (PARTITION BY person_id ORDER BY date_start ROWS UNBOUNDED PRECEDING) AS isl
-            FROM (SELECT *, CASE WHEN {changed} THEN 1 ELSE 0 END AS chg FROM {t}
-                  WINDOW w AS (PARTITION BY person_id ORDER BY date_start))
-        ) GROUP BY person_id, isl"""
     )
 
 
@@ -307,7 +298,6 @@ def start_stop_table(
         paid_hours=paid_hours,
         config=config,
         within_spell=True,
-        collapse=True,
     )
     base = _baseline_cols(eng, cohort)
     return eng.table(
@@ -371,7 +361,6 @@ def person_month_table(
         paid_hours=paid_hours,
         config=config,
         within_spell=False,
-        collapse=False,
     )
     base = _baseline_cols(eng, cohort)
     return eng.table(
@@ -474,7 +463,7 @@ def build_person_month(
         c = eng.view(cohort, ["person_id", "cohort", "reference_date", "spell_id", "spell_start"])
         _check_one_cohort(eng, c)
         sp = eng.view(spells, ["person_id", "spell_id", "spell_start", "spell_end"])
-        b = eng.view(benefits, BENEFIT_COLUMNS[shape])
+        b = as_records(eng, eng.view(benefits, BENEFIT_COLUMNS[shape]), shape, Window.of(config))
         v = _views(
             eng,
             persons=persons,
@@ -485,7 +474,7 @@ def build_person_month(
             paid_hours=paid_hours,
         )
         iv = state_intervals_table(
-            eng, b, shape, mapping, config, kh_spells=sp, paid_hours=v["paid_hours"]
+            eng, b, mapping, config, kh_spells=sp, paid_hours=v["paid_hours"]
         )
         t = person_month_table(eng, c, sp, iv, mapping, config=config, **v)
         return eng.output(f"SELECT * FROM {t} ORDER BY person_id, month", out)

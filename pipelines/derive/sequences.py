@@ -18,6 +18,7 @@ from pipelines.config.model import StarConfig
 from pipelines.derive._common import BENEFIT_COLUMNS, Shape, Window, engine_for, resolve
 from pipelines.derive._engine import Engine, Source
 from pipelines.derive.states import classify_periods_table, state_intervals_table
+from pipelines.derive.weekly import as_records
 
 
 def half_year_periods_table(
@@ -91,10 +92,10 @@ def build_sequences(
     eng, own = engine_for(engine, config)
     try:
         c = eng.view(cohort, ["person_id", "cohort", "reference_date", "period_end"])
-        b = eng.view(benefits, BENEFIT_COLUMNS[shape])
+        b = as_records(eng, eng.view(benefits, BENEFIT_COLUMNS[shape]), shape, Window.of(config))
         sp = eng.view(spells, ["person_id", "spell_start", "spell_end"])
         ph = eng.view(paid_hours) if paid_hours is not None else None
-        iv = state_intervals_table(eng, b, shape, mapping, config, kh_spells=sp, paid_hours=ph)
+        iv = state_intervals_table(eng, b, mapping, config, kh_spells=sp, paid_hours=ph)
         t = sequences_table(eng, c, iv, mapping, config)
         return eng.output(
             f"""SELECT person_id, cohort, half_year, state, period_start::TIMESTAMP AS period_start,

@@ -21,9 +21,9 @@ Overlapping or touching records always merge. The gap is measured from the lates
 earlier records (a long case that encloses shorter ones keeps the spell open).
 
 Both input shapes run through the same SQL: ``benefit_spells`` records directly; the weekly
-DREAM-style panel is first run-length encoded (consecutive KH weeks with the same code become one
-record from the first Monday to the last Sunday, gaps-and-islands with window functions in DuckDB),
-then merged by the same gap rule. Nothing is loaded into pandas on the way.
+DREAM-style panel is first run-length encoded (consecutive weeks with the same code become one
+record from the first Monday to the last Sunday, :mod:`pipelines.derive.weekly`), then merged by the
+same gap rule. Nothing is loaded into pandas on the way.
 """
 
 from __future__ import annotations
@@ -46,6 +46,7 @@ from pipelines.derive._common import (
 )
 from pipelines.derive._engine import Engine, Source, lit_date, month_index
 from pipelines.derive.states import exit_states_table, state_intervals_table
+from pipelines.derive.weekly import as_records
 
 GAP_RULES = ("calendar_month", "strict", "weeks")
 
@@ -84,37 +85,18 @@ def gap_breaks(
 # --------------------------------------------------------------------------------------------
 
 
-def kh_records_table(
-    eng: Engine, benefits: str, shape: Shape, mapping: StateMapping, window: Window
-) -> str:
-    """KH records (person_id, s, e, is_open, benefit_code, n): records of the KH system clipped to
-    the window; the weekly panel is run-length encoded into records first."""
+def kh_records_table(eng: Engine, records: str, mapping: StateMapping, window: Window) -> str:
+    """KH records (person_id, s, e, is_open, benefit_code, n) clipped to the window, from a
+    records-shaped table (``benefit_spells``, or a weekly panel after
+    :func:`pipelines.derive.weekly.as_records`)."""
     kh = kh_codes_sql(mapping)
-    if shape == "records":
-        sql = f"""
+    sql = f"""
         SELECT person_id::VARCHAR AS person_id,
                greatest(start_date::DATE, {window.sql_start}) AS s,
                least(coalesce(end_date::DATE, {window.sql_end}), {window.sql_end}) AS e,
                (end_date IS NULL OR end_date::DATE >= {window.sql_end}) AS is_open,
                benefit_code::VARCHAR AS benefit_code, 1 AS n
-        FROM {benefits} WHERE benefit_code::VARCHAR IN {kh}"""
-    elif shape == "weekly":
-        # gaps-and-islands: week number minus row number is constant within a run of consecutive
-        # weeks with the same code
-        sql = f"""
-        SELECT person_id, greatest(min(w), {window.sql_start}) AS s,
-               least(max(w) + 6, {window.sql_end}) AS e,
-               max(w) + 6 >= {window.sql_end} AS is_open, benefit_code, 1 AS n
-        FROM (
-            SELECT person_id, benefit_code, w,
-                   date_diff('day', DATE '1970-01-05', w) // 7
-                   - row_number() OVER (PARTITION BY person_id, benefit_code ORDER BY w) AS isl
-            FROM (SELECT person_id::VARCHAR AS person_id, week_start::DATE AS w,
-                         benefit_code::VARCHAR AS benefit_code
-                  FROM {benefits} WHERE benefit_code::VARCHAR IN {kh})
-        ) GROUP BY person_id, benefit_code, isl"""
-    else:
-        raise ValueError(f"unknown benefit shape {shape!r}; use 'records' or 'weekly'")
+        FROM {records} WHERE benefit_code::VARCHAR IN {kh}"""
     return eng.table(f"SELECT * FROM ({sql}) WHERE s <= e")
 
 
@@ -171,22 +153,22 @@ def spells_table(
     config: StarConfig,
     *,
     paid_hours: str | None = None,
-) -> tuple[str, str]:
-    """Spells with exit states. Returns (spells table, state-intervals table); the intervals
-    (bridged KH spells, other benefits, job months) are reused by the later stages."""
+) -> tuple[str, str, str]:
+    """Spells with exit states. Returns (spells, state intervals, benefit records) tables; the
+    intervals (bridged KH spells, other benefits, job months) and the records (a weekly panel
+    run-length encoded) are reused by the later stages."""
     w = Window.of(config)
-    check_codes(eng, benefits, mapping)
-    rec = kh_records_table(eng, benefits, shape, mapping, w)
+    records = as_records(eng, benefits, shape, w)
+    check_codes(eng, records, mapping)
+    rec = kh_records_table(eng, records, mapping, w)
     sp = merge_spells_table(eng, rec, config.spells.gap_rule, config.spells.gap_weeks, w, shape)
-    iv = state_intervals_table(
-        eng, benefits, shape, mapping, config, kh_spells=sp, paid_hours=paid_hours
-    )
+    iv = state_intervals_table(eng, records, mapping, config, kh_spells=sp, paid_hours=paid_hours)
     ex = exit_states_table(eng, sp, iv, mapping, config)
     out = eng.table(
         f"""SELECT sp.*, ex.exit_state FROM {sp} sp
             LEFT JOIN {ex} ex ON sp.person_id = ex.person_id AND sp.spell_id = ex.spell_id"""
     )
-    return out, iv
+    return out, iv, records
 
 
 SPELL_COLUMNS = (
@@ -252,7 +234,7 @@ def build_spells(
             if paid_hours is not None
             else None
         )
-        sp, _ = spells_table(eng, b, shape, mapping, config, paid_hours=ph)
+        sp, _, _ = spells_table(eng, b, shape, mapping, config, paid_hours=ph)
         return eng.output(f"SELECT {SPELL_COLUMNS} FROM {sp} ORDER BY person_id, spell_id", out)
     finally:
         if own:
@@ -317,8 +299,8 @@ def naive_case_seniority(
     eng, own = engine_for(engine, config)
     try:
         w = Window.of(config)
-        b = eng.view(benefits, BENEFIT_COLUMNS[shape])
-        rec = kh_records_table(eng, b, shape, mapping, w)
+        b = as_records(eng, eng.view(benefits, BENEFIT_COLUMNS[shape]), shape, w)
+        rec = kh_records_table(eng, b, mapping, w)
         ref = lit_date(reference_date)
         return eng.df(
             f"""SELECT person_id, max(s)::TIMESTAMP AS case_start,

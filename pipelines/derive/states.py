@@ -27,8 +27,9 @@ Rules (documented here once, used by every stage):
 
 Implementation: a sweep line in DuckDB. Every interval contributes +1 to its state's counter on its
 first day and -1 the day after its last; period borders add empty events. A running sum per person
-gives, between consecutive event days, which states are active; the top-ranked one wins. Segments
-are then summed per period. Linear in the number of intervals, out-of-core.
+(all state counters packed into one integer, :mod:`pipelines.derive._packing`) gives, between
+consecutive event days, which states are active; the top-ranked one wins. Segments are then summed
+per period. One sort per person, out-of-core.
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ import pandas as pd
 from data_schema.mapping import StateMapping
 from pipelines.config.model import StarConfig
 from pipelines.derive._common import (
+    BENEFIT_COLUMNS,
     Shape,
     Window,
     engine_for,
@@ -48,6 +50,8 @@ from pipelines.derive._common import (
     resolve,
 )
 from pipelines.derive._engine import Engine, Source, lit_date, lit_str
+from pipelines.derive._packing import packings
+from pipelines.derive.weekly import as_records
 
 # --------------------------------------------------------------------------------------------
 # state intervals
@@ -64,8 +68,7 @@ def job_condition(config: StarConfig) -> str:
 
 def state_intervals_table(
     eng: Engine,
-    benefits: str,
-    shape: Shape,
+    records: str,
     mapping: StateMapping,
     config: StarConfig,
     *,
@@ -75,36 +78,22 @@ def state_intervals_table(
 ) -> str:
     """Materialise (person_id, state, s, e) intervals of every candidate state; return the table.
 
-    ``kh_spells`` is a table with (person_id, spell_start, spell_end) - the bridged spells; when it
-    is ``None`` the raw KH records are used instead. Dates are clipped to the extract window and an
-    open end becomes the window's last day.
+    ``records`` is records-shaped (``benefit_spells``, or a weekly panel after
+    :func:`pipelines.derive.weekly.as_records`). ``kh_spells`` is a table with (person_id,
+    spell_start, spell_end) - the bridged spells; when it is ``None`` the raw KH records are used
+    instead. Dates are clipped to the extract window and an open end becomes the window's last day.
     """
     w = Window.of(config)
     mv = mapping_view(eng, mapping)
     raw_kh = kh_spells is None and include_kh  # take kh from the raw records (unbridged)
     kh_filter = "" if raw_kh else "WHERE state <> 'kh'"
-    parts = []
-    if shape == "records":
-        parts.append(
-            f"""SELECT * FROM (
-                SELECT b.person_id::VARCHAR AS person_id, m.state,
-                   greatest(b.start_date::DATE, {w.sql_start}) AS s,
-                   least(coalesce(b.end_date::DATE, {w.sql_end}), {w.sql_end}) AS e
-                FROM {benefits} b JOIN {mv} m ON b.benefit_code::VARCHAR = m.code) {kh_filter}"""
-        )
-    else:
-        # run-length encode consecutive weeks in the same state (gaps-and-islands)
-        parts.append(
-            f"""SELECT person_id, state,
-                   greatest(min(w), {w.sql_start}) AS s, least(max(w) + 6, {w.sql_end}) AS e
-            FROM (
-                SELECT person_id, state, w,
-                       date_diff('day', DATE '1970-01-05', w) // 7
-                       - row_number() OVER (PARTITION BY person_id, state ORDER BY w) AS isl
-                FROM (SELECT b.person_id::VARCHAR AS person_id, m.state, b.week_start::DATE AS w
-                      FROM {benefits} b JOIN {mv} m ON b.benefit_code::VARCHAR = m.code) {kh_filter}
-            ) GROUP BY person_id, state, isl"""
-        )
+    parts = [
+        f"""SELECT * FROM (
+            SELECT b.person_id::VARCHAR AS person_id, m.state,
+               greatest(b.start_date::DATE, {w.sql_start}) AS s,
+               least(coalesce(b.end_date::DATE, {w.sql_end}), {w.sql_end}) AS e
+            FROM {records} b JOIN {mv} m ON b.benefit_code::VARCHAR = m.code) {kh_filter}"""
+    ]
     if include_kh and kh_spells is not None:
         parts.append(
             f"""SELECT person_id::VARCHAR, 'kh', spell_start::DATE,
@@ -131,22 +120,24 @@ def classify_periods_table(eng: Engine, intervals: str, periods: str, mapping: S
 
     ``periods`` has (person_id, period_id, p_start, p_end) with non-overlapping periods per person.
     ``first_state`` is the first day state that is not ``self_support`` (else ``self_support``).
+    The counters of active intervals per state are packed into one running sum
+    (:mod:`pipelines.derive._packing`; 15 bits, i.e. up to 32,767 overlapping intervals of a state).
     """
     states = [s for s in mapping.state_codes if s != "self_support"]
-    cols = [f"c{i}" for i in range(len(states))]
-    pivot = ", ".join(
-        f"sum(CASE WHEN state = {lit_str(s)} THEN delta ELSE 0 END) AS d{i}"
-        for i, s in enumerate(states)
-    )
-    cums = ", ".join(f"sum(d{i}) OVER w AS {c}" for i, c in enumerate(cols))
+    packs = packings(states, 15)
+    deltas = ", ".join(f"{pk.delta('state', 'delta')} AS d{g}" for g, pk in enumerate(packs))
+    sums = ", ".join(f"sum(d{g}) AS d{g}" for g in range(len(packs)))
+    nonzero = " OR ".join(f"d{g} <> 0" for g in range(len(packs)))
+    cums = ", ".join(f"sum(d{g}) OVER w AS c{g}" for g in range(len(packs)))
+    active = [(pk.field(f"c{g}", st), st) for g, pk in enumerate(packs) for st in pk.names]
     top = (
         "CASE "
-        + " ".join(f"WHEN {c} > 0 THEN {lit_str(s)}" for c, s in zip(cols, states, strict=True))
+        + " ".join(f"WHEN {f} > 0 THEN {lit_str(st)}" for f, st in active)
         + " ELSE 'self_support' END"
     )
     rank = (
         "CASE "
-        + " ".join(f"WHEN {c} > 0 THEN {i}" for i, c in enumerate(cols))
+        + " ".join(f"WHEN {f} > 0 THEN {i}" for i, (f, _) in enumerate(active))
         + f" ELSE {len(states)} END"
     )
     sql = f"""
@@ -159,12 +150,17 @@ def classify_periods_table(eng: Engine, intervals: str, periods: str, mapping: S
         WHERE i.s <= sp.hi AND i.e >= sp.lo
     ),
     ev AS (
-        SELECT person_id, s AS d, state, 1 AS delta FROM iv
-        UNION ALL SELECT person_id, e + 1, state, -1 FROM iv
-        UNION ALL SELECT person_id, p_start, NULL, 0 FROM {periods}
-        UNION ALL SELECT person_id, p_end + 1, NULL, 0 FROM {periods}
+        SELECT person_id, d, false AS border, {deltas} FROM (
+            SELECT person_id, s AS d, state, 1 AS delta FROM iv
+            UNION ALL SELECT person_id, e + 1, state, -1 FROM iv)
+        UNION ALL SELECT person_id, p_start, true, {", ".join("0::HUGEINT" for _ in packs)} FROM {periods}
+        UNION ALL SELECT person_id, p_end + 1, true, {", ".join("0::HUGEINT" for _ in packs)} FROM {periods}
     ),
-    agg AS (SELECT person_id, d, {pivot} FROM ev GROUP BY person_id, d),
+    -- dates where nothing changes and no period starts or ends cannot start a new segment
+    agg AS (
+        SELECT * FROM (SELECT person_id, d, bool_or(border) AS border, {sums} FROM ev GROUP BY person_id, d)
+        WHERE border OR {nonzero}
+    ),
     cum AS (
         SELECT person_id, d, lead(d) OVER (PARTITION BY person_id ORDER BY d) AS d_next, {cums}
         FROM agg
@@ -254,7 +250,7 @@ def monthly_states(
     eng, own = engine_for(engine, config)
     try:
         w = Window.of(config)
-        b = eng.view(benefits)
+        b = as_records(eng, eng.view(benefits, BENEFIT_COLUMNS[shape]), shape, w)
         sp = eng.view(spells)
         ph = eng.view(paid_hours) if paid_hours is not None else None
         if persons is None:
@@ -268,7 +264,7 @@ def monthly_states(
             if end
             else w.end
         )
-        iv = state_intervals_table(eng, b, shape, mapping, config, kh_spells=sp, paid_hours=ph)
+        iv = state_intervals_table(eng, b, mapping, config, kh_spells=sp, paid_hours=ph)
         per = month_periods_table(eng, pv, first, last)
         cl = classify_periods_table(eng, iv, per, mapping)
         col = "predominant" if (rule or config.states.month_rule) == "predominant" else "end_state"
