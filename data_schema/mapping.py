@@ -12,7 +12,14 @@ from pathlib import Path
 from typing import Annotated
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+    model_validator,
+)
 
 DEFAULT_MAPPING_PATH = Path(__file__).with_name("state_mapping.yaml")
 
@@ -71,11 +78,17 @@ class StateMapping(_Frozen):
         groups = {g.code for g in self.kh_groups}
         for code, d in self.codes.items():
             if d.state not in state_codes:
-                raise ValueError(f"codes.{code}.state: '{d.state}' is not one of the states {state_codes}")
+                raise ValueError(
+                    f"codes.{code}.state: '{d.state}' is not one of the states {state_codes}"
+                )
             if d.state in derived:
-                raise ValueError(f"codes.{code}.state: '{d.state}' is derived from other data and cannot have benefit codes")
+                raise ValueError(
+                    f"codes.{code}.state: '{d.state}' is derived from other data and cannot have benefit codes"
+                )
             if d.state == "kh" and d.kh_group not in groups:
-                raise ValueError(f"codes.{code}.kh_group: a kh code needs a kh_group from {sorted(groups)}, got {d.kh_group!r}")
+                raise ValueError(
+                    f"codes.{code}.kh_group: a kh code needs a kh_group from {sorted(groups)}, got {d.kh_group!r}"
+                )
             if d.state != "kh" and d.kh_group is not None:
                 raise ValueError(f"codes.{code}.kh_group: only kh codes have a kh_group")
         if not any(d.state == "kh" for d in self.codes.values()):
@@ -119,7 +132,9 @@ def load_state_mapping(path: str | Path | None = None) -> StateMapping:
     except yaml.YAMLError as exc:
         raise MappingError(f"{path}: not valid YAML: {exc}") from exc
     if not isinstance(raw, dict):
-        raise MappingError(f"{path}: expected a mapping with keys version, states, kh_groups, codes")
+        raise MappingError(
+            f"{path}: expected a mapping with keys version, states, kh_groups, codes"
+        )
     # YAML turns unquoted codes like 130 into ints; codes are strings.
     if isinstance(raw.get("codes"), dict):
         raw["codes"] = {str(k): v for k, v in raw["codes"].items()}

@@ -37,7 +37,10 @@ def _person_id(**kw) -> pa.Field:  # type: ignore[valid-type]
 
 def _municipality(nullable: bool = False, description: str = "Municipality code (kommunekode)."):
     return pa.Field(
-        ge=MUNICIPALITY_RANGE[0], le=MUNICIPALITY_RANGE[1], nullable=nullable, description=description
+        ge=MUNICIPALITY_RANGE[0],
+        le=MUNICIPALITY_RANGE[1],
+        nullable=nullable,
+        description=description,
     )
 
 
@@ -99,7 +102,9 @@ class Persons(pa.DataFrameModel):
     def menapt_only_non_western(cls, df: pd.DataFrame) -> pd.Series:
         return ~df["menapt"] | (df["origin"] == "non_western")
 
-    @pa.dataframe_check(error="children_placed must be missing when has_children is false and given when true")
+    @pa.dataframe_check(
+        error="children_placed must be missing when has_children is false and given when true"
+    )
     def children_placed_iff_children(cls, df: pd.DataFrame) -> pd.Series:
         return df["children_placed"].isna() != df["has_children"]
 
@@ -110,7 +115,9 @@ class BenefitSpells(pa.DataFrameModel):
     conversions); the spell builder merges them."""
 
     person_id: Series[str] = _person_id()
-    case_id: Series[str] = pa.Field(description="Case id in the source system (unique per row).", unique=True)
+    case_id: Series[str] = pa.Field(
+        description="Case id in the source system (unique per row).", unique=True
+    )
     benefit_code: Series[str] = pa.Field(
         str_matches=r"^[A-Za-z0-9]{1,8}$",
         description="Raw benefit code; mapped to a state by the state mapping YAML.",
@@ -159,7 +166,9 @@ class MonthlyPaidHours(pa.DataFrameModel):
 
     person_id: Series[str] = _person_id()
     month: Series[pa.DateTime] = pa.Field(description="First day of the calendar month.")
-    paid_hours: Series[float] = pa.Field(ge=0, le=744, description="Paid hours in the month (0-744).")
+    paid_hours: Series[float] = pa.Field(
+        ge=0, le=744, description="Paid hours in the month (0-744)."
+    )
     earnings_dkk: Series[float] = pa.Field(
         ge=0, nullable=True, description="Gross earnings in the month, DKK."
     )
@@ -180,7 +189,9 @@ class CaseworkerAssignments(pa.DataFrameModel):
     caseworker_id: Series[str] = pa.Field(
         str_matches=r"^[A-Za-z0-9_.\-]{1,64}$", description="Pseudonymised case-worker id."
     )
-    municipality_id: Series[int] = _municipality(description="Municipality employing the case worker.")
+    municipality_id: Series[int] = _municipality(
+        description="Municipality employing the case worker."
+    )
     start_date: Series[pa.DateTime] = pa.Field(description="First day of the assignment.")
     end_date: Series[pa.DateTime] = pa.Field(
         nullable=True, description="Last day of the assignment; missing when still running."
@@ -204,7 +215,9 @@ class Conversations(pa.DataFrameModel):
         isin=list(codes.CONVERSATION_TYPE),
         description="job = job conversation (jobsamtale, counts towards the legal minimum); other.",
     )
-    municipality_id: Series[int] = _municipality(description="Municipality holding the conversation.")
+    municipality_id: Series[int] = _municipality(
+        description="Municipality holding the conversation."
+    )
     caseworker_id: Series[str] = pa.Field(nullable=True, description="Case worker, when recorded.")
 
 
@@ -278,7 +291,7 @@ class TableSpec:
 def _spec(name, model, *, benefit=False, required=True) -> TableSpec:
     schema = model.to_schema()
     dates = tuple(c for c, col in schema.columns.items() if str(col.dtype).startswith("datetime64"))
-    doc = (model.__doc__ or "").strip().split("\n\n")[0].replace("\n", " ")
+    doc = " ".join((model.__doc__ or "").strip().split("\n\n")[0].split())
     return TableSpec(name, model, doc, dates, benefit, required)
 
 
@@ -318,7 +331,10 @@ def table_schema(name: str, window: tuple[date, date] | None = None) -> pa.DataF
     cols = dict(schema.columns)
     for col in spec.date_columns:
         check = pa.Check.in_range(
-            lo, hi, error=f"must be within the extract window {lo.date()}..{hi.date()}", ignore_na=True
+            lo,
+            hi,
+            error=f"must be within the extract window {lo.date()}..{hi.date()}",
+            ignore_na=True,
         )
         cols[col] = cols[col].set_checks([*cols[col].checks, check])  # type: ignore[attr-defined]
     return schema.update_columns({c: {"checks": cols[c].checks} for c in spec.date_columns})
