@@ -327,5 +327,106 @@ def subgroups(
         )
 
 
+@app.command()
+@friendly_errors
+def report(
+    config: Path | None = ConfigOption,
+    year: int | None = typer.Option(
+        None, help="Year of the annual report (default: report.year of the config)."
+    ),
+    lang: str | None = typer.Option(
+        None, "--lang", help="Language: da or en (default: report.lang of the config)."
+    ),
+    results: Path | None = typer.Option(
+        None, "--results", help="Results directory (default: paths.results_dir of the config)."
+    ),
+    out: Path | None = typer.Option(
+        None, "--out", help="Output directory (default: paths.output_dir of the config)."
+    ),
+    formats: list[str] | None = typer.Option(
+        None, "--format", help="pdf and/or html; repeat the option (default: report.formats)."
+    ),
+    documents: list[str] | None = typer.Option(
+        None,
+        "--document",
+        help="Render only these documents (annual, brief, technical, reproduction).",
+    ),
+    engine: str = typer.Option(
+        "auto", help="auto (Quarto when on PATH, else built-in), quarto or builtin."
+    ),
+    audit: bool = typer.Option(
+        True, "--audit/--no-audit", help="Audit the results before and the HTML after rendering."
+    ),
+) -> None:
+    """Render the four documents (annual report, policy brief, technical appendix, STAR 2022
+    reproduction) to PDF and HTML from the results of `star run`.
+
+    The results directory is audited first (`star audit`); with violations nothing is rendered
+    (exit 1). The rendered HTML is checked for person ids of the input; documents that fail are
+    deleted (exit 1).
+    """
+    from pipelines.config import load_config
+    from pipelines.report import DOCUMENTS, ReportParams, render_reports
+
+    cfg = load_config(config)
+    lang = lang or cfg.report.lang
+    if lang not in ("da", "en"):
+        raise ValueError(f"--lang must be da or en, not {lang!r}")
+    if engine not in ("auto", "quarto", "builtin"):
+        raise ValueError(f"--engine must be auto, quarto or builtin, not {engine!r}")
+    params = ReportParams(
+        year=year or cfg.report.year,
+        cohort=cfg.cohorts.stock_quarter,
+        lang=lang,  # type: ignore[arg-type]
+        threshold=cfg.disclosure.threshold,
+    )
+    from pipelines.report.render import DEFAULT_PROJECT_DIR
+
+    results_dir = results or cfg.paths.results_dir
+    out_dir = out or cfg.paths.output_dir
+    project_dir = cfg.paths.reports_dir
+    if not project_dir.is_dir() and project_dir == Path("reports"):
+        project_dir = DEFAULT_PROJECT_DIR  # run outside the repository: the package's own project
+    if audit:
+        _audit_or_exit(Path(results_dir), cfg, html=[])
+    with ProgressBar("rendering") as bar:
+        written = render_reports(
+            results_dir,
+            out_dir,
+            params,
+            formats or cfg.report.formats,
+            documents=documents or DOCUMENTS,
+            project_dir=project_dir,
+            engine=engine,  # type: ignore[arg-type]
+            progress=bar,
+        )
+    if audit:
+        try:
+            _audit_or_exit(Path(results_dir), cfg, html=[p for p in written if p.suffix == ".html"])
+        except typer.Exit:
+            for path in written:
+                path.unlink(missing_ok=True)
+            console.print("[bold red]the rendered documents failed the audit and were deleted[/]")
+            raise
+    for path in written:
+        console.print(f"wrote {path}")
+
+
+def _audit_or_exit(results_dir: Path, cfg: Any, html: list[Path]) -> None:
+    """Run the disclosure audit (results tables; HTML against the input's person ids)."""
+    import pandas as pd
+
+    from pipelines.audit import audit as run_audit
+
+    persons = cfg.paths.work_dir / "ingest" / "validated" / "persons.parquet"
+    ids = pd.read_parquet(persons, columns=["person_id"])["person_id"] if persons.exists() else []
+    violations = run_audit([] if html else [results_dir], cfg.disclosure.threshold, ids, html)
+    if violations:
+        console.print(f"[bold red]{len(violations)} disclosure violation(s):[/]")
+        for v in violations[:50]:
+            console.print(f"  {v}")
+        raise typer.Exit(1)
+
+
 if __name__ == "__main__":
     app()
