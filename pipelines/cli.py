@@ -316,14 +316,15 @@ def subgroups(
     import pandas as pd
 
     sel = pd.read_csv(paths[0])
-    k = int(sel.loc[sel["chosen"], "classes"].iloc[0])
+    k = int(sel.loc[sel["chosen"], "k"].iloc[0])
     console.print(f"[green]wrote[/] {len(paths)} files to {paths[0].parent}; {k} groups")
     rec = paths[0].parent / "recovery.csv"
     if truth_dir is not None and rec.exists():
-        m = pd.read_csv(rec).set_index("measure")["value"]
+        m = pd.read_csv(rec).set_index("method")
         console.print(
-            f"recovery: ARI {m['ari_recovered']:.3f} vs oracle {m['ari_oracle']:.3f} "
-            f"(ratio {m['ratio']:.2f}); true groups {int(m['classes_true'])}"
+            f"recovery: ARI {m.loc['latent_class', 'ari']:.3f} vs oracle "
+            f"{m.loc['oracle', 'ari']:.3f} (ratio {m.loc['latent_class', 'ratio_to_oracle']:.2f});"
+            f" true groups {int(m.loc['oracle', 'classes'])}"
         )
 
 

@@ -14,17 +14,23 @@ synthetic ground truth is given.
 Files written (all person counts through :mod:`analysis.disclosure`, every table checked with
 :func:`~analysis.disclosure.assert_publishable`):
 
-- ``model_selection.csv``: fit statistics and information criteria per number of classes
+- ``selection.csv``: per number of classes ``k``: log-likelihood, parameters (``k_params``), AIC,
+  BIC, SABIC, CAIC, ICL, ``entropy`` (relative entropy, 0-1, as Mplus reports it), smallest class,
+  smallest average posterior probability, bootstrap ``stability_ari``, ``admissible``, ``chosen``
+- ``stability.csv``: per K the bootstrap ARI, agreement and class sizes (mean, sd, p10/p50/p90)
 - ``parameters.csv``: class sizes and class-conditional level probabilities of the chosen model
-- ``sizes.csv``: per group label, model size, persons, average posterior probability
+- ``sizes.csv``: per group ``label`` (and ``label_da``/``label_en``), persons (``n_persons`` of
+  ``n``, modal class), ``share``, model class ``size``, average posterior probability ``avepp``
 - ``labels.csv``: Danish and English labels and the terms behind them
-- ``profiles.csv``: prevalence of each characteristic level by group, with lift
-- ``stability.csv``: bootstrap ARI / agreement / class sizes (summary)
+- ``profiles.csv``: per group (and ``all``) and ``indicator`` (= ``variable=level``, readable as
+  ``indicator_da``/``indicator_en``): ``n``, ``n_level``, ``prevalence``, ``overall_prevalence``,
+  ``lift``
 - ``case_review_groups.csv``: the groups matching the case review's two subgroups (R16)
 - ``pathways.csv``: cumulative incidence curves (job, fp, rf) by group, two time scales
 - ``pathways_summary.csv``: cumulative incidence at the horizons
 - ``efforts.csv``: efforts in the two years before the reference date, by group
-- ``recovery.csv`` / ``recovery_groups.csv``: with a ground truth only
+- ``recovery.csv`` (``method`` latent_class / oracle, ``ari``, ``classes``, ``ratio_to_oracle``)
+  and ``recovery_groups.csv`` (true subgroup -> matched class and sizes): with a ground truth only
 - ``model_selection.png``, ``profiles_heatmap.png``, ``pathways.png``
 """
 
@@ -59,6 +65,7 @@ from analysis.subgroups import (
 )
 from analysis.subgroups.pathways import cause_labels, follow_up_frame
 from analysis.subgroups.plots import plot_model_selection, plot_pathways, plot_profile_heatmap
+from analysis.subgroups.profiles import row_names
 from data_schema.mapping import StateMapping, load_state_mapping
 from pipelines.config import StarConfig
 from pipelines.reproduction import load_register
@@ -116,6 +123,48 @@ def _parameters_table(fit, n: int, threshold: int) -> pd.DataFrame:
     t["estimate"] = t["estimate"].where(~small)
     t["suppressed"] = small
     return t
+
+
+def _population_label(config: StarConfig) -> str:
+    """E.g. ``activity_ready_5y_2020-03-01``."""
+    opt = config.subgroups
+    who = opt.match_group or "all"
+    return f"{who}_{opt.min_seniority_years}y_{opt.reference_date.isoformat()}"
+
+
+def _selection_table(sel, stability: dict[int, pd.DataFrame]) -> pd.DataFrame:
+    """The model-selection table as published (``selection.csv``): ``k`` classes; ``entropy`` is
+    the relative entropy (0-1, as Mplus reports it), ``classification_entropy`` the raw entropy
+    (nats); ``stability_ari`` (and ``stability_ari_p10``) the bootstrap ARI of each K."""
+    t = sel.tidy().rename(
+        columns={
+            "classes": "k",
+            "entropy": "classification_entropy",
+            "relative_entropy": "entropy",
+        }
+    )
+    t["classification_entropy"] = t["classification_entropy"].clip(lower=0.0)
+    ari = {kk: st.set_index("statistic").loc["ari"] for kk, st in stability.items()}
+    t["stability_ari"] = t["k"].map({kk: r["mean"] for kk, r in ari.items()})
+    t["stability_ari_p10"] = t["k"].map({kk: r["p10"] for kk, r in ari.items()})
+    return t
+
+
+def _profiles_out(prof: pd.DataFrame) -> pd.DataFrame:
+    """The profile table as published (``profiles.csv``): ``indicator`` is the row key
+    ``variable=level``, ``indicator_da``/``indicator_en`` readable row names, ``prevalence`` the
+    share of the group with the level, ``overall_prevalence`` the share in the population."""
+    out = prof.rename(
+        columns={
+            "indicator": "variable",
+            "share": "prevalence",
+            "overall_share": "overall_prevalence",
+        }
+    )
+    out.insert(1, "indicator", out["variable"] + "=" + out["level"].astype(str))
+    out.insert(4, "indicator_da", row_names(prof, "da").to_numpy())
+    out.insert(5, "indicator_en", row_names(prof, "en").to_numpy())
+    return out
 
 
 def load_truth(truth_dir: Path) -> tuple[pd.DataFrame, dict] | None:
@@ -225,7 +274,28 @@ def run_subgroups(
     groups = pd.Series(fit.classes.astype(str), index=data.index, name="group")
     written: list[Path] = []
 
-    written.append(_write(sel.tidy(), out / "model_selection.csv", thr, known_ids))
+    # stability: bootstrap refits of every K >= 2 (the chosen K's summary in stability.csv)
+    stability: dict[int, pd.DataFrame] = {}
+    if opt.n_bootstrap > 0:
+        ks = [kk for kk in sel.fits if kk >= 2 and (opt.stability_all_k or kk == k)]
+        for i, kk in enumerate(ks):
+            stab = bootstrap_stability(
+                data,
+                sel.fits[kk],
+                n_boot=opt.n_bootstrap,
+                seed=seed + kk,
+                model=lambda k2, s2: LatentClassModel(
+                    k2, n_starts=max(5, opt.n_starts // 2), seed=s2
+                ),
+            )
+            stability[kk] = stab.tidy().assign(k=kk)
+            say("bootstrap", i + 1, len(ks))
+    written.append(_write(_selection_table(sel, stability), out / "selection.csv", thr, known_ids))
+    if stability:
+        st = pd.concat(stability.values(), ignore_index=True)
+        st = st[["k", *[c for c in st.columns if c != "k"]]]
+        st["chosen"] = st["k"] == k
+        written.append(_write(st, out / "stability.csv", thr, known_ids))
     written.append(
         _write(_parameters_table(fit, len(data), thr), out / "parameters.csv", thr, known_ids)
     )
@@ -234,7 +304,7 @@ def run_subgroups(
     prof = publish_profiles(profile_table(data, groups, opt.profile_indicators), thr)
     labels = label_groups(prof, language=opt.language)
     lab = labels.set_index("group")
-    written.append(_write(prof, out / "profiles.csv", thr, known_ids))
+    written.append(_write(_profiles_out(prof), out / "profiles.csv", thr, known_ids))
     written.append(_write(labels, out / "labels.csv", thr, known_ids))
 
     # sizes and posterior diagnostics
@@ -243,35 +313,23 @@ def run_subgroups(
         {
             "group": ap["class"].astype(str),
             "label": ap["class"].astype(str).map(lab["label"]),
+            "label_da": ap["class"].astype(str).map(lab["label_da"]),
+            "label_en": ap["class"].astype(str).map(lab["label_en"]),
+            "n_persons": np.bincount(fit.classes, minlength=k + 1)[1:].astype("int64"),
+            "n": len(data),
             "size": ap["weight"],
-            "n": np.bincount(fit.classes, minlength=k + 1)[1:].astype("int64"),
-            "share_modal": ap["share_modal"],
             "avepp": ap["avepp"],
         }
     )
-    sizes = pd.concat(
-        [
-            sizes,
-            pd.DataFrame(
-                {
-                    "group": ["all"],
-                    "label": [""],
-                    "size": [1.0],
-                    "n": [len(data)],
-                    "share_modal": [1.0],
-                    "avepp": [np.nan],
-                }
-            ),
-        ],
-        ignore_index=True,
-    )
+    sizes.insert(6, "share", sizes["n_persons"] / sizes["n"])
     sizes["relative_entropy"] = fit.relative_entropy
-    line = pd.Series("sizes", index=sizes.index)
+    sizes.insert(0, "population", _population_label(config))
     sizes = suppress(
         sizes,
-        {"n": ["share_modal"]},
-        denominator=None,
-        lines=[line],
+        {"n_persons": ["share", "size", "avepp"]},
+        denominator="n",
+        denominator_keys=["population"],
+        partitions=[["population"]],
         threshold=thr,
         complement=False,
     )
@@ -284,20 +342,6 @@ def run_subgroups(
         {"non_western_women": 0.24, "danish_men_substance": 0.14}
     )
     written.append(_write(cr, out / "case_review_groups.csv", thr, known_ids))
-
-    # stability
-    if opt.n_bootstrap > 0:
-        stab = bootstrap_stability(
-            data,
-            fit,
-            n_boot=opt.n_bootstrap,
-            seed=seed,
-            model=lambda kk, s: LatentClassModel(kk, n_starts=max(5, opt.n_starts // 2), seed=s),
-            progress=say,
-        )
-        st = stab.tidy()
-        st.insert(0, "classes", k)
-        written.append(_write(st, out / "stability.csv", thr, known_ids))
 
     # pathways
     mem = members[["person_id", "spell_start", "seniority_days"]].merge(
@@ -329,7 +373,7 @@ def run_subgroups(
         params=params,
     )
     order = [str(j) for j in range(1, k + 1)]
-    eff = ef.efforts_table(pe, {"subgroup": (groups, order)}, f"subgroups_{opt.reference_date}")
+    eff = ef.efforts_table(pe, {"subgroup": (groups, order)}, _population_label(config))
     eff = ef.publish_efforts(eff, thr)
     eff.insert(3, "label", eff["group"].map(lab["label"]).fillna(""))
     written.append(_write(eff, out / "efforts.csv", thr, known_ids))
@@ -397,13 +441,22 @@ def _recovery_tables(
         recovered_sizes=fit.weights,
         true_names=names,
     )
-    measures["persons"] = int(ok.sum())
+    m = measures.set_index("measure")["value"]
+    rec = pd.DataFrame(
+        {
+            "method": ["latent_class", "oracle"],
+            "ari": [m["ari_recovered"], m["ari_oracle"]],
+            "classes": [int(m["classes_recovered"]), int(m["classes_true"])],
+            "ratio_to_oracle": [m["ratio"], 1.0],
+            "n": int(ok.sum()),
+        }
+    )
     grp["n"] = (
         true[ok].value_counts().reindex(grp["subgroup"]).fillna(0).astype("int64")
     ).to_numpy()
     grp = suppress(grp, {"n": ["true_share"]}, denominator=None, threshold=thr, complement=False)
     return [
-        _write(measures.rename(columns={"persons": "n"}), out / "recovery.csv", thr, known_ids),
+        _write(rec, out / "recovery.csv", thr, known_ids),
         _write(grp, out / "recovery_groups.csv", thr, known_ids),
     ]
 

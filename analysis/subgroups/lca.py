@@ -415,7 +415,7 @@ class LatentClassResult:
     def entropy(self) -> float:
         """Classification entropy ``-sum_i sum_k p_ik log p_ik`` (nats)."""
         p = np.clip(self.posterior, 1e-300, 1.0)
-        return float(-(self.posterior * np.log(p)).sum())
+        return max(0.0, float(-(self.posterior * np.log(p)).sum()))
 
     @property
     def icl(self) -> float:

@@ -209,6 +209,8 @@ class SubgroupOptions(_Section):
     """Random starts per model."""
     n_bootstrap: int = Field(20, ge=0)
     """Bootstrap refits for the stability check (0 = none)."""
+    stability_all_k: bool = True
+    """Bootstrap every number of classes (selection.csv: stability_ari per K), not only the chosen."""
     language: Literal["da", "en"] = "da"
     """Language of the group labels (both are written; this one is the ``label`` column)."""
     horizons_years: list[float] = Field(default_factory=lambda: [1.0, 2.0, 3.0])

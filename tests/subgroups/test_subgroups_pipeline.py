@@ -141,14 +141,14 @@ def stage(tmp_path_factory):
 
 
 def _read(out, name: str) -> pd.DataFrame:
-    return pd.read_csv(out / f"{name}.csv")
+    return pd.read_csv(out / f"{name}.csv", dtype={"group": str})
 
 
 def test_every_file_is_written_and_publishable(stage):
     out, paths, persons = stage
     names = {p.name for p in paths}
     for f in (
-        "model_selection.csv",
+        "selection.csv",
         "parameters.csv",
         "profiles.csv",
         "labels.csv",
@@ -173,12 +173,19 @@ def test_every_file_is_written_and_publishable(stage):
 
 def test_true_number_of_classes_and_recovery(stage):
     out, _, _ = stage
-    sel = _read(out, "model_selection")
-    assert int(sel.loc[sel["chosen"], "classes"].iloc[0]) == 3
-    m = _read(out, "recovery").set_index("measure")["value"]
-    assert m["classes_true"] == 3 and m["classes_recovered"] == 3
-    assert m["ari_oracle"] > 0.5
-    assert m["ratio"] >= 0.9
+    sel = _read(out, "selection")
+    assert int(sel.loc[sel["chosen"], "k"].iloc[0]) == 3
+    assert sel["entropy"].iloc[1:].between(0, 1).all()
+    # stability per K >= 2; the true K is stable
+    st = sel.set_index("k")["stability_ari"]
+    assert st.iloc[1:].notna().all() and st[3] > 0.7
+    rec = _read(out, "recovery").set_index("method")
+    assert rec.loc["oracle", "classes"] == 3 and rec.loc["latent_class", "classes"] == 3
+    assert rec.loc["oracle", "ari"] > 0.5
+    assert rec.loc["latent_class", "ratio_to_oracle"] >= 0.9
+    assert rec.loc["latent_class", "ratio_to_oracle"] == pytest.approx(
+        rec.loc["latent_class", "ari"] / rec.loc["oracle", "ari"]
+    )
     g = _read(out, "recovery_groups").set_index("subgroup")
     for name, share in zip(NAMES, SHARES, strict=True):
         # population = activity-ready persons, a random 90 %: the shares stay the sampling ones
@@ -190,8 +197,16 @@ def test_labels_sizes_and_case_review_groups(stage):
     lab = _read(out, "labels")
     assert len(lab) == 3 and lab["label_da"].is_unique and lab["label_en"].notna().all()
     sizes = _read(out, "sizes").set_index("group")
-    assert sizes.loc["all", "n"] == sizes.drop(index="all")["n"].sum()
-    assert sizes.drop(index="all")["size"].sum() == pytest.approx(1.0)
+    assert (sizes["n"] == sizes["n_persons"].sum()).all()
+    assert sizes["share"].sum() == pytest.approx(1.0)
+    assert sizes["size"].sum() == pytest.approx(1.0)
+    assert list(sizes["label"]) == list(
+        lab.set_index("group").loc[sizes.index.astype(str), "label"]
+    )
+    prof = _read(out, "profiles")
+    assert {"group", "indicator", "prevalence", "indicator_da"} <= set(prof.columns)
+    one = prof[(prof["group"] == "all") & (prof["indicator"] == "sex=F")]
+    assert one["indicator_da"].iloc[0] == "Køn: kvinde"
     cr = _read(out, "case_review_groups").set_index("definition")
     women = lab.set_index("group").loc[cr.loc["non_western_women", "group"], "label_da"]
     assert "Kvinder" in women and "ikke-vestlig" in women
@@ -209,5 +224,7 @@ def test_pathways_and_efforts_by_group(stage):
     assert summ["estimate"].between(0, 1).all()
     eff = _read(out, "efforts")
     assert set(eff["group"].astype(str)) >= {"all", "1", "2", "3"}
-    stab = _read(out, "stability").set_index("statistic")
-    assert stab.loc["ari", "replicates"] == 3 and stab.loc["ari", "mean"] > 0.5
+    stab = _read(out, "stability")
+    chosen = stab[stab["chosen"]].set_index("statistic")
+    assert chosen.loc["ari", "replicates"] == 3 and chosen.loc["ari", "mean"] > 0.5
+    assert set(stab["k"]) == {2, 3, 4, 5}
