@@ -281,6 +281,55 @@ def reproduce(
 
 @app.command()
 @friendly_errors
+def subgroups(
+    config: Path | None = ConfigOption,
+    validated_dir: Path | None = typer.Option(
+        None, help="Validated register tables (default: <work_dir>/ingest/validated)."
+    ),
+    derived_dir: Path | None = typer.Option(
+        None, help="Derived frames of the derive stage (default: <work_dir>/derived)."
+    ),
+    results_dir: Path | None = typer.Option(
+        None, help="Results root (default: paths.results_dir); files go to <results_dir>/subgroups."
+    ),
+    truth_dir: Path | None = typer.Option(
+        None,
+        help="Synthetic ground truth (true_subgroups.parquet, parameters.json): adds recovery.csv.",
+    ),
+) -> None:
+    """Subgroups of long-term recipients (latent class analysis): model selection, stability,
+    profiles with labels, exit pathways and efforts by group, written to results/subgroups."""
+    from pipelines.config import load_config
+    from pipelines.subgroups import run_subgroups
+
+    cfg = load_config(config)
+    work = cfg.paths.work_dir
+    with ProgressBar("subgroups") as bar:
+        paths = run_subgroups(
+            validated_dir or work / "ingest" / "validated",
+            derived_dir or work / "derived",
+            results_dir or cfg.paths.results_dir,
+            cfg,
+            truth_dir=truth_dir,
+            progress=bar,
+        )
+    import pandas as pd
+
+    sel = pd.read_csv(paths[0])
+    k = int(sel.loc[sel["chosen"], "k"].iloc[0])
+    console.print(f"[green]wrote[/] {len(paths)} files to {paths[0].parent}; {k} groups")
+    rec = paths[0].parent / "recovery.csv"
+    if truth_dir is not None and rec.exists():
+        m = pd.read_csv(rec).set_index("method")
+        console.print(
+            f"recovery: ARI {m.loc['latent_class', 'ari']:.3f} vs oracle "
+            f"{m.loc['oracle', 'ari']:.3f} (ratio {m.loc['latent_class', 'ratio_to_oracle']:.2f});"
+            f" true groups {int(m.loc['oracle', 'classes'])}"
+        )
+
+
+@app.command()
+@friendly_errors
 def report(
     config: Path | None = ConfigOption,
     year: int | None = typer.Option(

@@ -158,6 +158,65 @@ class ReproductionOptions(_Section):
     """Date of the caseload count (R22); ``None`` = cohorts.reference_date."""
 
 
+class SubgroupOptions(_Section):
+    """Subgroups of long-term recipients (analysis.subgroups, pipelines.subgroups)."""
+
+    reference_date: date = date(2020, 3, 1)
+    """Population date. Default: the case-review population (BDO: activity-ready recipients with at
+    least 5 uninterrupted years on 1 March 2020), which the R16 shares (24 % / 14 %) refer to."""
+    min_seniority_years: int = Field(5, ge=0, le=40)
+    """Minimum uninterrupted seniority (calendar years) on the reference date."""
+    match_group: Literal["activity_ready", "job_ready"] | None = "activity_ready"
+    """Match group of the current case on the reference date; ``None`` = everyone (e.g. the whole
+    long-term stock: reference_date 2021-11-30, match_group null)."""
+    indicators: list[str] = Field(
+        default_factory=lambda: [
+            "sex",
+            "origin",
+            "education",
+            "psychiatric_diagnosis",
+            "substance_abuse_treatment",
+            "children",
+            "debut_age",
+        ]
+    )
+    """Indicators of the latent class model (analysis.subgroups.indicators)."""
+    profile_indicators: list[str] = Field(
+        default_factory=lambda: [
+            "sex",
+            "age_band",
+            "origin",
+            "education",
+            "psychiatric_diagnosis",
+            "substance_abuse_treatment",
+            "children",
+            "debut_age",
+            "seniority",
+            "prior_contact",
+        ]
+    )
+    """Characteristics shown in the profiles (and used for the labels)."""
+    debut_washout_years: int = Field(3, ge=0, le=20)
+    """Debut age counts as unknown (``before_window``) when the first spell in the register starts
+    within this many years of the extract window's start (earlier spells cannot be ruled out)."""
+    max_classes: int = Field(8, ge=1, le=20)
+    """Models with 1..max_classes classes are compared."""
+    criterion: Literal["bic", "aic", "sabic", "caic", "icl"] = "bic"
+    """Information criterion that chooses the number of classes."""
+    min_class_share: float = Field(0.05, ge=0, lt=1)
+    """Smallest admissible class (share of the population)."""
+    n_starts: int = Field(20, ge=1)
+    """Random starts per model."""
+    n_bootstrap: int = Field(20, ge=0)
+    """Bootstrap refits for the stability check (0 = none)."""
+    stability_all_k: bool = True
+    """Bootstrap every number of classes (selection.csv: stability_ari per K), not only the chosen."""
+    language: Literal["da", "en"] = "da"
+    """Language of the group labels (both are written; this one is the ``label`` column)."""
+    horizons_years: list[float] = Field(default_factory=lambda: [1.0, 2.0, 3.0])
+    """Follow-up horizons of the pathway summary (years after the reference date)."""
+
+
 class StarConfig(_Section):
     """The whole run configuration."""
 
@@ -177,6 +236,7 @@ class StarConfig(_Section):
     report: ReportOptions = ReportOptions()
     effects: EffectOptions = EffectOptions()
     reproduction: ReproductionOptions = ReproductionOptions()
+    subgroups: SubgroupOptions = SubgroupOptions()
     seed: int = 20221
     """Seed for every random step of the analyses (bootstrap, cross-fitting, simulation)."""
 
