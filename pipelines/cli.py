@@ -205,6 +205,62 @@ def ingest(
         raise typer.Exit(2)
 
 
+@app.command("run")
+@friendly_errors
+def run_cmd(
+    config: Path | None = ConfigOption,
+    synthetic: str | None = typer.Option(
+        None,
+        help="Generate and use the built-in synthetic register of this size (tiny, default, national).",
+    ),
+    seed: int | None = typer.Option(
+        None, help="Seed of the synthetic register (default: synthetic.seed)."
+    ),
+    raw_dir: Path | None = typer.Option(None, help="Register extract (default: paths.raw_dir)."),
+    force: bool = typer.Option(
+        False, help="Re-run every stage even when its cached output is fresh."
+    ),
+    only: list[str] | None = typer.Option(None, help="Run only these stages (repeatable)."),
+) -> None:
+    """Run the whole pipeline: (synthetic register,) ingest, derive, analyses, results.
+
+    Each stage is skipped when its inputs, configuration and code are unchanged since it last ran;
+    an interrupted run resumes where it stopped. Results go to paths.results_dir.
+    """
+    import shutil
+
+    from pipelines.config import load_config
+    from pipelines.run import RunContext, run_pipeline
+    from pipelines.stages import PipelineError, pipeline_stages, synthetic_dir
+
+    overrides: dict[str, object] = {}
+    if synthetic:
+        overrides["synthetic.size"] = synthetic
+    if seed is not None:
+        overrides["synthetic.seed"] = seed
+    cfg = load_config(config, **overrides)
+    raw = raw_dir or (synthetic_dir(cfg) if synthetic else cfg.paths.raw_dir)
+    ctx = RunContext(cfg, Path(raw), cfg.paths.work_dir, cfg.paths.results_dir)
+    stages = pipeline_stages(synthetic=bool(synthetic))
+    with ProgressBar("star run") as bar:
+        ctx.progress = bar
+        try:
+            outcomes = run_pipeline(stages, ctx, force=force, only=only)
+        except PipelineError as exc:
+            console.print(f"[bold red]error:[/] {exc}")
+            raise typer.Exit(2) from None
+    manifest = cfg.paths.results_dir / "provenance" / "provenance.json"
+    if manifest.exists():
+        shutil.copyfile(manifest, cfg.paths.results_dir / "provenance.json")
+    table = Table(title="star run")
+    for col in ("stage", "status", "seconds"):
+        table.add_column(col)
+    for o in outcomes:
+        table.add_row(o.name, "cached" if o.skipped else "ran", f"{o.seconds:.1f}")
+    console.print(table)
+    console.print(f"results in {cfg.paths.results_dir}")
+
+
 @app.command()
 @friendly_errors
 def audit(
