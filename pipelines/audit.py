@@ -26,7 +26,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from pipelines.privacy import looks_like_cpr
+from data_schema.ids import looks_like_cpr
 
 ID_COLUMN = re.compile(r"^(person_?id|pnr|cpr(_?nr)?|id_?person|personnummer)$", re.IGNORECASE)
 COUNT_COLUMN = re.compile(r"^n(_[a-z0-9_]+)?$")

@@ -34,10 +34,10 @@ import pandera.pandas as pa
 import pyarrow as pa_arrow
 import pyarrow.parquet as pq
 
+from data_schema.ids import looks_like_cpr
 from data_schema.mapping import StateMapping, load_state_mapping
 from data_schema.tables import TABLES, table_schema
 from pipelines.config import StarConfig
-from pipelines.privacy import looks_like_cpr
 
 log = logging.getLogger(__name__)
 
