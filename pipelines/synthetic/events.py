@@ -101,6 +101,36 @@ def _sort(cols: Columns, *keys: str) -> Columns:
     return {k: v[order] for k, v in cols.items()}
 
 
+def _sort_person_day(cols: Columns, day: str, minor: str | None = None) -> Columns:
+    """Sort by (person, day[, minor]) with one int64 key (much faster than lexsort)."""
+    key = cols["person"].astype(np.int64) << 24
+    key += cols[day].astype("datetime64[D]").astype(np.int64) << 3
+    if minor is not None:
+        key += cols[minor].astype(np.int64)
+    order = np.argsort(key, kind="stable")
+    return {k: v[order] for k, v in cols.items()}
+
+
+PERSON_BLOCK = 60_000
+"""Persons per block when big tables are built and written in pieces (fixed: the blocks, and so
+the random numbers of each block, do not depend on the size of the register)."""
+
+
+def person_blocks(kept: np.ndarray) -> list[tuple[int, int]]:
+    """[lo, hi) person-index ranges of consecutive blocks of ``PERSON_BLOCK`` kept persons."""
+    out = []
+    for i in range(0, len(kept), PERSON_BLOCK):
+        j = min(i + PERSON_BLOCK, len(kept))
+        out.append((int(kept[i]), int(kept[j - 1]) + 1))
+    return out or [(0, 0)]
+
+
+def keep_mask(res: SimResult, kept: np.ndarray) -> np.ndarray:
+    m = np.zeros(res.population.n, bool)
+    m[kept] = True
+    return m
+
+
 def _ffill_groups(values: np.ndarray, missing: int = -1) -> np.ndarray:
     """Forward-fill ``missing`` entries (each group's first entry must be present)."""
     pos = np.where(values != missing, np.arange(len(values)), 0)
@@ -371,8 +401,8 @@ def benefit_spells(res: SimResult, sp: KhSpells, kept: np.ndarray) -> Columns:
     }
     cols = {k: np.concatenate([kh_cols[k], other[k]]) for k in kh_cols}
     cols = _clip_window(cols, cal, "start_date", "end_date")
-    cols = {k: v[np.isin(cols["person"], kept)] for k, v in cols.items()}
-    cols = _sort(cols, "person", "start_date", "benefit_code")
+    cols = {k: v[keep_mask(res, kept)[cols["person"]]] for k, v in cols.items()}
+    cols = _sort_person_day(cols, "start_date")  # a person's cases never start on the same day
     cols["municipality_id"] = res.traits.code[cols.pop("muni")]
     return cols
 
@@ -418,20 +448,26 @@ def caseworker_assignments(res: SimResult, sp: KhSpells, kept: np.ndarray) -> Co
         "first_of_spell": np.r_[True, ~same_next[:-1]],
     }
     cols = _clip_window(cols, cal, "start_date", "end_date")
-    cols = {k: v[np.isin(cols["person"], kept)] for k, v in cols.items()}
+    cols = {k: v[keep_mask(res, kept)[cols["person"]]] for k, v in cols.items()}
     cols["municipality_id"] = res.traits.code[res.caseworker_muni[cols["cw"]]]
-    return _sort(cols, "person", "start_date")
+    return _sort_person_day(cols, "start_date")
 
 
 # ---------------------------------------------------------------------------------------------
 # conversations, offers, exemptions, paid hours
 # ---------------------------------------------------------------------------------------------
-def conversations(res: SimResult, kept: np.ndarray) -> Columns:
+def conversations(
+    res: SimResult, kept: np.ndarray, block: tuple[int, int] | None = None, k: int = 0
+) -> Columns:
+    """Conversations of the persons in ``block`` (person-index range; default all)."""
     cal = Calendar.of(res)
-    rng = rng_for(res.seed, STREAM_EVENTS, 2)
+    rng = rng_for(res.seed, STREAM_EVENTS, 2, k)
     cv = res.logs["conversations"]
-    sel = (cv["t"] >= cal.t_lo) & np.isin(cv["person"], kept)
-    cv = {k: v[sel] for k, v in cv.items()}
+    lo, hi = block or (0, res.population.n)
+    pr = cv["person"]
+    sel = (cv["t"] >= cal.t_lo) & (pr >= lo) & (pr < hi)
+    sel &= keep_mask(res, kept)[pr]
+    cv = {key: v[sel] for key, v in cv.items()}
     nj = cv["n_job"].astype(np.int64)
     no = cv["n_other"].astype(np.int64)
     n = nj + no
@@ -440,7 +476,16 @@ def conversations(res: SimResult, kept: np.ndarray) -> Columns:
     is_job = within < nj[row]
     t = cv["t"][row].astype(np.int64)
     dim = cal.days_in(t)
-    day = 1 + np.floor(rng.random(len(row)) * dim).astype(np.int64)
+    # distinct days within a person-month: the month is cut into n strata, one conversation in
+    # each stratum, strata assigned in random order (no two conversations on the same day)
+    key = row.astype(np.float64) + rng.random(len(row))
+    order = np.argsort(key, kind="stable")
+    stratum = np.empty(len(row), np.int64)
+    stratum[order] = within  # rank of the random key within its person-month
+    nn = n[row]
+    lo_d = (stratum * dim) // nn  # integer strata [lo_d, hi_d): disjoint and non-empty
+    hi_d = ((stratum + 1) * dim) // nn
+    day = 1 + lo_d + np.floor(rng.random(len(row)) * (hi_d - lo_d)).astype(np.int64)
     chd = cv["change_day"][row].astype(np.int64)
     before = (chd > 0) & (day < chd)
     cw = np.where(before, cv["cw_old"][row], cv["cw_new"][row]).astype(np.int64)
@@ -453,7 +498,7 @@ def conversations(res: SimResult, kept: np.ndarray) -> Columns:
         "municipality_id": res.traits.code[muni],
         "cw": np.where(missing, -1, cw),
     }
-    return _sort(cols, "person", "conversation_date", "conversation_type")
+    return _sort_person_day(cols, "conversation_date", "conversation_type")
 
 
 def activation_offers(res: SimResult, kept: np.ndarray) -> Columns:
@@ -470,8 +515,8 @@ def activation_offers(res: SimResult, kept: np.ndarray) -> Columns:
         "outcome": of["outcome"].astype(np.int8),
     }
     cols = _clip_window(cols, cal, "start_date", "end_date")
-    cols = {k: v[np.isin(cols["person"], kept)] for k, v in cols.items()}
-    return _sort(cols, "person", "start_date", "offer_type")
+    cols = {k: v[keep_mask(res, kept)[cols["person"]]] for k, v in cols.items()}
+    return _sort_person_day(cols, "start_date", "offer_type")
 
 
 def exemptions(res: SimResult, kept: np.ndarray) -> Columns:
@@ -484,8 +529,8 @@ def exemptions(res: SimResult, kept: np.ndarray) -> Columns:
         "reason": ex["reason"].astype(np.int8),
     }
     cols = _clip_window(cols, cal, "start_date", "end_date")
-    cols = {k: v[np.isin(cols["person"], kept)] for k, v in cols.items()}
-    return _sort(cols, "person", "start_date", "reason")
+    cols = {k: v[keep_mask(res, kept)[cols["person"]]] for k, v in cols.items()}
+    return _sort_person_day(cols, "start_date", "reason")
 
 
 def _expand_months(
@@ -499,19 +544,33 @@ def _expand_months(
     return person[row], t, row
 
 
-def monthly_paid_hours(res: SimResult, kept: np.ndarray, benefit: Columns) -> Columns:
+def monthly_paid_hours(
+    res: SimResult,
+    kept: np.ndarray,
+    benefit: Columns,
+    block: tuple[int, int] | None = None,
+    k: int = 0,
+) -> Columns:
     """Paid hours: løntimer on kh (few hours), jobs (>= 80 h), fleksjob (771), side jobs in edu."""
     cal = Calendar.of(res)
-    rng = rng_for(res.seed, STREAM_EVENTS, 3)
+    rng = rng_for(res.seed, STREAM_EVENTS, 3, k)
     ph = res.params.paid_hours
-    pop = res.population
-    wage = rng.uniform(*ph.wage_dkk, pop.n)  # DKK per hour, per person
+    wage = rng_for(res.seed, STREAM_EVENTS, 4).uniform(*ph.wage_dkk, res.population.n)  # DKK/hour
+    lo, hi = block or (0, res.population.n)
+    keep = keep_mask(res, kept)
+    t_lo = cal.t_lo
+
+    def inblock(person: np.ndarray) -> np.ndarray:
+        return (person >= lo) & (person < hi) & keep[person]
+
     parts = []
     lt = res.logs["loentimer"]
-    parts.append((lt["person"], lt["t"].astype(np.int64), rng.uniform(*ph.hours, len(lt["t"]))))
+    sel = inblock(lt["person"]) & (lt["t"] >= t_lo)
+    parts.append(
+        (lt["person"][sel], lt["t"][sel].astype(np.int64), rng.uniform(*ph.hours, int(sel.sum())))
+    )
     ep = res.logs["episodes"]
-    t_lo = cal.t_lo
-    sel = ep["state"] == JOB
+    sel = (ep["state"] == JOB) & inblock(ep["person"]) & (ep["end"] >= t_lo)
     p, t, _ = _expand_months(ep["person"][sel], np.maximum(ep["start"][sel], t_lo), ep["end"][sel])
     part_time = rng.random(len(p)) < ph.job_part_time_share
     hours = np.where(
@@ -520,26 +579,27 @@ def monthly_paid_hours(res: SimResult, kept: np.ndarray, benefit: Columns) -> Co
         rng.uniform(*ph.job_hours_full_time, len(p)),
     )
     parts.append((p, t, hours))
-    sel = ep["state"] == EDU
+    sel = (ep["state"] == EDU) & inblock(ep["person"]) & (ep["end"] >= t_lo)
     side = rng.random(int(sel.sum())) < ph.edu_side_job_share
     p, t, _ = _expand_months(
         ep["person"][sel][side], np.maximum(ep["start"][sel][side], t_lo), ep["end"][sel][side]
     )
     parts.append((p, t, rng.uniform(*ph.edu_hours, len(p))))
     # fleksjob months (code 771 records), from the written benefit records
-    fj = benefit["benefit_code"] == 771
+    fj = (benefit["benefit_code"] == 771) & inblock(benefit["person"])
     start_t = _month_index(cal, benefit["start_date"][fj])
     end_day = np.where(np.isnat(benefit["end_date"][fj]), cal.hi, benefit["end_date"][fj])
     p, t, _ = _expand_months(benefit["person"][fj], start_t, _month_index(cal, end_day))
     parts.append((p, t, rng.uniform(*ph.fj_hours, len(p))))
-    person = np.concatenate([x[0] for x in parts])
+    person = np.concatenate([x[0] for x in parts]).astype(np.int32)
     t = np.concatenate([x[1] for x in parts])
     hours = np.round(np.concatenate([x[2] for x in parts]), 1)
-    keep = (t >= t_lo) & (t < res.n_months) & np.isin(person, kept)
-    person, t, hours = person[keep], t[keep], hours[keep]
+    ok = t < res.n_months
+    person, t, hours = person[ok], t[ok], hours[ok]
+    order = np.argsort((person.astype(np.int64) << 16) + t, kind="stable")
+    person, t, hours = person[order], t[order], hours[order]
     earnings = np.round(hours * wage[person], 0)
-    cols = {"person": person, "month": cal.first(t), "paid_hours": hours, "earnings_dkk": earnings}
-    return _sort(cols, "person", "month")
+    return {"person": person, "month": cal.first(t), "paid_hours": hours, "earnings_dkk": earnings}
 
 
 def _month_index(cal: Calendar, d: np.ndarray) -> np.ndarray:
@@ -568,21 +628,41 @@ def persons(res: SimResult, kept: np.ndarray) -> Columns:
     }
 
 
-def register_columns(res: SimResult) -> tuple[dict[str, Columns], KhSpells, np.ndarray]:
-    """Every register table as column arrays, the true KH spells and the kept persons."""
-    sp = kh_spells(res)
-    kept = kept_persons(res, sp)
-    bs = benefit_spells(res, sp, kept)
-    tables = {
-        "persons": persons(res, kept),
-        "benefit_spells": bs,
-        "monthly_paid_hours": monthly_paid_hours(res, kept, bs),
-        "caseworker_assignments": caseworker_assignments(res, sp, kept),
-        "conversations": conversations(res, kept),
-        "activation_offers": activation_offers(res, kept),
-        "exemptions": exemptions(res, kept),
-    }
-    return tables, sp, kept
+BLOCKED_TABLES = ("monthly_paid_hours", "conversations")
+"""Tables built in person blocks (large); the others are built whole."""
 
 
-__all__ = ["LEFT", "Calendar", "KhSpells", "kh_spells", "register_columns"]
+def build_table(
+    name: str, res: SimResult, sp: KhSpells, kept: np.ndarray, benefit: Columns | None = None
+) -> Columns | list[Columns]:
+    """One register table as column arrays (a list of blocks for :data:`BLOCKED_TABLES`)."""
+    if name == "persons":
+        return persons(res, kept)
+    if name == "benefit_spells":
+        return benefit_spells(res, sp, kept)
+    if name == "caseworker_assignments":
+        return caseworker_assignments(res, sp, kept)
+    if name == "activation_offers":
+        return activation_offers(res, kept)
+    if name == "exemptions":
+        return exemptions(res, kept)
+    blocks = person_blocks(kept)
+    if name == "conversations":
+        return [conversations(res, kept, b, k) for k, b in enumerate(blocks)]
+    if name == "monthly_paid_hours":
+        if benefit is None:
+            raise ValueError("monthly_paid_hours needs the benefit_spells columns")
+        return [monthly_paid_hours(res, kept, benefit, b, k) for k, b in enumerate(blocks)]
+    raise KeyError(name)
+
+
+def iter_blocks(name: str, res: SimResult, kept: np.ndarray, benefit: Columns | None = None):
+    """Yield the blocks of a blocked table one at a time (bounded memory)."""
+    for k, b in enumerate(person_blocks(kept)):
+        if name == "conversations":
+            yield conversations(res, kept, b, k)
+        else:
+            yield monthly_paid_hours(res, kept, benefit, b, k)
+
+
+__all__ = ["LEFT", "Calendar", "KhSpells", "build_table", "iter_blocks", "kh_spells"]

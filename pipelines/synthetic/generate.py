@@ -11,7 +11,15 @@ import pandas as pd
 
 from pipelines.synthetic import dynamics
 from pipelines.synthetic.dynamics import Intervention, SimResult
-from pipelines.synthetic.events import Calendar, caseworker_ids, register_columns
+from pipelines.synthetic.events import (
+    BLOCKED_TABLES,
+    Calendar,
+    build_table,
+    caseworker_ids,
+    iter_blocks,
+    kept_persons,
+    kh_spells,
+)
 from pipelines.synthetic.params import SynthParams, load_params
 from pipelines.synthetic.quickstats import TruthView, oracle_ari, quick_statistics
 from pipelines.synthetic.truth import (
@@ -101,13 +109,34 @@ def generate(
         if progress is not None:
             progress(label, done, len(steps))
 
-    cols, sp, kept = register_columns(res)
-    conv = Converter(kept, caseworker_ids(res))
+    sp = kh_spells(res)
+    kept = kept_persons(res, sp)
+    conv = Converter(kept, caseworker_ids(res), res.population.n)
+    benefit = build_table("benefit_spells", res, sp, kept)
     tick("build")
     for name in REGISTER_TABLES:
-        table = municipalities_table() if name == "municipalities" else conv.table(name, cols[name])
+        if name == "municipalities":
+            table = municipalities_table()
+        elif name == "benefit_spells":
+            table = conv.table(name, benefit)
+        elif name in BLOCKED_TABLES:  # streamed in person blocks (bounded memory)
+            counter = {"rows": 0}
+
+            def blocks(name=name, counter=counter):
+                for cols in iter_blocks(name, res, kept, benefit):
+                    tab = conv.table(name, cols)
+                    counter["rows"] += tab.num_rows
+                    yield tab
+
+            result.files[name] = write_table(blocks(), out / name, fmt)
+            result.rows[name] = counter["rows"]
+            tick(name)
+            continue
+        else:
+            table = conv.table(name, build_table(name, res, sp, kept))
         result.files[name] = write_table(table, out / name, fmt)
         result.rows[name] = table.num_rows
+        del table
         tick(name)
     result.seconds["write_tables"] = time.perf_counter() - t1
 
@@ -115,7 +144,7 @@ def generate(
     gt = out / "ground_truth"
     gt.mkdir(exist_ok=True)
     result.files["true_spells"] = write_table(
-        true_spells(res, sp, kept, cols["benefit_spells"], conv.pid), gt / "true_spells", "parquet"
+        true_spells(res, sp, kept, benefit, conv.pid), gt / "true_spells", "parquet"
     )
     result.files["true_subgroups"] = write_table(
         true_subgroups(res, kept, conv.pid), gt / "true_subgroups", "parquet"
@@ -131,7 +160,7 @@ def generate(
     if weekly:
         t3 = time.perf_counter()
         path, n = write_weekly(
-            cols["benefit_spells"], Calendar.of(res), conv.pid, out / "weekly_benefit_codes", fmt
+            benefit, Calendar.of(res), conv.pid, out / "weekly_benefit_codes", fmt
         )
         result.files["weekly_benefit_codes"] = path
         result.rows["weekly_benefit_codes"] = n
@@ -191,18 +220,25 @@ def simulate(
 
     params = params or load_params()
     res = dynamics.simulate(params, size, seed, intervention)
-    cols, sp, kept = register_columns(res)
-    conv = Converter(kept, caseworker_ids(res))
-    tables = {
-        name: to_pandas(
-            municipalities_table() if name == "municipalities" else conv.table(name, cols[name]),
-            name,
-        )
-        for name in REGISTER_TABLES
-    }
+    sp = kh_spells(res)
+    kept = kept_persons(res, sp)
+    conv = Converter(kept, caseworker_ids(res), res.population.n)
+    benefit = build_table("benefit_spells", res, sp, kept)
+    tables = {}
+    for name in REGISTER_TABLES:
+        if name == "municipalities":
+            tab = municipalities_table()
+        elif name == "benefit_spells":
+            tab = conv.table(name, benefit)
+        elif name in BLOCKED_TABLES:
+            blocks = build_table(name, res, sp, kept, benefit)
+            tab = pa.concat_tables([conv.table(name, c) for c in blocks])
+        else:
+            tab = conv.table(name, build_table(name, res, sp, kept))
+        tables[name] = to_pandas(tab, name)
     gt: dict[str, pd.DataFrame] = {}
     if truth:
-        gt["true_spells"] = true_spells(res, sp, kept, cols["benefit_spells"], conv.pid).to_pandas()
+        gt["true_spells"] = true_spells(res, sp, kept, benefit, conv.pid).to_pandas()
         gt["true_subgroups"] = true_subgroups(res, kept, conv.pid).to_pandas()
         gt["true_monthly_states"] = pa.concat_tables(
             list(true_monthly_states(res, kept, conv.pid))

@@ -75,10 +75,18 @@ class TruthView:
         ep = self.res.logs["episodes"]
         N, T = self.res.population.n, self.res.n_months
         S = np.full((N, T), -1, np.int8)
+        flat = S.reshape(-1)
         lens = ep["end"].astype(np.int64) - ep["start"] + 1
-        rows = np.repeat(ep["person"], lens)
-        off = np.arange(lens.sum()) - np.repeat(np.cumsum(lens) - lens, lens)
-        S[rows, np.repeat(ep["start"].astype(np.int64), lens) + off] = np.repeat(ep["state"], lens)
+        cum = np.cumsum(lens)
+        lo = 0
+        while lo < len(lens):  # bounded memory: about 20 million person-months at a time
+            base = cum[lo - 1] if lo else 0
+            hi = max(int(np.searchsorted(cum, base + 20_000_000, side="right")), lo + 1)
+            ln = lens[lo:hi]
+            start = ep["person"][lo:hi].astype(np.int64) * T + ep["start"][lo:hi]
+            off = np.arange(ln.sum()) - np.repeat(np.cumsum(ln) - ln, ln)
+            flat[np.repeat(start, ln) + off] = np.repeat(ep["state"][lo:hi], ln)
+            lo = hi
         return S
 
     def seniority(self, t: int) -> tuple[np.ndarray, np.ndarray]:
@@ -299,8 +307,6 @@ def oracle_ari(res: SimResult, persons: np.ndarray | None = None) -> float:
     distributions of the baseline characteristics (sex, origin x menapt, education, psychiatric
     diagnosis, substance abuse, children x placed, age band at first entry), among ``persons``
     (default: everyone in the Nov-2021 stock)."""
-    from sklearn.metrics import adjusted_rand_score
-
     pop = res.population
     sp = res.params.subgroups
     if persons is None:
@@ -336,4 +342,29 @@ def oracle_ari(res: SimResult, persons: np.ndarray | None = None) -> float:
     mu, sd = np.asarray(sp.entry_age_mean), np.asarray(sp.entry_age_sd)
     logp += -0.5 * ((age[:, None] - mu) / sd) ** 2 - np.log(sd)
     pred = logp.argmax(axis=1)
-    return float(adjusted_rand_score(pop.subgroup[persons], pred))
+    return adjusted_rand_index(pop.subgroup[persons], pred)
+
+
+def adjusted_rand_index(a: np.ndarray, b: np.ndarray) -> float:
+    """Adjusted Rand index of two labelings (Hubert & Arabie 1985).
+
+    Own implementation (the contingency-table formula) because importing scikit-learn costs
+    seconds in the generator; tests check it against ``sklearn.metrics.adjusted_rand_score``.
+    """
+    _, ai = np.unique(a, return_inverse=True)
+    _, bi = np.unique(b, return_inverse=True)
+    table = np.zeros((ai.max() + 1, bi.max() + 1), np.int64)
+    np.add.at(table, (ai, bi), 1)
+
+    def pairs(x: np.ndarray) -> float:
+        x = x.astype(np.float64)
+        return float((x * (x - 1) / 2).sum())
+
+    index = pairs(table)
+    rows, cols = pairs(table.sum(axis=1)), pairs(table.sum(axis=0))
+    total = len(ai) * (len(ai) - 1) / 2
+    expected = rows * cols / total if total else 0.0
+    maximum = (rows + cols) / 2
+    if maximum == expected:
+        return 1.0
+    return (index - expected) / (maximum - expected)

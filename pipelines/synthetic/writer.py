@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
@@ -28,11 +29,17 @@ OFFER_TYPES = np.array(list(codes.OFFER_TYPE))
 CONV_TYPES = np.array(["job", "other"])
 
 
+def sequential_ids(prefix: str, n: int, width: int, offset: int = 0) -> pa.Array:
+    """``<prefix><offset+1 zero-padded to width>`` ... (vectorised in Arrow)."""
+    if offset + n >= 10**width:
+        raise ValueError(f"ids with prefix {prefix!r} have only {width} digits")
+    nums = pa.array(np.arange(offset + 1, offset + n + 1, dtype=np.int64)).cast(pa.string())
+    return pc.binary_join_element_wise(prefix, pc.utf8_lpad(nums, width, padding="0"), "")
+
+
 def person_ids(n: int) -> pa.Array:
-    """``P0000001`` ... for ranks 0..n-1."""
-    if n >= 10_000_000:
-        raise ValueError("person ids have 7 digits")
-    return pa.array([f"P{i + 1:07d}" for i in range(n)], pa.string())
+    """``P0000001`` ... for ranks 0..n-1 (never CPR-like: a letter and 7 digits)."""
+    return sequential_ids("P", n, 7)
 
 
 def _dates(d: np.ndarray) -> pa.Array:
@@ -48,13 +55,19 @@ def _strings(labels: np.ndarray, codes_: np.ndarray, null: np.ndarray | None = N
 class Converter:
     """Column dicts (person indices, category codes) -> arrow tables in the register schema."""
 
-    def __init__(self, kept: np.ndarray, caseworker_ids: np.ndarray):
+    def __init__(self, kept: np.ndarray, caseworker_ids: np.ndarray, n_persons: int):
         self.kept = kept
         self.ids = person_ids(len(kept))
+        rank = np.full(n_persons, -1, np.int64)
+        rank[kept] = np.arange(len(kept))
+        self.rank = rank
         self.cw_ids = pa.array(caseworker_ids.astype(str), pa.string())
 
     def pid(self, person: np.ndarray) -> pa.Array:
-        return self.ids.take(pa.array(np.searchsorted(self.kept, person).astype(np.int64)))
+        r = self.rank[person]
+        if (r < 0).any():
+            raise ValueError("a record of a person outside the extract population")
+        return self.ids.take(pa.array(r))
 
     def table(self, name: str, c: Columns) -> pa.Table:
         cols = getattr(self, f"_{name}")(c)
@@ -80,7 +93,7 @@ class Converter:
         mg = c["match_group"]
         return {
             "person_id": self.pid(c["person"]),
-            "case_id": pa.array([f"C{i + 1:09d}" for i in range(n)], pa.string()),
+            "case_id": sequential_ids("C", n, 9),
             "benefit_code": pa.array(c["benefit_code"].astype(str), pa.string()),
             "start_date": _dates(c["start_date"]),
             "end_date": _dates(c["end_date"]),
@@ -121,7 +134,7 @@ class Converter:
         n = len(c["person"])
         return {
             "person_id": self.pid(c["person"]),
-            "offer_id": pa.array([f"O{i + 1:09d}" for i in range(n)], pa.string()),
+            "offer_id": sequential_ids("O", n, 9),
             "offer_type": _strings(OFFER_TYPES, c["offer_type"]),
             "start_date": _dates(c["start_date"]),
             "end_date": _dates(c["end_date"]),
