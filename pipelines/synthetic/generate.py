@@ -196,6 +196,17 @@ def expected_statistics(res: SimResult) -> dict:
     }
 
 
+def _plain(table) -> pd.DataFrame:
+    """Arrow table -> pandas with dictionary (categorical) columns as plain strings."""
+    import pyarrow as pa
+
+    fields = [
+        pa.field(f.name, f.type.value_type if pa.types.is_dictionary(f.type) else f.type)
+        for f in table.schema
+    ]
+    return table.cast(pa.schema(fields)).to_pandas()
+
+
 @dataclass
 class SyntheticRegister:
     """An in-memory synthetic register: pandas frames in the schema of data_schema.tables."""
@@ -238,9 +249,9 @@ def simulate(
         tables[name] = to_pandas(tab, name)
     gt: dict[str, pd.DataFrame] = {}
     if truth:
-        gt["true_spells"] = true_spells(res, sp, kept, benefit, conv.pid).to_pandas()
-        gt["true_subgroups"] = true_subgroups(res, kept, conv.pid).to_pandas()
-        gt["true_monthly_states"] = pa.concat_tables(
-            list(true_monthly_states(res, kept, conv.pid))
-        ).to_pandas()
+        gt["true_spells"] = _plain(true_spells(res, sp, kept, benefit, conv.pid))
+        gt["true_subgroups"] = _plain(true_subgroups(res, kept, conv.pid))
+        gt["true_monthly_states"] = _plain(
+            pa.concat_tables(list(true_monthly_states(res, kept, conv.pid)))
+        )
     return SyntheticRegister(tables, gt, res)

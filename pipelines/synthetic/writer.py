@@ -47,9 +47,11 @@ def _dates(d: np.ndarray) -> pa.Array:
 
 
 def _strings(labels: np.ndarray, codes_: np.ndarray, null: np.ndarray | None = None) -> pa.Array:
+    """A string column as an Arrow dictionary array (labels[codes]); written to Parquet as
+    dictionary-encoded strings, read back as plain strings (no Arrow schema is stored)."""
     dict_arr = pa.array(labels.astype(str), pa.string())
     idx = pa.array(codes_.astype(np.int32), mask=null)
-    return dict_arr.take(idx)
+    return pa.DictionaryArray.from_arrays(idx, dict_arr)
 
 
 class Converter:
@@ -67,7 +69,7 @@ class Converter:
         r = self.rank[person]
         if (r < 0).any():
             raise ValueError("a record of a person outside the extract population")
-        return self.ids.take(pa.array(r))
+        return pa.DictionaryArray.from_arrays(pa.array(r.astype(np.int32)), self.ids)
 
     def table(self, name: str, c: Columns) -> pa.Table:
         cols = getattr(self, f"_{name}")(c)
@@ -114,7 +116,9 @@ class Converter:
     def _caseworker_assignments(self, c: Columns) -> dict:
         return {
             "person_id": self.pid(c["person"]),
-            "caseworker_id": self.cw_ids.take(pa.array(c["cw"], pa.int64())),
+            "caseworker_id": pa.DictionaryArray.from_arrays(
+                pa.array(c["cw"].astype(np.int32)), self.cw_ids
+            ),
             "municipality_id": pa.array(c["municipality_id"], pa.int64()),
             "start_date": _dates(c["start_date"]),
             "end_date": _dates(c["end_date"]),
@@ -127,7 +131,9 @@ class Converter:
             "conversation_date": _dates(c["conversation_date"]),
             "conversation_type": _strings(CONV_TYPES, c["conversation_type"]),
             "municipality_id": pa.array(c["municipality_id"], pa.int64()),
-            "caseworker_id": self.cw_ids.take(pa.array(np.maximum(cw, 0), mask=cw < 0)),
+            "caseworker_id": pa.DictionaryArray.from_arrays(
+                pa.array(np.maximum(cw, 0).astype(np.int32), mask=cw < 0), self.cw_ids
+            ),
         }
 
     def _activation_offers(self, c: Columns) -> dict:
@@ -177,6 +183,7 @@ def write_table(table: pa.Table | Iterator[pa.Table], path: Path, fmt: str) -> P
                         compression="zstd",
                         compression_level=3,
                         write_statistics=True,
+                        store_schema=False,  # dictionary columns are read back as plain strings
                     )
                 writer.write_table(part, row_group_size=ROW_GROUP)
             else:
@@ -192,7 +199,14 @@ def write_table(table: pa.Table | Iterator[pa.Table], path: Path, fmt: str) -> P
 
 
 def _csv_schema(schema: pa.Schema) -> pa.Schema:
-    return pa.schema([pa.field(f.name, pa.date32() if f.type == TS else f.type) for f in schema])
+    def plain(t: pa.DataType) -> pa.DataType:
+        if t == TS:
+            return pa.date32()
+        if pa.types.is_dictionary(t):
+            return t.value_type
+        return t
+
+    return pa.schema([pa.field(f.name, plain(f.type)) for f in schema])
 
 
 def _csv_cast(t: pa.Table) -> pa.Table:
@@ -202,6 +216,14 @@ def _csv_cast(t: pa.Table) -> pa.Table:
 
 def to_pandas(table: pa.Table, name: str) -> pd.DataFrame:
     """A register table as pandas with the dtypes of data_schema.tables."""
+    table = table.cast(
+        pa.schema(
+            [
+                pa.field(f.name, f.type.value_type if pa.types.is_dictionary(f.type) else f.type)
+                for f in table.schema
+            ]
+        )
+    )
     df = table.to_pandas()
     for col in TABLES[name].columns:
         if col.endswith("_date") or col in ("month", "week_start", "conversation_date"):
