@@ -34,10 +34,10 @@ import pandera.pandas as pa
 import pyarrow as pa_arrow
 import pyarrow.parquet as pq
 
+from data_schema.ids import looks_like_cpr
 from data_schema.mapping import StateMapping, load_state_mapping
 from data_schema.tables import TABLES, table_schema
 from pipelines.config import StarConfig
-from pipelines.privacy import looks_like_cpr
 
 log = logging.getLogger(__name__)
 
@@ -563,16 +563,13 @@ def _validate_table(
         elif str(column.dtype) == "bool" and not accepted[col].isna().any():
             accepted[col] = accepted[col].astype(bool)
     quarantined = raw.loc[bad].copy()
-    if len(quarantined):
-        reasons = (
-            violations.assign(reason=violations["column"] + ": " + violations["rule"])
-            .groupby("row")["reason"]
-            .agg("; ".join)
-        )
-        quarantined.insert(0, "quarantine_row", quarantined.index + 1)
-        quarantined.insert(
-            1, "quarantine_reasons", reasons.reindex(quarantined.index + 1).to_numpy()
-        )
+    reasons = (
+        violations.assign(reason=violations["column"] + ": " + violations["rule"])
+        .groupby("row")["reason"]
+        .agg("; ".join)
+    )
+    quarantined.insert(0, "quarantine_row", quarantined.index + 1)
+    quarantined.insert(1, "quarantine_reasons", reasons.reindex(quarantined.index + 1).to_numpy())
     result = TableResult(
         table,
         path,

@@ -114,6 +114,18 @@ class EffectOptions(_Section):
     An assumption for the policy scenarios, not a published figure."""
 
 
+class ReproductionOptions(_Section):
+    """The STAR 2022 reproduction (analysis.star2022, pipelines.reproduction)."""
+
+    review_date: date = date(2020, 3, 1)
+    """Date of the case-review population (activity-ready, >= 5 years; BDO: 1 March 2020)."""
+    count_scale: float | None = Field(None, gt=0)
+    """Factor from register counts to national counts (R19, R20); ``None`` = 120,000 / the
+    register's hovedveje cohort (the national Q1-2018 cohort size); 1 for a national extract."""
+    caseload_date: date | None = None
+    """Date of the caseload count (R22); ``None`` = cohorts.reference_date."""
+
+
 class StarConfig(_Section):
     """The whole run configuration."""
 
@@ -130,6 +142,7 @@ class StarConfig(_Section):
     synthetic: SyntheticOptions = SyntheticOptions()
     report: ReportOptions = ReportOptions()
     effects: EffectOptions = EffectOptions()
+    reproduction: ReproductionOptions = ReproductionOptions()
     seed: int = 20221
     """Seed for every random step of the analyses (bootstrap, cross-fitting, simulation)."""
 

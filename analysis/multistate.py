@@ -1,0 +1,474 @@
+"""Multi-state Aalen-Johansen estimator of state-occupation probabilities, matching R ``survfit``.
+
+Input is transition data in counting-process form: one row per person and sojourn, the person is in
+``from_state`` on ``(entry, exit]`` and moves to ``to_state`` at ``exit`` (missing / ``censored`` =
+no transition observed). A person's rows must chain: the next row starts in the state the previous
+row ended in, and rows do not overlap (gaps are allowed: the person is simply not at risk during a
+gap - R's ``survfit`` refuses gaps). Delayed entry is natural: a stock sample enters at its accrued
+time ``entry > 0``.
+
+The estimate is ``p(t) = p0 prod_{s <= t} H(s)`` where row ``a`` of ``H(s)`` holds the (weighted)
+fractions of those at risk in state ``a`` just before ``s`` who are in each state just after ``s``.
+``p0`` is, by default, the weighted distribution of states among rows at risk at the first
+transition time (R's default); a ``start_state`` or an ``initial`` distribution can be given
+instead (R's ``p0=``). Standard errors are the infinitesimal-jackknife ones of R
+``survfit(Surv(entry, exit, to) ~ group, id = id, istate = from, weights = w)`` (``std.err``),
+computed by the fast engine in :mod:`analysis._aj_engine`; confidence intervals as R's
+``conf.type`` (default ``"log"``). With ``p0_variance=True`` the standard errors also include the
+variability of the estimated ``p0`` (R: ``influence = TRUE``; R's default leaves it out).
+
+Equivalent R call (tested in ``tests/analysis/test_multistate_r.py`` against fixtures from
+``tests/r/nonparametric_fixtures.R``)::
+
+    survfit(Surv(entry, exit, factor(to, c("censor", states))) ~ group, data, id = id,
+            istate = factor(from, states), weights = w)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Mapping, Sequence
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+
+from analysis import _curves
+from analysis._aj_engine import aalen_johansen
+
+__all__ = [
+    "MultiStateAalenJohansen",
+    "MultiStateResult",
+    "StateOccupationCurves",
+    "plot_state_occupation",
+]
+
+_TIDY = ["state", "time", "estimate", "std_error", "conf_low", "conf_high", "n_risk", "n_event"]
+
+
+@dataclass(frozen=True)
+class StateOccupationCurves:
+    """State-occupation probabilities of one group at each distinct transition time.
+
+    Attributes
+    ----------
+    time
+        Distinct transition times, shape (K,).
+    states
+        State labels, in column order.
+    estimate
+        P(in state j at time t), shape (K, S); rows sum to one.
+    std_error
+        IJ standard errors (probability scale), as R ``survfit`` ``std.err``.
+    conf_low, conf_high
+        Pointwise confidence limits.
+    n_risk
+        Persons (rows) at risk in each state just before each time, shape (K, S).
+    n_event
+        Transitions into each state at each time (R's ``n.event``), shape (K, S).
+    n_transition
+        Transitions ``from -> to`` at each time, shape (K, S, S).
+    hazard_matrices
+        Aalen-Johansen factors ``H(t)`` (rows sum to one), shape (K, S, S).
+    p0
+        Initial distribution, shape (S,).
+    p0_std_error
+        Standard error of ``p0`` (zero unless estimated with ``p0_variance=True``).
+    """
+
+    time: np.ndarray
+    states: tuple
+    estimate: np.ndarray
+    std_error: np.ndarray
+    conf_low: np.ndarray
+    conf_high: np.ndarray
+    n_risk: np.ndarray
+    n_event: np.ndarray
+    n_transition: np.ndarray
+    hazard_matrices: np.ndarray
+    p0: np.ndarray
+    p0_std_error: np.ndarray
+
+    def __post_init__(self) -> None:
+        for name in self.__dataclass_fields__:
+            value = getattr(self, name)
+            if isinstance(value, np.ndarray):
+                value.flags.writeable = False
+
+
+@dataclass(frozen=True)
+class MultiStateResult:
+    """Result of :meth:`MultiStateAalenJohansen.fit`: one curve set per group."""
+
+    curves: MappingProxyType
+    group: str | None
+    states: tuple
+    conf_level: float
+    conf_type: str
+    n: MappingProxyType
+
+    def tidy(self) -> pd.DataFrame:
+        """Long table ``[group,] state, time, estimate, std_error, conf_low, conf_high, n_risk,
+        n_event``: one row per group, state and distinct transition time. ``n_risk`` = persons at
+        risk in the state just before the time, ``n_event`` = transitions into the state at it."""
+        frames = []
+        for key, c in self.curves.items():
+            k = c.time.size
+            for j, state in enumerate(c.states):
+                f = pd.DataFrame(
+                    {
+                        "state": np.repeat(np.asarray([state], dtype=object), k),
+                        "time": np.array(c.time),
+                        "estimate": np.array(c.estimate[:, j]),
+                        "std_error": np.array(c.std_error[:, j]),
+                        "conf_low": np.array(c.conf_low[:, j]),
+                        "conf_high": np.array(c.conf_high[:, j]),
+                        "n_risk": np.array(c.n_risk[:, j]),
+                        "n_event": np.array(c.n_event[:, j]),
+                    }
+                )
+                if self.group is not None:
+                    f.insert(0, self.group, key)
+                frames.append(f)
+        return pd.concat(frames, ignore_index=True)
+
+    def evaluate(self, times: Sequence[float] | np.ndarray) -> pd.DataFrame:
+        """Occupation probabilities, standard errors and CIs at ``times`` (right-continuous; ``p0``
+        and its standard error before the first transition)."""
+        at = np.asarray(times, dtype=float)
+        frames = []
+        for key, c in self.curves.items():
+            est = _curves.step_values(c.time, c.estimate, at, c.p0)
+            se = _curves.step_values(c.time, c.std_error, at, c.p0_std_error)
+            low0, high0 = _curves.confint(c.p0, c.p0_std_error, self.conf_level, self.conf_type)
+            low = _curves.step_values(c.time, c.conf_low, at, low0)
+            high = _curves.step_values(c.time, c.conf_high, at, high0)
+            for j, state in enumerate(c.states):
+                f = pd.DataFrame(
+                    {
+                        "state": np.repeat(np.asarray([state], dtype=object), at.size),
+                        "time": at,
+                        "estimate": est[:, j],
+                        "std_error": se[:, j],
+                        "conf_low": low[:, j],
+                        "conf_high": high[:, j],
+                    }
+                )
+                if self.group is not None:
+                    f.insert(0, self.group, key)
+                frames.append(f)
+        return pd.concat(frames, ignore_index=True)
+
+    def transition_matrix(self, s: float, t: float, group: Hashable | None = None) -> pd.DataFrame:
+        """Aalen-Johansen transition-probability matrix ``P(s, t)`` (rows: state at ``s``, columns:
+        state at ``t``) = product of ``H(u)`` over transition times ``s < u <= t``.
+
+        Estimates only (as ``etm::etm(..., s = s)``'s ``est``); no standard errors.
+        """
+        if t < s:
+            raise ValueError(f"need s <= t, got s={s}, t={t}")
+        c = self._curve(group)
+        lo, hi = np.searchsorted(c.time, [s, t], side="right")
+        p = np.eye(len(c.states))
+        for h in c.hazard_matrices[lo:hi]:
+            p = p @ h
+        labels = pd.Index(list(c.states), dtype=object)
+        return pd.DataFrame(p, index=labels.rename("from"), columns=labels.rename("to"))
+
+    def _curve(self, group: Hashable | None) -> StateOccupationCurves:
+        if group is None:
+            if len(self.curves) != 1:
+                raise ValueError(f"several groups fitted; choose one of {list(self.curves)}")
+            return next(iter(self.curves.values()))
+        if group not in self.curves:
+            raise KeyError(f"no group {group!r}; groups: {list(self.curves)}")
+        return self.curves[group]
+
+    def summary(self) -> str:
+        """Short text: per group, persons, transitions and the occupation at the last time."""
+        lines = [f"Multi-state Aalen-Johansen ({self.conf_type} {self.conf_level:.0%} CI)"]
+        for key, c in self.curves.items():
+            label = "all" if self.group is None else f"{self.group}={key}"
+            last = c.estimate[-1] if c.time.size else c.p0
+            occ = ", ".join(f"{st}: {p:.3f}" for st, p in zip(c.states, last, strict=True))
+            t_last = f"{c.time[-1]:g}" if c.time.size else "start"
+            lines.append(
+                f"  {label}: n = {self.n.get(key, 0)}, transitions = {int(c.n_event.sum())}; "
+                f"at {t_last}: {occ}"
+            )
+        return "\n".join(lines)
+
+
+class MultiStateAalenJohansen:
+    """Multi-state Aalen-Johansen estimator (state occupation over time).
+
+    Parameters
+    ----------
+    conf_level
+        Confidence level.
+    conf_type
+        ``"log"`` (R's default), ``"log-log"`` or ``"plain"``.
+    p0_variance
+        Add the variance of the estimated initial distribution (R ``influence=TRUE``); only
+        matters when ``p0`` is estimated and not degenerate.
+    """
+
+    def __init__(
+        self,
+        conf_level: float = 0.95,
+        conf_type: Literal["log", "log-log", "plain"] = "log",
+        p0_variance: bool = False,
+    ) -> None:
+        self.conf_level = conf_level
+        self.conf_type = conf_type
+        self.p0_variance = p0_variance
+
+    def fit(
+        self,
+        df: pd.DataFrame,
+        id: str,
+        entry: str,
+        exit: str,
+        from_state: str,
+        to_state: str,
+        weights: str | None = None,
+        group: str | None = None,
+        start_state: Hashable | None = None,
+        initial: Mapping[Hashable, float] | None = None,
+        states: Sequence[Hashable] | None = None,
+        censored: Hashable | None = None,
+    ) -> MultiStateResult:
+        """Fit state-occupation curves.
+
+        Parameters
+        ----------
+        df
+            One row per person and sojourn.
+        id
+            Person identifier.
+        entry, exit
+            Sojourn interval ``(entry, exit]`` (time since origin, e.g. days of seniority).
+        from_state
+            State occupied during the row.
+        to_state
+            State entered at ``exit``; missing (or equal to ``censored``) = censored. A value equal
+            to ``from_state`` is not a transition (as in R).
+        weights
+            Positive case weights (one per row; R uses the weight of a person's current row).
+        group
+            Column defining separate curves (constant within person).
+        start_state
+            Start everybody in this state (``p0`` = indicator), instead of the estimated ``p0``.
+        initial
+            Initial distribution ``{state: probability}`` (sums to 1), instead of the estimate.
+        states
+            Order of the states in the output (default: sorted labels).
+        censored
+            Extra ``to_state`` value meaning censored (e.g. ``0`` or ``"censor"``).
+        """
+        _curves.check_conf(self.conf_level, self.conf_type)
+        _curves.require(df, [id, entry, exit, from_state, to_state, weights, group])
+        if start_state is not None and initial is not None:
+            raise ValueError("give start_state or initial, not both")
+        start, stop = _curves.interval_columns(df, exit, entry)
+        w = _curves.weight_column(df, weights)
+        if df[from_state].isna().any():
+            raise ValueError(f"from_state column {from_state!r} has missing values")
+        to_raw = df[to_state]
+        is_cens = to_raw.isna().to_numpy().copy()
+        if censored is not None:
+            is_cens |= (to_raw == censored).to_numpy()
+        labels = _state_labels(df[from_state], to_raw[~is_cens], states)
+        lookup = {lab: i for i, lab in enumerate(labels)}
+        from_idx = _codes(df[from_state], labels)
+        to_idx = np.where(is_cens, -1, _codes(to_raw.where(~is_cens), labels))
+        person = _curves_person(df, id)
+        gl, codes = _curves.group_codes(df, group, _TIDY)
+        # sort once by person and entry (skipped when already sorted); everything below is sorted
+        order = _person_order(person, start)
+        if order is not None:
+            person, start, stop, from_idx, to_idx, codes, w = (
+                a[order] for a in (person, start, stop, from_idx, to_idx, codes, w)
+            )
+        _check_chain(person, start, stop, from_idx, to_idx, codes, labels, order)
+
+        p0 = None
+        s = len(labels)
+        if start_state is not None:
+            if start_state not in lookup:
+                raise ValueError(f"start_state {start_state!r} is not a state: {labels}")
+            p0 = np.eye(s)[lookup[start_state]]
+        elif initial is not None:
+            p0 = np.zeros(s)
+            for lab, prob in initial.items():
+                if lab not in lookup:
+                    raise ValueError(f"initial state {lab!r} is not a state: {labels}")
+                p0[lookup[lab]] = float(prob)
+            if np.any(p0 < 0) or abs(p0.sum() - 1.0) > 1e-8:
+                raise ValueError("initial distribution must be non-negative and sum to 1")
+
+        curves, counts = {}, {}
+        for g, key in enumerate(gl):
+            rows = np.flatnonzero(codes == g)
+            local_person, uniq = pd.factorize(person[rows])
+            n_persons = int(uniq.size)
+            out = aalen_johansen(
+                entry=start[rows],
+                exit=stop[rows],
+                from_state=from_idx[rows],
+                to_state=to_idx[rows],
+                weight=w[rows],
+                person=local_person,
+                n_states=s,
+                p0=p0,
+                p0_variance=self.p0_variance,
+                presorted=True,
+            )
+            assert out.std_error is not None
+            low, high = _curves.confint(out.pstate, out.std_error, self.conf_level, self.conf_type)
+            curves[key] = StateOccupationCurves(
+                time=out.times,
+                states=tuple(labels),
+                estimate=out.pstate,
+                std_error=out.std_error,
+                conf_low=low,
+                conf_high=high,
+                n_risk=out.n_risk,
+                n_event=out.n_transition.sum(axis=1),
+                n_transition=out.n_transition,
+                hazard_matrices=out.hazard_matrices,
+                p0=out.p0,
+                p0_std_error=out.p0_std_error,
+            )
+            counts[key] = n_persons
+        return MultiStateResult(
+            curves=MappingProxyType(curves),
+            group=group,
+            states=tuple(labels),
+            conf_level=self.conf_level,
+            conf_type=self.conf_type,
+            n=MappingProxyType(counts),
+        )
+
+
+def _state_labels(
+    from_values: pd.Series, to_values: pd.Series, states: Sequence[Hashable] | None
+) -> list:
+    seen = list(pd.unique(pd.concat([pd.Series(pd.unique(from_values)),
+                                     pd.Series(pd.unique(to_values))], ignore_index=True)))  # fmt: skip
+    if states is None:
+        try:
+            return sorted(seen)
+        except TypeError:
+            return seen
+    if len(set(states)) != len(states):
+        raise ValueError("states has duplicates")
+    missing = [x for x in seen if x not in set(states)]
+    if missing:
+        raise ValueError(f"states {missing} occur in the data but not in states={list(states)}")
+    return list(states)
+
+
+def _codes(values: pd.Series, labels: list) -> np.ndarray:
+    """Integer code of each value in ``labels`` (-1 for missing), hash-based (fast for strings)."""
+    return pd.Categorical(values, categories=labels).codes.astype(np.int64)
+
+
+def _curves_person(df: pd.DataFrame, id: str) -> np.ndarray:
+    values = df[id]
+    if values.isna().any():
+        raise ValueError(f"id column {id!r} has missing values")
+    return pd.factorize(values)[0].astype(np.int64)
+
+
+def _person_order(person: np.ndarray, start: np.ndarray) -> np.ndarray | None:
+    """Permutation sorting rows by (person, entry), or ``None`` if they already are."""
+    dp = np.diff(person)
+    if np.all((dp > 0) | ((dp == 0) & (np.diff(start) >= 0))):
+        return None
+    return np.lexsort((start, person))
+
+
+def _check_chain(
+    person: np.ndarray,
+    start: np.ndarray,
+    stop: np.ndarray,
+    from_idx: np.ndarray,
+    to_idx: np.ndarray,
+    group: np.ndarray,
+    labels: list,
+    order: np.ndarray | None,
+) -> None:
+    """Rows sorted by person and entry must not overlap, must chain in state, stay in one group.
+
+    ``order`` maps sorted positions back to input rows (for the error message)."""
+    same = person[1:] == person[:-1]
+
+    def row(i: int) -> int:
+        return int(order[i + 1]) if order is not None else i + 1
+
+    overlap = same & (start[1:] < stop[:-1])
+    if overlap.any():
+        raise ValueError(
+            f"rows of the same person overlap in time (e.g. row {row(np.flatnonzero(overlap)[0])})"
+        )
+    after = np.where(to_idx >= 0, to_idx, from_idx)  # state after each row
+    bad = same & (from_idx[1:] != after[:-1])
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise ValueError(
+            f"row {row(i)} starts in state {labels[from_idx[i + 1]]!r} but the person's previous "
+            f"row ended in {labels[after[i]]!r}"
+        )
+    if np.any(same & (group[1:] != group[:-1])):
+        raise ValueError("a person's rows belong to different groups")
+
+
+def plot_state_occupation(
+    result: MultiStateResult,
+    ax=None,
+    group: Hashable | None = None,
+    kind: Literal["lines", "stacked"] = "lines",
+    conf_int: bool = True,
+    min_at_risk: int | None = None,
+    min_events: int | None = None,
+    **kwargs,
+):
+    """Plot state occupation of one group: step lines with CI bands, or a stacked area.
+
+    Disclosure (``min_at_risk``/``min_events``, rule of :func:`analysis.survival.guard_curve`) uses
+    the total number at risk (all states) and, if ``min_events`` is given, the total number of
+    transitions per time.
+    Returns the axes.
+    """
+    import matplotlib.pyplot as plt
+
+    if ax is None:
+        _, ax = plt.subplots()
+    c = result._curve(group)
+    rows = _curves.guard_curve(
+        c.time,
+        c.n_risk.sum(axis=1),
+        c.n_event.sum(axis=1) if min_events else None,
+        min_at_risk,
+        min_events,
+    )
+    x = np.concatenate([[min(0.0, float(c.time[0])) if c.time.size else 0.0], c.time[rows]])
+    est = np.vstack([c.p0, c.estimate[rows]])
+    lo = np.vstack([c.p0, c.conf_low[rows]])
+    hi = np.vstack([c.p0, c.conf_high[rows]])
+    if kind == "stacked":
+        ax.stackplot(x, est.T, labels=[str(s) for s in c.states], step="post", **kwargs)
+        ax.set_ylim(0, 1)
+    else:
+        for j, state in enumerate(c.states):
+            (line,) = ax.step(x, est[:, j], where="post", label=str(state), **kwargs)
+            if conf_int:
+                ax.fill_between(x, lo[:, j], hi[:, j], step="post", alpha=0.2,
+                                color=line.get_color(), linewidth=0)  # fmt: skip
+        ax.set_ylim(0, 1.02)
+    ax.set_xlabel("time")
+    ax.set_ylabel("probability in state")
+    ax.legend()
+    return ax

@@ -1,0 +1,887 @@
+"""Kaplan-Meier survival and Aalen-Johansen cumulative incidence, matching R ``survival::survfit``.
+
+Data are one row per person (or per person-interval with ``entry``): the person is at risk on
+``(entry, duration]`` (left truncation / delayed entry: a stock sample enters observation with
+seniority ``entry`` already accrued) and has ``event`` at ``duration`` (0 = censored). Time is in
+whatever unit the columns are in (days in this project). Ties are exact: all events at the same
+time are processed together (no jitter, no ``timefix`` rounding - times are compared as given).
+
+Conventions follow :mod:`analysis._base`: estimators store options; ``fit`` returns a frozen result
+with ``tidy()`` (fresh DataFrame), ``summary()`` (text) and ``evaluate(times)`` (the right-continuous
+step function at given times). Plots are separate functions (:func:`plot_survival`,
+:func:`plot_cumulative_incidence`) with a disclosure guard (:func:`analysis._curves.guard_curve`).
+
+Why own code rather than lifelines (0.30): its ``KaplanMeierFitter`` is right for the estimate and
+its log-log Greenwood CI (tested against it in ``tests/analysis``), but it has no IJ (robust)
+variance for non-integer weights and no groups in one call. Its ``AalenJohansenFitter`` agrees with
+this estimator (estimate and variance) only when there are no tied times: with ties it warns and
+*jitters* the times at random, so the result is not the Aalen-Johansen estimate of the data and
+depends on a seed; its ``confidence_interval_`` columns are labelled the wrong way round
+(``AJ_estimate_upper_0.95`` holds the lower limit); its CI transform differs from survfit's; and it
+has no delayed entry, weights or Gray test.
+
+Weights: ``KaplanMeier`` with ``variance="greenwood"`` uses weighted counts in Greenwood's formula
+(frequency-weight reading, as R does for integer weights); the IJ standard errors (robust KM,
+Aalen-Johansen, multi-state) are ``sqrt(sum_i w_i^2 U_i^2)`` as R computes them, i.e. weights are
+read as sampling weights. For frequency weights in the Aalen-Johansen, expand rows instead.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Sequence
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from analysis import _curves
+from analysis._aj_engine import aalen_johansen
+from analysis._curves import guard_curve
+
+__all__ = [
+    "AalenJohansen",
+    "AalenJohansenResult",
+    "CumulativeIncidenceCurves",
+    "GrayTestResult",
+    "KaplanMeier",
+    "KaplanMeierResult",
+    "SurvivalCurve",
+    "gray_test",
+    "guard_curve",
+    "plot_cumulative_incidence",
+    "plot_survival",
+]
+
+ConfType = Literal["log", "log-log", "plain"]
+Variance = Literal["auto", "greenwood", "robust"]
+
+_KM_COLUMNS = ["time", "estimate", "std_error", "conf_low", "conf_high", "n_risk", "n_event"]
+_AJ_COLUMNS = [
+    "cause", "time", "estimate", "std_error", "conf_low", "conf_high", "n_risk", "n_event",
+]  # fmt: skip
+
+
+def _frozen(*arrays: np.ndarray) -> None:
+    for a in arrays:
+        if isinstance(a, np.ndarray):
+            a.flags.writeable = False
+
+
+# --------------------------------------------------------------------------------------------
+# Kaplan-Meier
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SurvivalCurve:
+    """Kaplan-Meier curve of one group, one entry per distinct event time.
+
+    Attributes
+    ----------
+    time
+        Distinct event times (time unit of the input).
+    estimate
+        S(t) just after each time.
+    std_error
+        Standard error of S(t) on the probability scale (R: ``summary(fit)$std.err``, i.e.
+        ``surv * std.err`` for Greenwood; the IJ standard error itself for the robust variance).
+    conf_low, conf_high
+        Pointwise confidence limits.
+    n_risk, n_event
+        Numbers of rows (persons) at risk / with an event at each time (unweighted).
+    weighted_n_risk, weighted_n_event
+        Weighted versions (R's ``n.risk``, ``n.event`` when weights are given).
+    """
+
+    time: np.ndarray
+    estimate: np.ndarray
+    std_error: np.ndarray
+    conf_low: np.ndarray
+    conf_high: np.ndarray
+    n_risk: np.ndarray
+    n_event: np.ndarray
+    weighted_n_risk: np.ndarray
+    weighted_n_event: np.ndarray
+
+    def __post_init__(self) -> None:
+        _frozen(*(getattr(self, f) for f in self.__dataclass_fields__))
+
+
+@dataclass(frozen=True)
+class KaplanMeierResult:
+    """Result of :meth:`KaplanMeier.fit`: one :class:`SurvivalCurve` per group."""
+
+    curves: MappingProxyType
+    group: str | None
+    conf_level: float
+    conf_type: str
+    variance: str
+    n: MappingProxyType = field(default_factory=lambda: MappingProxyType({}))
+
+    def tidy(self, weighted_counts: bool = False) -> pd.DataFrame:
+        """Long table ``[group,] time, estimate, std_error, conf_low, conf_high, n_risk, n_event``.
+
+        One row per group and distinct event time. ``n_risk``/``n_event`` count rows (persons);
+        with ``weighted_counts=True`` the weighted sums are added as ``risk_weight``/``event_weight``.
+        """
+        frames = []
+        for key, c in self.curves.items():
+            d = {
+                "time": c.time,
+                "estimate": c.estimate,
+                "std_error": c.std_error,
+                "conf_low": c.conf_low,
+                "conf_high": c.conf_high,
+                "n_risk": c.n_risk,
+                "n_event": c.n_event,
+            }
+            if weighted_counts:
+                d["risk_weight"] = c.weighted_n_risk
+                d["event_weight"] = c.weighted_n_event
+            f = pd.DataFrame({k: np.array(v) for k, v in d.items()})
+            if self.group is not None:
+                f.insert(0, self.group, key)
+            frames.append(f)
+        return pd.concat(frames, ignore_index=True)
+
+    def evaluate(self, times: Sequence[float] | np.ndarray) -> pd.DataFrame:
+        """S(t), its standard error and CI at ``times`` (right-continuous; 1 before the first event)."""
+        at = np.asarray(times, dtype=float)
+        frames = []
+        for key, c in self.curves.items():
+            f = pd.DataFrame(
+                {
+                    "time": at,
+                    "estimate": _curves.step_values(c.time, c.estimate, at, 1.0),
+                    "std_error": _curves.step_values(c.time, c.std_error, at, 0.0),
+                    "conf_low": _curves.step_values(c.time, c.conf_low, at, 1.0),
+                    "conf_high": _curves.step_values(c.time, c.conf_high, at, 1.0),
+                }
+            )
+            if self.group is not None:
+                f.insert(0, self.group, key)
+            frames.append(f)
+        return pd.concat(frames, ignore_index=True)
+
+    def median(self) -> pd.DataFrame:
+        """Median survival time per group: first event time with S(t) <= 0.5 (NaN if not reached).
+
+        (R's ``quantile.survfit`` averages two times when S is exactly 0.5 on a flat stretch; this
+        takes the first time.)
+        """
+        rows = []
+        for key, c in self.curves.items():
+            hit = np.flatnonzero(c.estimate <= 0.5)
+            rows.append({"group": key, "median": float(c.time[hit[0]]) if hit.size else np.nan})
+        out = pd.DataFrame(rows)
+        if self.group is None:
+            return out.drop(columns="group")
+        return out.rename(columns={"group": self.group})
+
+    def summary(self) -> str:
+        """Short text: per group, persons, events, median and S at the last event time."""
+        lines = [
+            f"Kaplan-Meier ({self.variance} variance, {self.conf_type} {self.conf_level:.0%} CI)"
+        ]
+        med = self.median()
+        for i, (key, c) in enumerate(self.curves.items()):
+            label = "all" if self.group is None else f"{self.group}={key}"
+            last = f"S({c.time[-1]:g}) = {c.estimate[-1]:.4f}" if c.time.size else "no events"
+            lines.append(
+                f"  {label}: n = {self.n.get(key, 0)}, events = {int(c.n_event.sum())}, "
+                f"median = {med['median'].iloc[i]:g}, {last}"
+            )
+        return "\n".join(lines)
+
+
+class KaplanMeier:
+    """Kaplan-Meier estimator with delayed entry, case weights and R-``survfit`` variances.
+
+    Parameters
+    ----------
+    conf_level
+        Confidence level of the pointwise intervals.
+    conf_type
+        ``"log"`` (R's default: CI for log S), ``"log-log"`` or ``"plain"``.
+    variance
+        ``"greenwood"``: Greenwood's formula with weighted counts (R for unit/integer weights);
+        ``"robust"``: infinitesimal jackknife with one cluster per row (R for non-integer weights);
+        ``"auto"`` (default): R's rule - robust iff some weight is not an integer.
+    """
+
+    def __init__(
+        self,
+        conf_level: float = 0.95,
+        conf_type: ConfType = "log",
+        variance: Variance = "auto",
+    ) -> None:
+        self.conf_level = conf_level
+        self.conf_type = conf_type
+        self.variance = variance
+
+    def fit(
+        self,
+        df: pd.DataFrame,
+        duration: str,
+        event: str,
+        entry: str | None = None,
+        weights: str | None = None,
+        group: str | None = None,
+    ) -> KaplanMeierResult:
+        """Fit the curves.
+
+        Parameters
+        ----------
+        df
+            One row per person (or person-interval).
+        duration
+            Exit time of the row (end of ``(entry, duration]``).
+        event
+            Event indicator: non-zero = event at ``duration`` (any code), 0 = censored.
+        entry
+            Entry time (delayed entry / left truncation): at risk only on ``(entry, duration]``.
+        weights
+            Positive case weights (survfit ``weights`` semantics).
+        group
+            Column whose values define separate curves.
+        """
+        _curves.check_conf(self.conf_level, self.conf_type)
+        if self.variance not in ("auto", "greenwood", "robust"):
+            raise ValueError(f"variance must be auto, greenwood or robust, got {self.variance!r}")
+        _curves.require(df, [duration, event, entry, weights, group])
+        start, stop = _curves.interval_columns(df, duration, entry)
+        status = _curves.numeric_column(df, event, "event") != 0
+        w = _curves.weight_column(df, weights)
+        labels, codes = _curves.group_codes(df, group, _KM_COLUMNS)
+        variance = self.variance
+        if variance == "auto":
+            variance = "robust" if np.any(w != np.floor(w)) else "greenwood"
+        curves, counts = {}, {}
+        for g, label in enumerate(labels):
+            rows = np.flatnonzero(codes == g)
+            curves[label] = self._curve(start[rows], stop[rows], status[rows], w[rows], variance)
+            counts[label] = int(rows.size)
+        return KaplanMeierResult(
+            curves=MappingProxyType(curves),
+            group=group,
+            conf_level=self.conf_level,
+            conf_type=self.conf_type,
+            variance=variance,
+            n=MappingProxyType(counts),
+        )
+
+    def _curve(
+        self, start: np.ndarray, stop: np.ndarray, status: np.ndarray, w: np.ndarray, variance: str
+    ) -> SurvivalCurve:
+        times = np.unique(stop[status])
+        # at risk at t: entry < t <= stop = (stop >= t) minus (entry >= t); weighted sums are taken
+        # from the end (as R does), so late small risk sets carry no rounding from early ones
+        stop_sorted = np.argsort(stop, kind="stable")
+        start_sorted = np.argsort(start, kind="stable")
+        stop_vals, start_vals = stop[stop_sorted], start[start_sorted]
+        tail_stop = np.concatenate([np.cumsum(w[stop_sorted][::-1])[::-1], [0.0]])
+        tail_start = np.concatenate([np.cumsum(w[start_sorted][::-1])[::-1], [0.0]])
+        i_stop = np.searchsorted(stop_vals, times, side="left")  # rows from here: stop >= t
+        i_start = np.searchsorted(start_vals, times, side="left")  # rows from here: entry >= t
+        n_risk = (stop.size - i_stop) - (start.size - i_start)
+        n_risk_w = tail_stop[i_stop] - tail_start[i_start]
+        ev_idx = np.searchsorted(times, stop[status])
+        n_event = np.bincount(ev_idx, minlength=times.size)
+        n_event_w = np.bincount(ev_idx, weights=w[status], minlength=times.size)
+        n_risk_w = np.where(n_risk > 0, n_risk_w, 0.0)
+        n_risk_w = np.where(n_event == n_risk, n_event_w, n_risk_w)  # all at risk fail: exact 0
+        with np.errstate(divide="ignore", invalid="ignore"):
+            surv = np.cumprod(1.0 - n_event_w / n_risk_w)
+            if variance == "greenwood":
+                gw = np.cumsum(n_event_w / (n_risk_w * (n_risk_w - n_event_w)))
+                std = surv * np.sqrt(gw)
+                std = np.where(np.isfinite(gw), std, np.nan)
+            else:
+                std = self._robust_std(start, stop, status, w, times.size)
+        low, high = _curves.confint(surv, std, self.conf_level, self.conf_type)
+        return SurvivalCurve(
+            time=times,
+            estimate=surv,
+            std_error=std,
+            conf_low=low,
+            conf_high=high,
+            n_risk=n_risk.astype(np.int64),
+            n_event=n_event.astype(np.int64),
+            weighted_n_risk=n_risk_w,
+            weighted_n_event=n_event_w,
+        )
+
+    @staticmethod
+    def _robust_std(
+        start: np.ndarray, stop: np.ndarray, status: np.ndarray, w: np.ndarray, k: int
+    ) -> np.ndarray:
+        # IJ variance of S(t) = two-state (alive -> dead) Aalen-Johansen, one cluster per row, which
+        # is what R's survfitkm.c computes when robust=TRUE and no id is given.
+        out = aalen_johansen(
+            entry=start,
+            exit=stop,
+            from_state=np.zeros(stop.size, dtype=np.int64),
+            to_state=np.where(status, 1, -1),
+            weight=w,
+            person=np.arange(stop.size),
+            n_states=2,
+            p0=np.array([1.0, 0.0]),
+        )
+        assert out.std_error is not None and out.times.size == k
+        return out.std_error[:, 0]
+
+
+# --------------------------------------------------------------------------------------------
+# Aalen-Johansen cumulative incidence (competing risks)
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CumulativeIncidenceCurves:
+    """Cumulative incidence of every cause for one group, one row per distinct event time.
+
+    Attributes
+    ----------
+    time
+        Distinct event times (any cause), shape (K,).
+    causes
+        Cause codes, in column order of the arrays below.
+    estimate
+        Cumulative incidence F_k(t) = P(T <= t, cause k), shape (K, C).
+    std_error
+        IJ standard errors (probability scale) exactly as R ``survfit`` multi-state ``std.err``.
+    conf_low, conf_high
+        Pointwise CIs (R survfit's, default ``"log"``).
+    survival
+        Event-free probability S(t) = 1 - sum_k F_k(t) (the Kaplan-Meier of any event), shape (K,).
+    n_risk
+        Number of rows (persons) event-free and at risk at each time (unweighted), shape (K,).
+    n_event
+        Number of events of each cause at each time (unweighted), shape (K, C).
+    weighted_n_risk, weighted_n_event
+        Weighted versions.
+    """
+
+    time: np.ndarray
+    causes: tuple
+    estimate: np.ndarray
+    std_error: np.ndarray
+    conf_low: np.ndarray
+    conf_high: np.ndarray
+    survival: np.ndarray
+    n_risk: np.ndarray
+    n_event: np.ndarray
+    weighted_n_risk: np.ndarray
+    weighted_n_event: np.ndarray
+
+    def __post_init__(self) -> None:
+        _frozen(*(getattr(self, f) for f in self.__dataclass_fields__))
+
+
+@dataclass(frozen=True)
+class AalenJohansenResult:
+    """Result of :meth:`AalenJohansen.fit`: one :class:`CumulativeIncidenceCurves` per group."""
+
+    curves: MappingProxyType
+    group: str | None
+    causes: tuple
+    conf_level: float
+    conf_type: str
+    n: MappingProxyType
+    _gray_data: tuple | None = field(default=None, repr=False)
+
+    def tidy(self, weighted_counts: bool = False) -> pd.DataFrame:
+        """Long table ``[group,] cause, time, estimate, std_error, conf_low, conf_high, n_risk,
+        n_event``: for each group and cause one row per distinct event time (of any cause).
+
+        ``estimate`` is the cumulative incidence (right-continuous), ``n_risk`` the number of persons
+        event-free and at risk at the time, ``n_event`` the events of this cause at the time.
+        """
+        frames = []
+        for key, c in self.curves.items():
+            k = c.time.size
+            for j, cause in enumerate(c.causes):
+                d = {
+                    "cause": np.repeat(np.asarray([cause]), k),
+                    "time": c.time,
+                    "estimate": c.estimate[:, j],
+                    "std_error": c.std_error[:, j],
+                    "conf_low": c.conf_low[:, j],
+                    "conf_high": c.conf_high[:, j],
+                    "n_risk": c.n_risk,
+                    "n_event": c.n_event[:, j],
+                }
+                if weighted_counts:
+                    d["risk_weight"] = c.weighted_n_risk
+                    d["event_weight"] = c.weighted_n_event[:, j]
+                f = pd.DataFrame({name: np.array(v) for name, v in d.items()})
+                if self.group is not None:
+                    f.insert(0, self.group, key)
+                frames.append(f)
+        return pd.concat(frames, ignore_index=True)
+
+    def evaluate(self, times: Sequence[float] | np.ndarray) -> pd.DataFrame:
+        """F_k(t) with standard errors and CI at ``times`` (right-continuous; 0 before any event)."""
+        at = np.asarray(times, dtype=float)
+        frames = []
+        for key, c in self.curves.items():
+            est = _curves.step_values(c.time, c.estimate, at, 0.0)
+            se = _curves.step_values(c.time, c.std_error, at, 0.0)
+            low = _curves.step_values(c.time, c.conf_low, at, np.nan)
+            high = _curves.step_values(c.time, c.conf_high, at, np.nan)
+            for j, cause in enumerate(c.causes):
+                f = pd.DataFrame(
+                    {
+                        "cause": np.repeat(np.asarray([cause]), at.size),
+                        "time": at,
+                        "estimate": est[:, j],
+                        "std_error": se[:, j],
+                        "conf_low": low[:, j],
+                        "conf_high": high[:, j],
+                    }
+                )
+                if self.group is not None:
+                    f.insert(0, self.group, key)
+                frames.append(f)
+        return pd.concat(frames, ignore_index=True)
+
+    def gray_test(self, rho: float = 0.0) -> GrayTestResult:
+        """Gray's test of equal cumulative incidence across the groups (see :func:`gray_test`)."""
+        if self._gray_data is None:
+            raise ValueError(
+                "Gray's test needs a fit with a group column, no entry and no weights "
+                "(cmprsk::cuminc has neither delayed entry nor weights)"
+            )
+        time, event, codes, labels = self._gray_data
+        return _gray_test_arrays(time, event, codes, labels, np.zeros_like(codes), rho)
+
+    def summary(self) -> str:
+        """Short text: per group, persons, events per cause and F_k at the last event time."""
+        lines = [f"Aalen-Johansen cumulative incidence ({self.conf_type} {self.conf_level:.0%} CI)"]
+        for key, c in self.curves.items():
+            label = "all" if self.group is None else f"{self.group}={key}"
+            parts = []
+            for j, cause in enumerate(c.causes):
+                last = c.estimate[-1, j] if c.time.size else 0.0
+                parts.append(f"cause {cause}: {int(c.n_event[:, j].sum())} events, F = {last:.4f}")
+            lines.append(f"  {label} (n = {self.n.get(key, 0)}): " + "; ".join(parts))
+        return "\n".join(lines)
+
+
+class AalenJohansen:
+    """Aalen-Johansen estimator of cumulative incidence for competing risks.
+
+    Equivalent to R ``survfit(Surv(entry, time, factor(event)) ~ group, id = id, weights = w)``:
+    estimates, IJ standard errors (``std.err``) and CIs (``conf.type``) agree to rounding error.
+
+    Parameters
+    ----------
+    conf_level
+        Confidence level.
+    conf_type
+        ``"log"`` (R's default), ``"log-log"`` or ``"plain"``.
+    """
+
+    def __init__(self, conf_level: float = 0.95, conf_type: ConfType = "log") -> None:
+        self.conf_level = conf_level
+        self.conf_type = conf_type
+
+    def fit(
+        self,
+        df: pd.DataFrame,
+        duration: str,
+        event: str,
+        entry: str | None = None,
+        weights: str | None = None,
+        group: str | None = None,
+        id: str | None = None,
+    ) -> AalenJohansenResult:
+        """Fit cumulative incidence curves.
+
+        Parameters
+        ----------
+        df
+            One row per person, or with ``id`` several consecutive rows per person (start-stop
+            data; only the last row of a person may carry an event).
+        duration
+            Exit time of the row.
+        event
+            0 = censored, any other integer code = cause of the exit at ``duration``.
+        entry
+            Entry time (delayed entry): at risk only on ``(entry, duration]``.
+        weights
+            Positive case weights. Standard errors use them as R does (``sum w_i^2 U_i^2``).
+        group
+            Column whose values define separate curves (and the groups of :meth:`gray_test`).
+        id
+            Person identifier for start-stop data with several rows per person (the IJ variance
+            then treats the person as the unit, as R does with ``id=``).
+        """
+        _curves.check_conf(self.conf_level, self.conf_type)
+        _curves.require(df, [duration, event, entry, weights, group, id])
+        start, stop = _curves.interval_columns(df, duration, entry)
+        ev = _curves.numeric_column(df, event, "event")
+        if np.any(ev != np.round(ev)):
+            raise ValueError(f"event column {event!r} must hold integer codes (0 = censored)")
+        ev = ev.astype(np.int64)
+        w = _curves.weight_column(df, weights)
+        labels, codes = _curves.group_codes(df, group, _AJ_COLUMNS)
+        causes = tuple(int(c) for c in np.unique(ev[ev != 0]))
+        if not causes:
+            raise ValueError("no events: every row is censored")
+        cause_index = np.searchsorted(np.asarray(causes), ev) + 1  # state 0 = event-free
+        to_state = np.where(ev != 0, cause_index, -1)
+        if id is not None:
+            person = _person_codes(df, id)
+            _check_single_spell_chain(person, start, stop, ev != 0, codes)
+        else:
+            person = np.arange(len(df))
+        curves, counts = {}, {}
+        for g, label in enumerate(labels):
+            rows = np.flatnonzero(codes == g)
+            local_person, uniq = pd.factorize(person[rows])
+            n_persons = int(uniq.size)
+            out = aalen_johansen(
+                entry=start[rows],
+                exit=stop[rows],
+                from_state=np.zeros(rows.size, dtype=np.int64),
+                to_state=to_state[rows],
+                weight=w[rows],
+                person=local_person,
+                n_states=len(causes) + 1,
+                p0=np.eye(len(causes) + 1)[0],
+            )
+            assert out.std_error is not None
+            est = out.pstate[:, 1:]
+            se = out.std_error[:, 1:]
+            low, high = _curves.confint(est, se, self.conf_level, self.conf_type)
+            curves[label] = CumulativeIncidenceCurves(
+                time=out.times,
+                causes=causes,
+                estimate=est,
+                std_error=se,
+                conf_low=low,
+                conf_high=high,
+                survival=out.pstate[:, 0],
+                n_risk=out.n_risk[:, 0],
+                n_event=out.n_transition[:, 0, 1:],
+                weighted_n_risk=out.weighted_n_risk[:, 0],
+                weighted_n_event=out.weighted_n_transition[:, 0, 1:],
+            )
+            counts[label] = n_persons
+        gray = None
+        if group is not None and entry is None and weights is None and id is None:
+            gray = (stop, ev, codes, labels)
+        return AalenJohansenResult(
+            curves=MappingProxyType(curves),
+            group=group,
+            causes=causes,
+            conf_level=self.conf_level,
+            conf_type=self.conf_type,
+            n=MappingProxyType(counts),
+            _gray_data=gray,
+        )
+
+
+def _person_codes(df: pd.DataFrame, id: str) -> np.ndarray:
+    values = df[id]
+    if values.isna().any():
+        raise ValueError(f"id column {id!r} has missing values")
+    return pd.factorize(values)[0].astype(np.int64)
+
+
+def _check_single_spell_chain(
+    person: np.ndarray, start: np.ndarray, stop: np.ndarray, event: np.ndarray, group: np.ndarray
+) -> None:
+    """Rows of a person must not overlap, only the last may carry an event, one group each."""
+    order = np.lexsort((stop, start, person))
+    p, s0, s1, e, g = person[order], start[order], stop[order], event[order], group[order]
+    same = p[1:] == p[:-1]
+    if np.any(same & (s0[1:] < s1[:-1])):
+        raise ValueError("rows of the same person overlap in time")
+    if np.any(same & e[:-1]):
+        raise ValueError("a person has rows after an event (only the last row may have an event)")
+    if np.any(same & (g[1:] != g[:-1])):
+        raise ValueError("a person's rows belong to different groups")
+
+
+# --------------------------------------------------------------------------------------------
+# Gray's test
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class GrayTestResult:
+    """Gray's k-sample test of equal cumulative incidence, one row per cause.
+
+    Attributes
+    ----------
+    table
+        Columns ``cause, statistic, df, p_value`` (chi-square statistic with ``groups - 1``
+        degrees of freedom), as ``cmprsk::cuminc(...)$Tests``.
+    groups
+        Group labels in the order used.
+    rho
+        Power of the weight function ``(1 - F(t-))^rho``.
+    """
+
+    table: pd.DataFrame
+    groups: tuple
+    rho: float
+
+    def tidy(self) -> pd.DataFrame:
+        """Fresh copy of :attr:`table`."""
+        return self.table.copy()
+
+    def summary(self) -> str:
+        """Text table of the tests."""
+        lines = [f"Gray's test (rho = {self.rho:g}), groups: {', '.join(map(str, self.groups))}"]
+        for r in self.table.itertuples(index=False):
+            lines.append(
+                f"  cause {r.cause}: chi2 = {r.statistic:.4f}, df = {r.df}, p = {r.p_value:.4g}"
+            )
+        return "\n".join(lines)
+
+
+def gray_test(
+    df: pd.DataFrame,
+    duration: str,
+    event: str,
+    group: str,
+    strata: str | None = None,
+    rho: float = 0.0,
+    entry: str | None = None,
+) -> GrayTestResult:
+    """Gray's (1988) test that the cumulative incidence of each cause is equal across groups.
+
+    Reproduces ``cmprsk::cuminc(ftime, fstatus, group, strata, rho)$Tests`` (statistic and
+    p-value). Like ``cuminc`` it has no delayed entry and no weights: passing ``entry`` raises
+    ``ValueError`` (the test's score and variance assume everyone is at risk from time 0).
+
+    Parameters
+    ----------
+    df
+        One row per person.
+    duration, event
+        Time and event code (0 = censored, other codes = causes).
+    group
+        Groups to compare (at least two).
+    strata
+        Optional stratification column (scores and variances summed over strata).
+    rho
+        Power of the weight function (0 = the log-rank-like default).
+    """
+    if entry is not None:
+        raise ValueError(
+            "Gray's test (as cmprsk::cuminc) does not handle delayed entry; fit without entry"
+        )
+    _curves.require(df, [duration, event, group, strata])
+    _, stop = _curves.interval_columns(df, duration, None)
+    ev = _curves.numeric_column(df, event, "event")
+    labels, codes = _curves.group_codes(df, group, ())
+    if strata is None:
+        scodes = np.zeros(len(df), dtype=np.int64)
+    else:
+        scodes = _curves.group_codes(df, strata, ())[1]
+    return _gray_test_arrays(stop, ev.astype(np.int64), codes, labels, scodes, rho)
+
+
+def _gray_test_arrays(
+    time: np.ndarray,
+    event: np.ndarray,
+    group: np.ndarray,
+    labels: list[Hashable],
+    strata: np.ndarray,
+    rho: float,
+) -> GrayTestResult:
+    ng = len(labels)
+    if ng < 2:
+        raise ValueError("Gray's test needs at least two groups")
+    causes = np.unique(event[event != 0])
+    rows = []
+    for cause in causes:
+        m = np.where(event == 0, 0, np.where(event == cause, 1, 2))
+        score = np.zeros(ng - 1)
+        var = np.zeros((ng - 1, ng - 1))
+        for st in np.unique(strata):
+            sel = strata == st
+            s_, v_ = _gray_score(time[sel], m[sel], group[sel], ng, rho)
+            score += s_
+            var += v_
+        stat = np.nan
+        if np.linalg.matrix_rank(var) == ng - 1:
+            stat = float(score @ np.linalg.solve(var, score))
+        rows.append(
+            {
+                "cause": int(cause),
+                "statistic": stat,
+                "df": ng - 1,
+                "p_value": float(stats.chi2.sf(stat, ng - 1)) if np.isfinite(stat) else np.nan,
+            }
+        )
+    return GrayTestResult(table=pd.DataFrame(rows), groups=tuple(labels), rho=float(rho))
+
+
+def _gray_score(
+    time: np.ndarray, m: np.ndarray, group: np.ndarray, ng: int, rho: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Score and variance of Gray's test in one stratum: cmprsk's ``crst`` (Fortran) vectorised
+    over event times. ``m`` is 0 censored, 1 cause of interest, 2 other cause."""
+    ut, t_idx = np.unique(time, return_inverse=True)
+    nt = ut.size
+    d1 = np.zeros((nt, ng))
+    d2 = np.zeros((nt, ng))
+    np.add.at(d1, (t_idx[m == 1], group[m == 1]), 1.0)
+    np.add.at(d2, (t_idx[m == 2], group[m == 2]), 1.0)
+    leave = np.zeros((nt, ng))
+    np.add.at(leave, (t_idx, group), 1.0)
+    rs_all = leave[::-1].cumsum(axis=0)[::-1]  # at risk: time >= t
+    keep = (d1 + d2).sum(axis=1) > 0
+    d1, d2, rs = d1[keep], d2[keep], rs_all[keep]
+    td = d1 + d2
+    pos = rs > 0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        factor = np.where(pos, (rs - td) / rs, 1.0)
+        skm = np.cumprod(factor, axis=0)
+        skmm = np.vstack([np.ones((1, ng)), skm[:-1]])
+        f1 = np.cumsum(np.where(pos, skmm * d1 / rs, 0.0), axis=0)
+        f1m = np.vstack([np.zeros((1, ng)), f1[:-1]])
+        t1 = np.where(pos, rs / skmm, 0.0)
+        tr = t1.sum(axis=1)
+        tq = np.where(pos, rs * (1 - f1m) / skmm, 0.0).sum(axis=1)
+        nd1 = d1.sum(axis=1)
+        nd2 = d2.sum(axis=1)
+        f = np.cumsum(nd1 / tr)
+        fm = np.concatenate([[0.0], f[:-1]])
+        fb = (1 - fm) ** rho
+        # a(i,j) = fb (diag(t1) - t1 t1' / tr), zero for empty risk sets
+        a = -fb[:, None, None] * t1[:, :, None] * t1[:, None, :] / tr[:, None, None]
+        diag = np.arange(ng)
+        a[:, diag, diag] = fb[:, None] * t1 * (1 - t1 / tr[:, None])
+        a = np.where(pos[:, :, None] & pos[:, None, :], a, 0.0)
+        inc = a * (nd1 / (tr * (1 - fm)))[:, None, None]
+        inc = np.where(a != 0, inc, 0.0)
+        c = np.cumsum(inc, axis=0)  # c after this time's update
+        score = (np.where(pos, fb[:, None] * (d1 - nd1[:, None] * rs * (1 - f1m) / (skmm * tq[:, None])), 0.0)).sum(axis=0)  # fmt: skip
+
+        # cause-of-interest part (times with nd1 > 0, groups with rs > 0)
+        t4 = np.where(skm > 0, 1 - (1 - f[:, None]) / skm, 1.0)
+        t5 = np.where(nd1[:, None] > 1, 1 - (nd1[:, None] - 1) / (tr[:, None] * skmm - 1), 1.0)
+        t3 = t5 * skmm * nd1[:, None] / (tr[:, None] * rs)
+        use1 = pos & (nd1[:, None] > 0)
+        t3 = np.where(use1, t3, 0.0)
+        t4 = np.where(use1, t4, 0.0)
+        v3 = (t4 * t4 * t3).sum(axis=0)
+        t1m = a - t4[:, None, :] * c  # (time, i, k)
+        v2 = np.einsum("tik,tk->ik", t1m, t4 * t3)
+        v = np.einsum("tik,tjk,tk->ij", t1m, t1m, t3)
+
+        # other-cause part (times with nd2 > 0, groups with skm > 0 and d2 > 0)
+        use2 = (nd2[:, None] > 0) & (skm > 0) & (d2 > 0)
+        t4b = np.where(use2, (1 - f[:, None]) / skm, 0.0)
+        t5b = np.where(d2 > 1, 1 - (d2 - 1) / (rs - 1), 1.0)
+        t3b = np.where(use2, t5b * skmm**2 * d2 / rs**2, 0.0)
+        v3 += (t4b * t4b * t3b).sum(axis=0)
+        t1b = t4b[:, None, :] * c
+        v2 -= np.einsum("tik,tk->ik", t1b, t4b * t3b)
+        v += np.einsum("tik,tjk,tk->ij", t1b, t1b, t3b)
+
+    cf = c[-1]
+    v = v + (cf * v3) @ cf.T + cf @ v2.T + v2 @ cf.T
+    k = ng - 1
+    return score[:k], v[:k, :k]
+
+
+# --------------------------------------------------------------------------------------------
+# Plots
+# --------------------------------------------------------------------------------------------
+
+
+def _step_xy(time: np.ndarray, values: np.ndarray, start: float, initial: float):
+    return np.concatenate([[start], time]), np.concatenate([[initial], values])
+
+
+def _draw_guarded(ax, c_time, est, low, high, n_risk, n_event, initial, min_at_risk, min_events,
+                  conf_int, label, **kwargs):  # fmt: skip
+    rows = _curves.guard_curve(c_time, n_risk, n_event, min_at_risk, min_events)
+    start = min(0.0, float(c_time[0])) if c_time.size else 0.0
+    x, y = _step_xy(c_time[rows], est[rows], start, initial)
+    (line,) = ax.step(x, y, where="post", label=label, **kwargs)
+    if conf_int and rows.size:
+        _, lo = _step_xy(c_time[rows], low[rows], start, initial)
+        _, hi = _step_xy(c_time[rows], high[rows], start, initial)
+        ax.fill_between(x, lo, hi, step="post", alpha=0.2, color=line.get_color(), linewidth=0)
+    return line
+
+
+def plot_survival(
+    result: KaplanMeierResult,
+    ax=None,
+    conf_int: bool = True,
+    min_at_risk: int | None = None,
+    min_events: int | None = None,
+    **kwargs,
+):
+    """Step plot of Kaplan-Meier curves (one line per group) with pointwise CI bands.
+
+    ``min_at_risk``/``min_events`` apply the disclosure rule of :func:`guard_curve` (the rule of
+    :func:`analysis.disclosure.guard_curve`): each drawn step aggregates at least ``min_events``
+    events, every step merged into it had at least ``min_at_risk`` persons at risk, and the curve
+    ends at its last drawn step. Returns the axes.
+    """
+    import matplotlib.pyplot as plt
+
+    if ax is None:
+        _, ax = plt.subplots()
+    for key, c in result.curves.items():
+        label = None if result.group is None else f"{key}"
+        _draw_guarded(ax, c.time, c.estimate, c.conf_low, c.conf_high, c.n_risk, c.n_event, 1.0,
+                      min_at_risk, min_events, conf_int, label, **kwargs)  # fmt: skip
+    ax.set_ylim(0, 1.02)
+    ax.set_xlabel("time")
+    ax.set_ylabel("survival probability")
+    if result.group is not None:
+        ax.legend(title=result.group)
+    return ax
+
+
+def plot_cumulative_incidence(
+    result: AalenJohansenResult,
+    ax=None,
+    causes: Sequence[int] | None = None,
+    conf_int: bool = True,
+    min_at_risk: int | None = None,
+    min_events: int | None = None,
+    cause_labels: dict | None = None,
+    **kwargs,
+):
+    """Step plot of cumulative incidence curves (one line per group and cause) with CI bands.
+
+    Disclosure arguments as in :func:`plot_survival`; events are counted per cause (each drawn step
+    of a cause's curve aggregates at least ``min_events`` events of that cause). Returns the axes.
+    """
+    import matplotlib.pyplot as plt
+
+    if ax is None:
+        _, ax = plt.subplots()
+    chosen = result.causes if causes is None else tuple(causes)
+    unknown = set(chosen) - set(result.causes)
+    if unknown:
+        raise ValueError(f"unknown causes {sorted(unknown)}; fitted causes: {result.causes}")
+    names = cause_labels or {}
+    for key, c in result.curves.items():
+        for cause in chosen:
+            j = c.causes.index(cause)
+            parts = [] if result.group is None else [str(key)]
+            parts.append(str(names.get(cause, cause)))
+            _draw_guarded(ax, c.time, c.estimate[:, j], c.conf_low[:, j], c.conf_high[:, j],
+                          c.n_risk, c.n_event[:, j], 0.0, min_at_risk, min_events, conf_int,
+                          ", ".join(parts), **kwargs)  # fmt: skip
+    ax.set_ylim(bottom=0)
+    ax.set_xlabel("time")
+    ax.set_ylabel("cumulative incidence")
+    ax.legend()
+    return ax

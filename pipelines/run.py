@@ -1,0 +1,180 @@
+"""The pipeline: stages run in order, each cached by a hash of its inputs, configuration and code.
+
+Data flows one way: raw extract -> validated tables -> derived frames -> results tables ->
+documents. Each :class:`Stage` declares the files it reads, the configuration sections it depends
+on, and the directory it writes. A stage is skipped when its key (SHA-256 of the code fingerprint,
+those configuration sections and the contents of its input files) equals the key recorded when its
+outputs were last written and the outputs are unchanged; otherwise it runs into a temporary
+directory that replaces the old output atomically, so an interrupted run leaves either the old or
+the new output, never a half-written one, and the next run resumes at the first stage whose key
+changed. A changed input therefore re-runs exactly the stages downstream of it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import shutil
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pipelines.config import StarConfig
+from pipelines.provenance import file_sha256
+
+log = logging.getLogger(__name__)
+
+CODE_PACKAGES = ("analysis", "pipelines", "data_schema")
+Progress = Callable[[str, int, int], None]
+
+
+def code_fingerprint(root: Path | None = None) -> str:
+    """SHA-256 over the source files (.py, .yaml) of the package, so code changes invalidate caches."""
+    root = root or Path(__file__).resolve().parent.parent
+    h = hashlib.sha256()
+    for pkg in CODE_PACKAGES:
+        for p in sorted((root / pkg).rglob("*")):
+            if p.suffix in (".py", ".yaml") and "__pycache__" not in p.parts:
+                h.update(str(p.relative_to(root)).encode())
+                h.update(p.read_bytes())
+    return h.hexdigest()
+
+
+def tree_hashes(paths: Iterable[Path]) -> dict[str, str]:
+    """{relative file path: sha256} for every file under the given files/directories."""
+    out: dict[str, str] = {}
+    for base in paths:
+        base = Path(base)
+        if base.is_file():
+            out[str(base)] = file_sha256(base)
+        elif base.is_dir():
+            for p in sorted(base.rglob("*")):
+                if p.is_file():
+                    out[str(p)] = file_sha256(p)
+    return out
+
+
+@dataclass
+class RunContext:
+    """What stages share: the configuration, resolved directories and the code fingerprint."""
+
+    config: StarConfig
+    raw_dir: Path
+    work_dir: Path
+    results_dir: Path
+    fingerprint: str = field(default_factory=code_fingerprint)
+    progress: Progress | None = None
+
+    @property
+    def validated_dir(self) -> Path:
+        return self.work_dir / "ingest" / "validated"
+
+    @property
+    def derived_dir(self) -> Path:
+        return self.work_dir / "derived"
+
+    @property
+    def cache_dir(self) -> Path:
+        return self.work_dir / "cache"
+
+
+@dataclass(frozen=True)
+class Stage:
+    """One pipeline stage.
+
+    ``run(ctx, out_dir)`` writes everything into ``out_dir`` (a fresh temporary directory).
+    """
+
+    name: str
+    output: Callable[[RunContext], Path]
+    inputs: Callable[[RunContext], list[Path]]
+    config_sections: tuple[str, ...]
+    run: Callable[[RunContext, Path], None]
+
+
+@dataclass(frozen=True)
+class StageOutcome:
+    name: str
+    skipped: bool
+    seconds: float
+    key: str
+
+
+def stage_key(stage: Stage, ctx: RunContext) -> str:
+    cfg = ctx.config.model_dump(mode="json")
+    payload = {
+        "stage": stage.name,
+        "code": ctx.fingerprint,
+        "config": {s: cfg.get(s) for s in sorted(stage.config_sections)},
+        "inputs": tree_hashes(stage.inputs(ctx)),
+    }
+    return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
+
+
+def _record_path(stage: Stage, ctx: RunContext) -> Path:
+    return ctx.cache_dir / f"{stage.name}.json"
+
+
+def _atomic_write_text(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(path)
+
+
+def is_fresh(stage: Stage, ctx: RunContext, key: str) -> bool:
+    """True when the stage's recorded key equals ``key`` and its outputs are as recorded."""
+    rec = _record_path(stage, ctx)
+    out = stage.output(ctx)
+    if not rec.exists() or not out.exists():
+        return False
+    record = json.loads(rec.read_text(encoding="utf-8"))
+    return record.get("key") == key and record.get("outputs") == tree_hashes([out])
+
+
+def run_stage(stage: Stage, ctx: RunContext, force: bool = False) -> StageOutcome:
+    """Run ``stage`` unless its cached output is fresh; replace its output directory atomically."""
+    key = stage_key(stage, ctx)
+    if not force and is_fresh(stage, ctx, key):
+        log.info("stage %s: up to date, skipped", stage.name)
+        return StageOutcome(stage.name, True, 0.0, key)
+    out = stage.output(ctx)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(f".{out.name}.tmp-{os.getpid()}")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    t0 = time.perf_counter()
+    log.info("stage %s: running", stage.name)
+    try:
+        stage.run(ctx, tmp)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    old = out.with_name(f".{out.name}.old-{os.getpid()}")
+    if out.exists():
+        out.replace(old)
+    tmp.replace(out)
+    shutil.rmtree(old, ignore_errors=True)
+    record = {"stage": stage.name, "key": key, "outputs": tree_hashes([out])}
+    _atomic_write_text(_record_path(stage, ctx), json.dumps(record, indent=1, sort_keys=True))
+    seconds = time.perf_counter() - t0
+    log.info("stage %s: done in %.1f s", stage.name, seconds)
+    return StageOutcome(stage.name, False, seconds, key)
+
+
+def run_pipeline(
+    stages: list[Stage], ctx: RunContext, force: bool = False, only: list[str] | None = None
+) -> list[StageOutcome]:
+    """Run ``stages`` in order (all, or the ones named in ``only``)."""
+    outcomes = []
+    selected = [s for s in stages if not only or s.name in only]
+    for i, stage in enumerate(selected):
+        if ctx.progress:
+            ctx.progress(stage.name, i, len(selected))
+        outcomes.append(run_stage(stage, ctx, force=force))
+    if ctx.progress:
+        ctx.progress("done", len(selected), len(selected))
+    return outcomes
