@@ -62,11 +62,12 @@ STREAM_CW = 3
     U_LT,
     U_NEWCW,
     U_REGIME,
-) = range(18)
-N_UNIFORMS = 18
+    U_REGIME2,
+) = range(19)
+N_UNIFORMS = 19
 
 # reasons of case-worker changes
-CW_DEPARTURE, CW_DOWNSIZING, CW_MOVE, CW_TRANSFER = 1, 2, 3, 4
+CW_DEPARTURE, CW_DOWNSIZING, CW_MOVE, CW_TRANSFER, CW_TEAM = 1, 2, 3, 4, 5
 # offer outcomes
 OUT_COMPLETED, OUT_ABSENCE, OUT_OTHER, OUT_ONGOING = 0, 1, 2, 3
 # exemption reasons (design order of data_schema.codes.EXEMPTION_REASON)
@@ -111,6 +112,7 @@ class SimResult:
     n_months: int
     logs: dict[str, dict[str, np.ndarray]] = field(default_factory=dict)
     caseworker_muni: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int16))
+    caseworker_team: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))  # activity-ready
 
     def month_year(self, t: np.ndarray) -> np.ndarray:
         return self.params.time.start_year + np.asarray(t) // 12
@@ -141,20 +143,21 @@ class _Log:
 
 
 class _Pool:
-    """Case workers: municipality, active flag; grows by doubling."""
+    """Case workers: team unit (municipality * 2 + activity-ready team), active flag; grows by
+    doubling."""
 
     def __init__(self, cap: int = 1024):
-        self.muni = np.zeros(cap, np.int16)
+        self.unit = np.zeros(cap, np.int16)
         self.active = np.zeros(cap, bool)
         self.n = 0
 
-    def add(self, munis: np.ndarray) -> np.ndarray:
-        k = len(munis)
-        while self.n + k > len(self.muni):
-            self.muni = np.concatenate([self.muni, np.zeros(len(self.muni), np.int16)])
+    def add(self, units: np.ndarray) -> np.ndarray:
+        k = len(units)
+        while self.n + k > len(self.unit):
+            self.unit = np.concatenate([self.unit, np.zeros(len(self.unit), np.int16)])
             self.active = np.concatenate([self.active, np.zeros(len(self.active), bool)])
         ids = np.arange(self.n, self.n + k)
-        self.muni[ids] = munis
+        self.unit[ids] = units
         self.active[ids] = True
         self.n += k
         return ids
@@ -311,6 +314,7 @@ def simulate(
     offer_id = np.full(N, -1, np.int32)
     offer_end_t = np.full(N, -9, np.int16)  # month the last offer ended (completed/absence)
     passive = np.zeros(N, bool)  # latent activation regime (affects offers only)
+    passive_left = np.zeros(N, np.int16)  # months left in the passive regime
     lt_on = np.zeros(N, bool)
     activity_ready = np.zeros(N, bool)
     exo_left = np.zeros(N, np.int8)
@@ -351,7 +355,9 @@ def simulate(
     offer_start_t = np.zeros(1024, np.int16)
     offer_start_day = np.zeros(1024, np.int8)
     offer_type = np.zeros(1024, np.int8)
+    offer_mentor = np.zeros(1024, bool)  # mentor support running alongside the offer
     n_offers = 0
+    MENTOR = len(params.activation.types) - 1
 
     pool = _Pool()
     rng_aux = rng_for(seed, STREAM_AUX)
@@ -378,11 +384,17 @@ def simulate(
     iv_t = iv.start_t(y0) if iv is not None else T + 1
     late_t = (2017 - y0) * 12 + 7  # 2017-08
 
+    jr_factor = params.municipalities.job_ready_caseload_factor
+
     def caseload_at(t: int) -> np.ndarray:
+        """Nominal caseload per team unit (municipality * 2 + 1 = activity-ready team)."""
         base = traits.caseload_late if t >= late_t else traits.caseload
         if iv is not None and iv.kind == "caseload" and t >= iv_t:
-            return np.full(M, float(iv.value))
-        return base
+            base = np.full(M, float(iv.value))
+        out = np.empty(2 * M)
+        out[1::2] = base
+        out[0::2] = base * jr_factor
+        return out
 
     def cw_factor(t: int) -> float:
         if iv is not None and iv.kind == "cw_change_factor" and t >= iv_t:
@@ -390,11 +402,12 @@ def simulate(
         return 1.0
 
     def alloc_offers(k: int) -> np.ndarray:
-        nonlocal offer_start_t, offer_start_day, offer_type, n_offers
+        nonlocal offer_start_t, offer_start_day, offer_type, offer_mentor, n_offers
         while n_offers + k > len(offer_start_t):
             offer_start_t = np.concatenate([offer_start_t, np.zeros_like(offer_start_t)])
             offer_start_day = np.concatenate([offer_start_day, np.zeros_like(offer_start_day)])
             offer_type = np.concatenate([offer_type, np.zeros_like(offer_type)])
+            offer_mentor = np.concatenate([offer_mentor, np.zeros_like(offer_mentor)])
         ids = np.arange(n_offers, n_offers + k, dtype=np.int32)
         n_offers += k
         return ids
@@ -412,6 +425,12 @@ def simulate(
             person=persons, start=st, start_day=sd, type=offer_type[oid], end=np.full(len(persons), t),
             end_day=end_day, outcome=outcome,
         )  # fmt: skip
+        mt = offer_mentor[oid]
+        if mt.any():  # the accompanying mentor support ends with the offer
+            L_offer.add(
+                person=persons[mt], start=st[mt], start_day=sd[mt], type=MENTOR,
+                end=np.full(int(mt.sum()), t), end_day=end_day[mt], outcome=outcome[mt],
+            )  # fmt: skip
         offer_left[persons] = 0
         offer_id[persons] = -1
         chain = (outcome == OUT_COMPLETED) | (outcome == OUT_ABSENCE)
@@ -479,50 +498,46 @@ def simulate(
         )
 
         # ---- 2. case workers ----------------------------------------------------------------
+        # Case workers belong to a team unit: municipality * 2 + (1 activity-ready, 0 job-ready).
         caseload = caseload_at(t)
         fac = cw_factor(t)
         changed = np.zeros(len(kh), bool)
         change_day = np.zeros(len(kh), np.int8)
         cw_old = cw[kh].copy()
         muni_old = muni[kh].copy()
-        stock = np.bincount(muni[kh], minlength=M)
+        ns = kh[new_spell]
+        if len(ns):  # the match group of a new spell decides its team
+            activity_ready[ns] = U[ns, U_MG2] < _p_activity_ready(mg, pop, ns, poor, 0)
+        unit_kh = muni[kh].astype(np.int64) * 2 + activity_ready[kh]
+        stock = np.bincount(unit_kh, minlength=2 * M)
         # departures: every client of a leaving case worker moves to the replacement on one day
         n_first_new = pool.n  # case workers created from here on are not retired this month
         act = np.flatnonzero(pool.active[: pool.n])
         if len(act):
             u_cw = rng_cw.random(len(act))
-            leaving = act[u_cw < traits.turnover[pool.muni[act]] * fac]
+            leaving = act[u_cw < traits.turnover[pool.unit[act] // 2] * fac]
             if len(leaving):
-                repl = pool.add(pool.muni[leaving])
+                repl = pool.add(pool.unit[leaving])
                 pool.active[leaving] = False
                 _reassign(
-                    kh,
-                    cw,
-                    leaving,
-                    repl,
-                    rng_cw,
-                    changed,
-                    change_day,
-                    L_cw,
-                    t,
-                    CW_DEPARTURE,
+                    kh, cw, leaving, repl, rng_cw, changed, change_day, L_cw, t, CW_DEPARTURE,
                     cw_ring,
-                )
-        # hiring / down-sizing towards the nominal caseload (scaled to the sample)
+                )  # fmt: skip
+        # hiring / down-sizing towards the nominal caseload (the register is a sample at `scale`)
         act = np.flatnonzero(pool.active[: pool.n])
-        n_act = np.bincount(pool.muni[act], minlength=M)
+        n_act = np.bincount(pool.unit[act], minlength=2 * M)
         target = np.maximum(1, np.ceil(stock / (caseload * scale))).astype(np.int64)
         hire = np.maximum(0, target - n_act)
         if hire.sum():
-            pool.add(np.repeat(np.arange(M, dtype=np.int16), hire))
+            pool.add(np.repeat(np.arange(2 * M, dtype=np.int16), hire))
         excess = n_act - np.ceil(target * 1.15).astype(np.int64) - 1
         if (excess > 0).any():
             n_retire = np.where(excess > 0, n_act - target, 0)
             key = rng_cw.random(len(act))
-            order = np.lexsort((key, pool.muni[act]))
+            order = np.lexsort((key, pool.unit[act]))
             srt = act[order]
-            m_srt = pool.muni[srt]
-            first = np.searchsorted(m_srt, np.arange(M))
+            m_srt = pool.unit[srt]
+            first = np.searchsorted(m_srt, np.arange(2 * M))
             rank = np.arange(len(srt)) - first[m_srt]
             is_ret = (rank < n_retire[m_srt]) & (srt < n_first_new)
             if fac < 1.0:  # the intervention also scales down-sizing moves
@@ -532,10 +547,10 @@ def simulate(
                 pool.active[retire] = False
                 # all clients of a retiring case worker go to one remaining case worker
                 keep = srt[~is_ret]
-                keep_m = pool.muni[keep]
-                k_first = np.searchsorted(keep_m, np.arange(M))
-                k_cnt = np.bincount(keep_m, minlength=M)
-                rm = pool.muni[retire]
+                keep_m = pool.unit[keep]
+                k_first = np.searchsorted(keep_m, np.arange(2 * M))
+                k_cnt = np.bincount(keep_m, minlength=2 * M)
+                rm = pool.unit[retire]
                 pick = k_first[rm] + np.floor(rng_cw.random(len(retire)) * k_cnt[rm]).astype(
                     np.int64
                 )
@@ -544,21 +559,19 @@ def simulate(
                     cw_ring,
                 )  # fmt: skip
         act = np.flatnonzero(pool.active[: pool.n])
-        act_m = pool.muni[act]  # sorted by id; ids of one municipality are not contiguous
+        act_m = pool.unit[act]  # ids of one unit are not contiguous
         order = np.argsort(act_m, kind="stable")
         act_sorted = act[order]
-        first = np.searchsorted(act_m[order], np.arange(M))
-        cnt = np.bincount(act_m, minlength=M)
+        first = np.searchsorted(act_m[order], np.arange(2 * M))
+        cnt = np.bincount(act_m, minlength=2 * M)
 
-        def pick_cw(munis, u, act_sorted=act_sorted, first=first, cnt=cnt):
-            k = np.minimum(np.floor(u * cnt[munis]), cnt[munis] - 1).astype(np.int64)
-            return act_sorted[first[munis] + k]
+        def pick_cw(units, u, act_sorted=act_sorted, first=first, cnt=cnt):
+            k = np.minimum(np.floor(u * cnt[units]), cnt[units] - 1).astype(np.int64)
+            return act_sorted[first[units] + k]
 
-        # new spells: a case worker of the municipality, match group drawn
-        ns = kh[new_spell]
+        # new spells: a case worker of the municipality's team for the match group
         if len(ns):
-            cw[ns] = pick_cw(muni[ns], U[ns, U_NEWCW])
-            activity_ready[ns] = U[ns, U_MG2] < _p_activity_ready(mg, pop, ns, poor, 0)
+            cw[ns] = pick_cw(muni[ns].astype(np.int64) * 2 + activity_ready[ns], U[ns, U_NEWCW])
             L_spell.add(person=ns, t=t, muni=muni[ns], cw=cw[ns], ar=activity_ready[ns])
         # moves (everyone alive; for kh persons: new case and new case worker)
         alive_idx = np.flatnonzero(alive[:n] & (state[:n] != DEAD))
@@ -590,7 +603,7 @@ def simulate(
                 gap = rng_aux.integers(db.move_gap_days[0], db.move_gap_days[1] + 1, len(p))
                 reopen = (close_day + gap + 1).astype(np.int8)
                 muni[p] = d
-                cw[p] = pick_cw(d, U[p, U_NEWCW])
+                cw[p] = pick_cw(d.astype(np.int64) * 2 + activity_ready[p], U[p, U_NEWCW])
                 changed[kpos] = True
                 change_day[kpos] = reopen
                 cw_ring[p, t % 12] += 1
@@ -600,7 +613,7 @@ def simulate(
         elig = ~new_spell & ~changed
         if elig.any():
             pe = kh[elig]
-            lc = np.log(caseload[muni[pe]] / 65.0)
+            lc = np.log(caseload[muni[pe].astype(np.int64) * 2 + activity_ready[pe]] / 65.0)
             tr = cwp.transfer
             pt = (
                 _logistic(
@@ -613,7 +626,7 @@ def simulate(
             go = U[pe, U_TRANSFER] < pt
             if go.any():
                 p = pe[go]
-                m = muni[p]
+                m = muni[p].astype(np.int64) * 2 + activity_ready[p]
                 c = cnt[m]
                 ok = c > 1
                 p, m, c = p[ok], m[ok], c[ok]
@@ -640,21 +653,24 @@ def simulate(
             L_close.add(
                 person=p, t=t, close=close_day, reopen=(close_day + gap + 1).astype(np.int8)
             )
-        # match group re-visitation (not in months with a move or closure)
-        rv = ~new_spell & ~moved_now & ~cl & (U[kh, U_MG] < mg.revisit_probability)
+        # match group re-visitation (not in months with a move, closure or case-worker change); a
+        # new match group moves the case to the other team: a new case worker on the same day
+        rv = ~new_spell & ~moved_now & ~cl & ~changed & (U[kh, U_MG] < mg.revisit_probability)
         if rv.any():
-            p = kh[rv]
+            pos = np.flatnonzero(rv)
+            p = kh[pos]
             ar = U[p, U_MG2] < _p_activity_ready(mg, pop, p, poor, t - spell_start[p])
             ch = ar != activity_ready[p]
             if ch.any():
-                pch = p[ch]
+                pos, pch = pos[ch], p[ch]
                 activity_ready[pch] = ar[ch]
-                L_mg.add(
-                    person=pch,
-                    t=t,
-                    day=rng_aux.integers(8, 26, len(pch)).astype(np.int8),
-                    ar=ar[ch],
-                )
+                day = rng_aux.integers(8, 26, len(pch)).astype(np.int8)
+                L_mg.add(person=pch, t=t, day=day, ar=ar[ch])
+                cw[pch] = pick_cw(muni[pch].astype(np.int64) * 2 + ar[ch], U[pch, U_TRANSFER_DEST])
+                changed[pos] = True
+                change_day[pos] = day
+                cw_ring[pch, t % 12] += 1
+                L_cw.add(person=pch, t=t, day=day, cw=cw[pch], reason=CW_TEAM)
         # exemptions: illness = poor health (observable), maternity/other independent of health
         pk = poor[kh]
         st_ill = kh[pk & (ill_start[kh] < 0)]
@@ -686,7 +702,9 @@ def simulate(
 
         # conversations
         sen = (t - spell_start[kh]).astype(np.float32)
-        lc = np.log(caseload[muni[kh]] / 65.0).astype(np.float32)
+        lc = np.log(caseload[muni[kh].astype(np.int64) * 2 + activity_ready[kh]] / 65.0).astype(
+            np.float32
+        )
         lam = np.exp(
             cp.job_log_rate
             + traits.conversation[muni[kh]]
@@ -710,15 +728,20 @@ def simulate(
                 cw_new=cw[p], muni_old=muni_old[has], muni_new=muni[p], change_day=change_day[has],
             )  # fmt: skip
 
-        # latent activation regime: passive periods of the case (a Markov chain on kh)
-        ur = U[kh, U_REGIME]
+        # latent activation regime: passive periods of the case (on kh only). A new spell starts
+        # active; an active period ends with probability 1 / active_months a month; a passive
+        # period lasts a drawn number of months (uniform in passive_months).
+        ur, ur2 = U[kh, U_REGIME], U[kh, U_REGIME2]
+        plo, phi = ap.passive_months
+        length = np.floor(plo + ur2 * (phi - plo + 1)).astype(np.int16)
         pas = passive[kh]
-        p_share = ap.passive_months / (ap.passive_months + ap.active_months)
-        passive[kh] = np.where(
-            new_spell,
-            ur < p_share,
-            np.where(pas, ur >= 1.0 / ap.passive_months, ur < 1.0 / ap.active_months),
-        )
+        left = passive_left[kh]
+        go_pas = ~new_spell & ~pas & (ur < 1.0 / ap.active_months)
+        still = ~new_spell & pas & (left > 1)
+        new_pas = go_pas | still
+        new_left = np.where(go_pas, length, np.where(still, left - 1, 0))
+        passive[kh] = new_pas
+        passive_left[kh] = new_left
         # activation offers
         in_act = np.zeros(len(kh), bool)
         cur = offer_id[kh] >= 0
@@ -766,6 +789,15 @@ def simulate(
                 offer_start_t[ids] = t
                 offer_start_day[ids] = sday
                 offer_type[ids] = ty
+                # a coordinated course: mentor support alongside the offer, less likely after
+                # case-worker changes (R18)
+                ms = ap.mentor_support
+                pm = _logistic(
+                    _coef(ms, "intercept")
+                    + _coef(ms, "cw_changes_12m")
+                    * np.minimum(cw_ring[p].sum(axis=1), design.CAP_CW_CHANGES)
+                )
+                offer_mentor[ids] = (ty != MENTOR) & (rng_aux.random(len(p)) < pm)
                 offer_id[p] = ids
                 offer_left[p] = length - 1
                 in_act[pos] = True
@@ -886,6 +918,13 @@ def simulate(
             person=op, start=offer_start_t[oid], start_day=offer_start_day[oid], type=offer_type[oid],
             end=np.full(len(op), last), end_day=np.zeros(len(op)), outcome=np.full(len(op), OUT_ONGOING),
         )  # fmt: skip
+        mt = offer_mentor[oid]
+        if mt.any():
+            L_offer.add(
+                person=op[mt], start=offer_start_t[oid][mt], start_day=offer_start_day[oid][mt],
+                type=MENTOR, end=np.full(int(mt.sum()), last), end_day=np.zeros(int(mt.sum())),
+                outcome=np.full(int(mt.sum()), OUT_ONGOING),
+            )  # fmt: skip
     ex = np.flatnonzero(exo_left > 0)
     if len(ex):
         L_exempt.add(person=ex, start=exo_start[ex], end=last, reason=exo_reason[ex], open=True)
@@ -901,7 +940,8 @@ def simulate(
         population=pop,
         traits=traits,
         n_months=T,
-        caseworker_muni=pool.muni[: pool.n].copy(),
+        caseworker_muni=(pool.unit[: pool.n] // 2).astype(np.int16),
+        caseworker_team=(pool.unit[: pool.n] % 2).astype(bool),
     )
     res.logs = {
         "episodes": L_ep.result(),

@@ -12,7 +12,7 @@ import pandas as pd
 
 # (code, name, region, population in thousands, kh_index: relative KH rate per inhabitant)
 MUNICIPALITIES: tuple[tuple[int, str, str, float, float], ...] = (
-    (101, "København", "hovedstaden", 640, 1.35),
+    (101, "København", "hovedstaden", 640, 0.9),
     (147, "Frederiksberg", "hovedstaden", 104, 0.85),
     (151, "Ballerup", "hovedstaden", 48, 1.0),
     (153, "Brøndby", "hovedstaden", 35, 1.6),
@@ -50,7 +50,7 @@ MUNICIPALITIES: tuple[tuple[int, str, str, float, float], ...] = (
     (320, "Faxe", "sjaelland", 37, 1.0),
     (326, "Kalundborg", "sjaelland", 49, 1.2),
     (329, "Ringsted", "sjaelland", 35, 1.1),
-    (330, "Slagelse", "sjaelland", 79, 1.4),
+    (330, "Slagelse", "sjaelland", 79, 1.6),
     (336, "Stevns", "sjaelland", 23, 0.8),
     (340, "Sorø", "sjaelland", 30, 0.9),
     (350, "Lejre", "sjaelland", 28, 0.55),

@@ -97,12 +97,14 @@ class HealthParams(_Frozen):
 
 class MunicipalityParams(_Frozen):
     trait_seed: int
+    kh_weight_factor: dict[int, float] = Field(default_factory=dict)
     caseload_median: float = Field(gt=0)
     caseload_log_sd: float = Field(ge=0)
     caseload_range: tuple[float, float]
     caseload_fixed: dict[int, float]
     caseload_from_2017: dict[int, float]
     caseload_copenhagen_before_2017: float
+    job_ready_caseload_factor: float = Field(gt=0)
     turnover_base: float = Field(ge=0, le=1)
     turnover_caseload_elasticity: float
     turnover_log_sd: float = Field(ge=0)
@@ -141,14 +143,17 @@ class ActivationParams(_Frozen):
     type_share: list[float]
     mean_months: list[float]
     chain_continue: float = Field(ge=0, le=1)
-    passive_months: float = Field(ge=1)
+    passive_months: tuple[float, float]
     active_months: float = Field(ge=1)
     passive_shift: float
+    mentor_support: dict[str, float]
     absence: dict[str, float]
 
     @model_validator(mode="after")
     def _check(self) -> ActivationParams:
         _probs(self.type_share, len(self.types), "activation.type_share")
+        if self.types[-1] != "mentor":
+            raise ValueError("activation.types: mentor must be the last type")
         if len(self.mean_months) != len(self.types) or min(self.mean_months) < 1:
             raise ValueError("activation.mean_months: one value >= 1 per offer type")
         return self

@@ -103,7 +103,7 @@ def draw_population(params: SynthParams, scale: float, seed: int) -> Population:
     entry_year = y0 + entry_t // 12
 
     munis = municipality_frame()
-    w = munis["population_k"].to_numpy() * munis["kh_index"].to_numpy()
+    w = municipality_traits(params).weight
     muni = np.searchsorted(np.cumsum(w / w.sum()), rng.random(n), side="right").astype(np.int16)
     muni = np.minimum(muni, len(munis) - 1)
 
@@ -208,6 +208,8 @@ def municipality_traits(params: SynthParams) -> MunicipalityTraits:
     regions = sorted(df["region"].unique())
     region = np.array([regions.index(r) for r in df["region"]], dtype=np.int8)
     w = df["population_k"].to_numpy() * df["kh_index"].to_numpy()
+    for c, f in mp.kh_weight_factor.items():
+        w[np.flatnonzero(df["municipality_id"].to_numpy() == c)] *= f
     caseload = np.clip(
         mp.caseload_median * np.exp(mp.caseload_log_sd * rng.standard_normal(m)), *mp.caseload_range
     )
