@@ -90,7 +90,7 @@ RULES: tuple[Rule, ...] = (
     Rule("R11", ("activation.absence.intercept",), "logit", 1.0, -6.0, -1.5),
     Rule("R12", ("activation.start_intercept",), "logit", 0.8, -2.0, -0.2),
     Rule("R9", ("@passive_months",), "logit", 0.8),
-    Rule("R6", ("activation.active_months",), "logit", 1.5, 4.0, 40.0),
+    Rule("R6", ("activation.first_active_months",), "logit", 1.5, 4.0, 60.0),
     Rule("R16_nonwestern_women", ("@entry_share.2",), "logit", 0.8),
     Rule("R16_danish_men", ("@entry_share.3",), "logit", 0.8),
     Rule(
@@ -107,7 +107,7 @@ RULES: tuple[Rule, ...] = (
     Rule("R3_ge5", ("@psych.long",), "logit", 1.0),
     Rule("R4_lt1", ("transitions.kh.job.children_placed",), "logit", 1.0, -2.0, 0.0),
     Rule("R4_long", ("@placed.long",), "logit", 1.0),
-    Rule("R20_gt3", ("@tilt.101.0",), "logit", -2.0),
+    Rule("R20_gt3", ("match_group.long_seniority",), "logit", 1.5, -1.0, 1.5),
     Rule("R20_gt10", ("@muni.muni_copenhagen",), "logit", -1.0),
     Rule("R21_mean_days_national", ("transitions.kh.fp.log_dur",), "log", -1.0, -0.6, 0.3),
     Rule("R20_count", ("@weight.101",), "log", 1.0),
@@ -309,7 +309,7 @@ def calibrate(
                 continue
             target, value = PUBLISHED[rule.statistic], stats[rule.statistic]
             step = damping * rule.gain * (_link(target, rule.link) - _link(value, rule.link))
-            if rule.paths == ("activation.active_months",):  # a duration: move on the log scale
+            if rule.paths == ("activation.first_active_months",):  # a duration: log scale
                 step *= float(_get(raw, rule.paths[0]))
             apply_step(raw, rule, step)
             worst.append(
@@ -357,6 +357,7 @@ def calibration_table(stats: dict[str, float], scale: float) -> pd.DataFrame:
 CALIBRATED_SECTIONS = (
     "inflow_per_year",
     "municipalities",
+    "match_group",
     "subgroups",
     "health",
     "transitions",
@@ -382,7 +383,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--rounds", type=int, default=8)
     ap.add_argument("--scale", type=float, default=0.05)
     ap.add_argument("--seed", type=int, default=11)
-    ap.add_argument("--write", action="store_true", help="write the result to defaults.yaml")
+    ap.add_argument("--write", action="store_true", help="write the result to calibrated.yaml")
     ap.add_argument("--final-size", default="default")
     ap.add_argument("--table", type=Path, default=Path("results/synthetic/calibration.csv"))
     ap.add_argument("--stats", choices=sorted(STATS), default="pipeline")
@@ -394,6 +395,15 @@ def main(argv: list[str] | None = None) -> int:
     params = calibrate(
         params, rounds=args.rounds, scale=args.scale, seed=args.seed, stats_fn=stats_fn
     )
+    if args.fine_rounds:  # larger registers, smaller steps: less noise near the solution
+        params = calibrate(
+            params,
+            rounds=args.fine_rounds,
+            scale=args.fine_scale,
+            seed=args.seed + 100,
+            stats_fn=stats_fn,
+            damping=0.5,
+        )
     if args.write:
         write_params(params)
         print(f"wrote {CALIBRATED_PATH}")

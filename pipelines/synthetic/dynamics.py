@@ -315,6 +315,7 @@ def simulate(
     offer_end_t = np.full(N, -9, np.int16)  # month the last offer ended (completed/absence)
     passive = np.zeros(N, bool)  # latent activation regime (affects offers only)
     passive_left = np.zeros(N, np.int16)  # months left in the passive regime
+    had_passive = np.zeros(N, bool)  # a passive period already in the current spell
     lt_on = np.zeros(N, bool)
     activity_ready = np.zeros(N, bool)
     exo_left = np.zeros(N, np.int8)
@@ -729,17 +730,21 @@ def simulate(
             )  # fmt: skip
 
         # latent activation regime: passive periods of the case (on kh only). A new spell starts
-        # active; an active period ends with probability 1 / active_months a month; a passive
-        # period lasts a drawn number of months (uniform in passive_months).
+        # active; the first active period ends with probability 1 / first_active_months a month,
+        # later ones with 1 / active_months; a passive period lasts a drawn number of months
+        # (uniform in passive_months).
         ur, ur2 = U[kh, U_REGIME], U[kh, U_REGIME2]
         plo, phi = ap.passive_months
         length = np.floor(plo + ur2 * (phi - plo + 1)).astype(np.int16)
         pas = passive[kh]
         left = passive_left[kh]
-        go_pas = ~new_spell & ~pas & (ur < 1.0 / ap.active_months)
+        hp_ = had_passive[kh] & ~new_spell
+        p_end_active = np.where(hp_, 1.0 / ap.active_months, 1.0 / ap.first_active_months)
+        go_pas = ~new_spell & ~pas & (ur < p_end_active)
         still = ~new_spell & pas & (left > 1)
         new_pas = go_pas | still
         new_left = np.where(go_pas, length, np.where(still, left - 1, 0))
+        had_passive[kh] = hp_ | go_pas
         passive[kh] = new_pas
         passive_left[kh] = new_left
         # activation offers

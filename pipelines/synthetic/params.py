@@ -145,6 +145,7 @@ class ActivationParams(_Frozen):
     chain_continue: float = Field(ge=0, le=1)
     passive_months: tuple[float, float]
     active_months: float = Field(ge=1)
+    first_active_months: float = Field(ge=1)
     passive_shift: float
     mentor_support: dict[str, float]
     absence: dict[str, float]
