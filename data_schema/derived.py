@@ -53,7 +53,16 @@ class Spells(pa.DataFrameModel):
     )
     exit_state: Series[str] = pa.Field(
         nullable=True,
-        description="State the person moved to after the spell (missing when ongoing).",
+        description="State the person moved to after the spell (missing when ongoing): the first "
+        "day state other than self_support within config.spells.exit_window_days after the last "
+        "KH day, else self_support.",
+    )
+    prior_contact_3y: Series[bool] = pa.Field(
+        description="A KH day (an earlier spell) in the 3 years before spell_start."
+    )
+    prev_spell_end: Series[pa.DateTime] = pa.Field(
+        nullable=True,
+        description="Last day of the person's previous spell (missing for the first).",
     )
 
 
@@ -66,11 +75,27 @@ class MonthlyStates(pa.DataFrameModel):
 
 
 class Cohort(pa.DataFrameModel):
-    """Members of a cohort (a stock on a reference date/quarter, or an inflow cohort)."""
+    """Members of a cohort (a stock on a reference date/quarter, or an inflow cohort).
 
-    person_id: Series[str] = pa.Field(str_matches=PERSON_ID_PATTERN, unique=True)
-    cohort: Series[str] = pa.Field(description="Cohort label, e.g. '2018Q1' or 'stock-2021-11-30'.")
-    reference_date: Series[pa.DateTime] = pa.Field(description="Entry date into observation.")
+    One row per person and cohort; a frame may hold several cohorts (e.g. all yearly cohorts), so
+    person_id is unique within each cohort. Besides the columns below, ``pipelines.derive``
+    adds person characteristics (sex, origin, menapt, education, psychiatric_diagnosis,
+    substance_abuse_treatment, has_children, children_placed, birth_year), ``age`` (reference
+    year minus birth year), ``match_group``, ``kh_group`` and ``municipality_id`` at the
+    reference date, ``kh_share_2y`` (share of the two years before the reference date spent in
+    KH spells) and ``attachment`` (``low``/``high`` by config.states.attachment_share_threshold).
+    """
+
+    person_id: Series[str] = pa.Field(str_matches=PERSON_ID_PATTERN)
+    cohort: Series[str] = pa.Field(
+        description="Cohort label, e.g. '2018Q1', 'stock-2021-11-30' or 'inflow-2019'."
+    )
+    reference_date: Series[pa.DateTime] = pa.Field(
+        description="Entry date into observation: the stock date; for a quarter stock the first "
+        "day in a spell inside the quarter; for an inflow cohort the spell start."
+    )
+    period_start: Series[pa.DateTime] = pa.Field(description="First day of the cohort period.")
+    period_end: Series[pa.DateTime] = pa.Field(description="Last day of the cohort period.")
     spell_id: Series[int] = pa.Field(ge=1)
     spell_start: Series[pa.DateTime]
     seniority_days: Series[int] = pa.Field(ge=0, description="Days in the spell at reference_date.")
@@ -80,6 +105,13 @@ class Cohort(pa.DataFrameModel):
     prior_contact_3y: Series[bool] = pa.Field(
         description="Any day in the kontanthjælp system in the 3 years before spell_start."
     )
+    left_truncated: Series[bool] = pa.Field(
+        description="The spell was running on the extract's first day (seniority is a lower bound)."
+    )
+
+    @pa.dataframe_check(error="a person is listed twice in the same cohort")
+    def unique_person_per_cohort(cls, df: pd.DataFrame) -> pd.Series:
+        return ~df.duplicated(["cohort", "person_id"], keep="first")
 
 
 class Sequences(pa.DataFrameModel):
@@ -89,12 +121,42 @@ class Sequences(pa.DataFrameModel):
     cohort: Series[str]
     half_year: Series[int] = pa.Field(ge=1, description="1 = first half-year after entry.")
     state: Series[str]
+    period_start: Series[pa.DateTime] = pa.Field(description="First day of the half-year.")
+    period_end: Series[pa.DateTime] = pa.Field(description="Last day of the half-year.")
+
+
+TIME_VARYING_COVARIATES: Final = (
+    "cw_changes",
+    "cw_changes_12m",
+    "conv_3m",
+    "conv_12m",
+    "jobconv_3m",
+    "jobconv_12m",
+    "in_activation",
+    "exempt",
+    "exempt_illness",
+    "paid_hours",
+    "has_paid_hours",
+    "paid_hours_lag1",
+    "age",
+)
+"""Time-varying covariates of the start-stop frame (definitions in pipelines/derive/frames.py):
+case-worker changes in the spell and in the last 12 months; conversations (all / job) in the last
+3 and 12 months before the day; an activation offer running; an exemption (any / illness) running;
+paid hours of the current month (and whether > 0) and of the previous month; age (calendar year
+minus birth year)."""
 
 
 class StartStop(pa.DataFrameModel):
     """Counting-process (start-stop) frame: one row per person and interval (tstart, tstop] within a
     spell, with time-varying covariates constant inside the interval; ``event`` is non-zero only on
-    the last row of a spell that ends in an exit."""
+    the last row of a spell that ends in an exit.
+
+    ``pipelines.derive`` also writes ``cohort``, ``date_start``/``date_stop`` (calendar days
+    covered by the row, inclusive), the :data:`TIME_VARYING_COVARIATES` and the member's baseline
+    columns from the cohort (``entry_date``, ``seniority_entry_days``, ``seniority_group_entry``,
+    ``age_entry``, characteristics, ``match_group``, ``municipality_id``, ...).
+    """
 
     person_id: Series[str] = pa.Field(str_matches=PERSON_ID_PATTERN)
     spell_id: Series[int] = pa.Field(ge=1)
@@ -107,3 +169,29 @@ class StartStop(pa.DataFrameModel):
     @pa.dataframe_check(error="tstart must be below tstop")
     def start_lt_stop(cls, df: pd.DataFrame) -> pd.Series:
         return df["tstart"] < df["tstop"]
+
+
+class PersonMonth(pa.DataFrameModel):
+    """Person-month frame for discrete-time transition models: one row per cohort member and
+    calendar month from the month of the reference date to the end of follow-up (also after leaving
+    KH). Covariates (the :data:`TIME_VARYING_COVARIATES` except cw_changes and the current month's
+    paid hours) are measured on the month's first day; baseline columns as in the start-stop frame."""
+
+    person_id: Series[str] = pa.Field(str_matches=PERSON_ID_PATTERN)
+    cohort: Series[str]
+    month: Series[pa.DateTime] = pa.Field(description="First day of the month.")
+    month_index: Series[int] = pa.Field(ge=1, description="1 = the month of the reference date.")
+    state: Series[str] = pa.Field(description="State of the month (MonthlyStates rule).")
+    next_state: Series[str] = pa.Field(
+        nullable=True, description="State of the following month; missing after the extract end."
+    )
+    seniority_months: Series[float] = pa.Field(
+        nullable=True,
+        ge=0,
+        description="Calendar months since the month the current KH spell started (0 in that "
+        "month); missing when the month's state is not kh.",
+    )
+
+    @pa.dataframe_check(error="more than one row for the same person and month")
+    def one_row_per_month(cls, df: pd.DataFrame) -> pd.Series:
+        return ~df.duplicated(["person_id", "month"], keep="first")

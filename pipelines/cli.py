@@ -205,6 +205,62 @@ def ingest(
         raise typer.Exit(2)
 
 
+@app.command("run")
+@friendly_errors
+def run_cmd(
+    config: Path | None = ConfigOption,
+    synthetic: str | None = typer.Option(
+        None,
+        help="Generate and use the built-in synthetic register of this size (tiny, default, national).",
+    ),
+    seed: int | None = typer.Option(
+        None, help="Seed of the synthetic register (default: synthetic.seed)."
+    ),
+    raw_dir: Path | None = typer.Option(None, help="Register extract (default: paths.raw_dir)."),
+    force: bool = typer.Option(
+        False, help="Re-run every stage even when its cached output is fresh."
+    ),
+    only: list[str] | None = typer.Option(None, help="Run only these stages (repeatable)."),
+) -> None:
+    """Run the whole pipeline: (synthetic register,) ingest, derive, analyses, results.
+
+    Each stage is skipped when its inputs, configuration and code are unchanged since it last ran;
+    an interrupted run resumes where it stopped. Results go to paths.results_dir.
+    """
+    import shutil
+
+    from pipelines.config import load_config
+    from pipelines.run import RunContext, run_pipeline
+    from pipelines.stages import PipelineError, pipeline_stages, synthetic_dir
+
+    overrides: dict[str, object] = {}
+    if synthetic:
+        overrides["synthetic.size"] = synthetic
+    if seed is not None:
+        overrides["synthetic.seed"] = seed
+    cfg = load_config(config, **overrides)
+    raw = raw_dir or (synthetic_dir(cfg) if synthetic else cfg.paths.raw_dir)
+    ctx = RunContext(cfg, Path(raw), cfg.paths.work_dir, cfg.paths.results_dir)
+    stages = pipeline_stages(synthetic=bool(synthetic))
+    with ProgressBar("star run") as bar:
+        ctx.progress = bar
+        try:
+            outcomes = run_pipeline(stages, ctx, force=force, only=only)
+        except PipelineError as exc:
+            console.print(f"[bold red]error:[/] {exc}")
+            raise typer.Exit(2) from None
+    manifest = cfg.paths.results_dir / "provenance" / "provenance.json"
+    if manifest.exists():
+        shutil.copyfile(manifest, cfg.paths.results_dir / "provenance.json")
+    table = Table(title="star run")
+    for col in ("stage", "status", "seconds"):
+        table.add_column(col)
+    for o in outcomes:
+        table.add_row(o.name, "cached" if o.skipped else "ran", f"{o.seconds:.1f}")
+    console.print(table)
+    console.print(f"results in {cfg.paths.results_dir}")
+
+
 @app.command()
 @friendly_errors
 def audit(
@@ -277,6 +333,222 @@ def reproduce(
         f"[green]wrote[/] {len(paths)} tables to {paths[0].parent}; "
         f"{int((table['within'] == True).sum())} of {decided} decidable rows within tolerance"  # noqa: E712
     )
+
+
+@app.command()
+@friendly_errors
+def subgroups(
+    config: Path | None = ConfigOption,
+    validated_dir: Path | None = typer.Option(
+        None, help="Validated register tables (default: <work_dir>/ingest/validated)."
+    ),
+    derived_dir: Path | None = typer.Option(
+        None, help="Derived frames of the derive stage (default: <work_dir>/derived)."
+    ),
+    results_dir: Path | None = typer.Option(
+        None, help="Results root (default: paths.results_dir); files go to <results_dir>/subgroups."
+    ),
+    truth_dir: Path | None = typer.Option(
+        None,
+        help="Synthetic ground truth (true_subgroups.parquet, parameters.json): adds recovery.csv.",
+    ),
+) -> None:
+    """Subgroups of long-term recipients (latent class analysis): model selection, stability,
+    profiles with labels, exit pathways and efforts by group, written to results/subgroups."""
+    from pipelines.config import load_config
+    from pipelines.subgroups import run_subgroups
+
+    cfg = load_config(config)
+    work = cfg.paths.work_dir
+    with ProgressBar("subgroups") as bar:
+        paths = run_subgroups(
+            validated_dir or work / "ingest" / "validated",
+            derived_dir or work / "derived",
+            results_dir or cfg.paths.results_dir,
+            cfg,
+            truth_dir=truth_dir,
+            progress=bar,
+        )
+    import pandas as pd
+
+    sel = pd.read_csv(paths[0])
+    k = int(sel.loc[sel["chosen"], "k"].iloc[0])
+    console.print(f"[green]wrote[/] {len(paths)} files to {paths[0].parent}; {k} groups")
+    rec = paths[0].parent / "recovery.csv"
+    if truth_dir is not None and rec.exists():
+        m = pd.read_csv(rec).set_index("method")
+        console.print(
+            f"recovery: ARI {m.loc['latent_class', 'ari']:.3f} vs oracle "
+            f"{m.loc['oracle', 'ari']:.3f} (ratio {m.loc['latent_class', 'ratio_to_oracle']:.2f});"
+            f" true groups {int(m.loc['oracle', 'classes'])}"
+        )
+
+
+@app.command()
+@friendly_errors
+def report(
+    config: Path | None = ConfigOption,
+    year: int | None = typer.Option(
+        None, help="Year of the annual report (default: report.year of the config)."
+    ),
+    lang: str | None = typer.Option(
+        None, "--lang", help="Language: da or en (default: report.lang of the config)."
+    ),
+    results: Path | None = typer.Option(
+        None, "--results", help="Results directory (default: paths.results_dir of the config)."
+    ),
+    out: Path | None = typer.Option(
+        None, "--out", help="Output directory (default: paths.output_dir of the config)."
+    ),
+    formats: list[str] | None = typer.Option(
+        None, "--format", help="pdf and/or html; repeat the option (default: report.formats)."
+    ),
+    documents: list[str] | None = typer.Option(
+        None,
+        "--document",
+        help="Render only these documents (annual, brief, technical, reproduction).",
+    ),
+    engine: str = typer.Option(
+        "auto", help="auto (Quarto when on PATH, else built-in), quarto or builtin."
+    ),
+    audit: bool = typer.Option(
+        True, "--audit/--no-audit", help="Audit the results before and the HTML after rendering."
+    ),
+) -> None:
+    """Render the four documents (annual report, policy brief, technical appendix, STAR 2022
+    reproduction) to PDF and HTML from the results of `star run`.
+
+    The results directory is audited first (`star audit`); with violations nothing is rendered
+    (exit 1). The rendered HTML is checked for person ids of the input; documents that fail are
+    deleted (exit 1).
+    """
+    from pipelines.config import load_config
+    from pipelines.report import DOCUMENTS, ReportParams, render_reports
+
+    cfg = load_config(config)
+    lang = lang or cfg.report.lang
+    if lang not in ("da", "en"):
+        raise ValueError(f"--lang must be da or en, not {lang!r}")
+    if engine not in ("auto", "quarto", "builtin"):
+        raise ValueError(f"--engine must be auto, quarto or builtin, not {engine!r}")
+    params = ReportParams(
+        year=year or cfg.report.year,
+        cohort=cfg.cohorts.stock_quarter,
+        lang=lang,  # type: ignore[arg-type]
+        threshold=cfg.disclosure.threshold,
+    )
+    from pipelines.report.render import DEFAULT_PROJECT_DIR
+
+    results_dir = results or cfg.paths.results_dir
+    out_dir = out or cfg.paths.output_dir
+    project_dir = cfg.paths.reports_dir
+    if not project_dir.is_dir() and project_dir == Path("reports"):
+        project_dir = DEFAULT_PROJECT_DIR  # run outside the repository: the package's own project
+    if audit:
+        _audit_or_exit(Path(results_dir), cfg, html=[])
+    with ProgressBar("rendering") as bar:
+        written = render_reports(
+            results_dir,
+            out_dir,
+            params,
+            formats or cfg.report.formats,
+            documents=documents or DOCUMENTS,
+            project_dir=project_dir,
+            engine=engine,  # type: ignore[arg-type]
+            progress=bar,
+        )
+    if audit:
+        try:
+            _audit_or_exit(Path(results_dir), cfg, html=[p for p in written if p.suffix == ".html"])
+        except typer.Exit:
+            for path in written:
+                path.unlink(missing_ok=True)
+            console.print("[bold red]the rendered documents failed the audit and were deleted[/]")
+            raise
+    for path in written:
+        console.print(f"wrote {path}")
+
+
+def _audit_or_exit(results_dir: Path, cfg: Any, html: list[Path]) -> None:
+    """Run the disclosure audit (results tables; HTML against the input's person ids)."""
+    import pandas as pd
+
+    from pipelines.audit import audit as run_audit
+
+    persons = cfg.paths.work_dir / "ingest" / "validated" / "persons.parquet"
+    ids = pd.read_parquet(persons, columns=["person_id"])["person_id"] if persons.exists() else []
+    violations = run_audit([] if html else [results_dir], cfg.disclosure.threshold, ids, html)
+    if violations:
+        console.print(f"[bold red]{len(violations)} disclosure violation(s):[/]")
+        for v in violations[:50]:
+            console.print(f"  {v}")
+        raise typer.Exit(1)
+
+
+@app.command()
+@friendly_errors
+def derive(
+    config: Path | None = ConfigOption,
+    validated_dir: Path | None = typer.Option(
+        None, help="Validated register tables (default: <work_dir>/ingest/validated)."
+    ),
+    out: Path | None = typer.Option(None, help="Output directory (default: <work_dir>/derived)."),
+) -> None:
+    """Derive spells, cohorts, monthly states, half-year sequences, start-stop and person-month
+    frames (Parquet) from the validated register tables."""
+    from pipelines.config import load_config
+    from pipelines.derive import build_all
+
+    cfg = load_config(config)
+    work = cfg.paths.work_dir
+    paths = build_all(
+        validated_dir or work / "ingest" / "validated",
+        out or work / "derived",
+        cfg,
+        progress=lambda msg: log.info("derive: %s", msg),
+    )
+    console.print(f"[green]wrote[/] {len(paths)} files to {paths['spells'].parent}")
+
+
+@app.command("check-spells")
+@friendly_errors
+def check_spells(
+    synthetic_dir: Path = typer.Argument(
+        ..., help="A synthetic register (with ground_truth/true_spells.parquet)."
+    ),
+    config: Path | None = ConfigOption,
+    out: Path | None = typer.Option(
+        None, help="Where the CSVs go (default: <results_dir>/derive)."
+    ),
+) -> None:
+    """Compare rebuilt (and naive case-start) seniority with the synthetic register's true spells
+    at the configured reference date; writes seniority_accuracy.csv and seniority_errors.csv."""
+    import pandas as pd
+
+    from pipelines.config import load_config
+    from pipelines.derive import benefit_shape, build_spells, write_seniority_validation
+
+    cfg = load_config(config)
+    bpath, shape = benefit_shape(synthetic_dir, cfg)
+    hours = synthetic_dir / "monthly_paid_hours.parquet"
+    spells = build_spells(
+        bpath, shape=shape, paid_hours=hours if hours.exists() else None, config=cfg
+    )
+    paths = write_seniority_validation(
+        spells,
+        synthetic_dir / "ground_truth" / "true_spells.parquet",
+        cfg.cohorts.reference_date,
+        out or cfg.paths.results_dir / "derive",
+        benefits=bpath,
+        shape=shape,
+        config=cfg,
+    )
+    acc = pd.read_csv(paths["accuracy"])
+    for r in acc.itertuples():
+        console.print(
+            f"{r.method}: {r.n_true} on KH on {cfg.cohorts.reference_date}; exact {r.share_exact:.1%}, "
+            f"within 31 days {r.share_within_31d:.1%}, same seniority group {r.share_same_group:.1%}"
+        )
 
 
 @app.command()

@@ -7,6 +7,7 @@ published number can be traced to exactly what produced it.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import subprocess
@@ -35,7 +36,13 @@ LIBRARIES = (
 
 
 def file_sha256(path: Path, chunk: int = 1 << 20) -> str:
-    """SHA-256 hex digest of a file, read in 1 MiB chunks."""
+    """SHA-256 hex digest of a file, read in 1 MiB chunks (memoised per path, size and mtime)."""
+    st = Path(path).stat()
+    return _sha256_cached(str(Path(path).resolve()), st.st_size, st.st_mtime_ns, chunk)
+
+
+@functools.lru_cache(maxsize=4096)
+def _sha256_cached(path: str, size: int, mtime_ns: int, chunk: int) -> str:
     h = hashlib.sha256()
     with open(path, "rb") as fh:
         while block := fh.read(chunk):

@@ -66,6 +66,10 @@ class SpellOptions(_Section):
     """``calendar_month``: a spell ends after one full calendar month without benefit (jobindsats);
     ``strict``: any day without benefit ends it; ``weeks``: a gap of ``gap_weeks`` or more weeks ends it."""
     gap_weeks: int = Field(4, ge=1, le=52)
+    exit_window_days: int = Field(31, ge=1, le=366)
+    """Days after a spell's last KH day searched for its exit state: the first day in this window
+    (and before the next KH spell) whose state is not self-support gives the exit state; when there
+    is none, the exit is to self-support."""
 
 
 class StateOptions(_Section):
@@ -75,6 +79,11 @@ class StateOptions(_Section):
     """Alternative/additional: earnings in a month from which it counts as employment."""
     half_year_rule: Literal["predominant", "end"] = "predominant"
     """State of a half-year: the state held most of the time, or the state at its last day."""
+    month_rule: Literal["predominant", "end"] = "predominant"
+    """State of a calendar month, by the same two rules as half-years."""
+    attachment_share_threshold: float = Field(0.5, ge=0, le=1)
+    """Share of days in the kontanthjælp system in the two years before the reference date from
+    which a cohort member counts as having high (rather than low) prior attachment."""
 
 
 class CohortOptions(_Section):
@@ -85,6 +94,29 @@ class CohortOptions(_Section):
     n_half_years: int = Field(4, ge=1, le=20)
     annual_years: list[int] = Field(default_factory=lambda: [2019, 2020, 2021])
     """Years of the yearly cohorts the annual report compares."""
+    sequence_anchor: Literal["entry", "after_period"] = "entry"
+    """Where the half-years of a sequence start: ``entry`` = each member's reference date (for a
+    quarter stock the first KH day in the quarter); ``after_period`` = the day after the cohort
+    period (for 2018Q1: 2018-04-01)."""
+
+
+class FrameOptions(_Section):
+    cohort: Literal["stock_quarter", "stock_reference_date"] = "stock_quarter"
+    """Cohort whose start-stop and person-month frames are built."""
+    follow_up_years: float = Field(2.0, gt=0, le=20)
+    """Follow-up from each member's reference date, in years (also cut at the extract end)."""
+    conversation_windows_days: tuple[int, int] = (91, 365)
+    """Look-back windows (days) of the 'conversations in the last 3 / 12 months' covariates."""
+    caseworker_window_days: int = Field(365, ge=1)
+    """Look-back window (days) of 'case-worker changes in the last 12 months'."""
+
+
+class EngineOptions(_Section):
+    duckdb_memory_limit: str = "6GB"
+    """DuckDB memory limit for the out-of-core derivation (it spills to ``temp_dir`` beyond it)."""
+    duckdb_threads: int = Field(2, ge=1)
+    temp_dir: Path | None = None
+    """Spill directory; ``None`` = a ``.duckdb_tmp`` folder inside the output directory."""
 
 
 class DisclosureOptions(_Section):
@@ -126,6 +158,65 @@ class ReproductionOptions(_Section):
     """Date of the caseload count (R22); ``None`` = cohorts.reference_date."""
 
 
+class SubgroupOptions(_Section):
+    """Subgroups of long-term recipients (analysis.subgroups, pipelines.subgroups)."""
+
+    reference_date: date = date(2020, 3, 1)
+    """Population date. Default: the case-review population (BDO: activity-ready recipients with at
+    least 5 uninterrupted years on 1 March 2020), which the R16 shares (24 % / 14 %) refer to."""
+    min_seniority_years: int = Field(5, ge=0, le=40)
+    """Minimum uninterrupted seniority (calendar years) on the reference date."""
+    match_group: Literal["activity_ready", "job_ready"] | None = "activity_ready"
+    """Match group of the current case on the reference date; ``None`` = everyone (e.g. the whole
+    long-term stock: reference_date 2021-11-30, match_group null)."""
+    indicators: list[str] = Field(
+        default_factory=lambda: [
+            "sex",
+            "origin",
+            "education",
+            "psychiatric_diagnosis",
+            "substance_abuse_treatment",
+            "children",
+            "debut_age",
+        ]
+    )
+    """Indicators of the latent class model (analysis.subgroups.indicators)."""
+    profile_indicators: list[str] = Field(
+        default_factory=lambda: [
+            "sex",
+            "age_band",
+            "origin",
+            "education",
+            "psychiatric_diagnosis",
+            "substance_abuse_treatment",
+            "children",
+            "debut_age",
+            "seniority",
+            "prior_contact",
+        ]
+    )
+    """Characteristics shown in the profiles (and used for the labels)."""
+    debut_washout_years: int = Field(3, ge=0, le=20)
+    """Debut age counts as unknown (``before_window``) when the first spell in the register starts
+    within this many years of the extract window's start (earlier spells cannot be ruled out)."""
+    max_classes: int = Field(8, ge=1, le=20)
+    """Models with 1..max_classes classes are compared."""
+    criterion: Literal["bic", "aic", "sabic", "caic", "icl"] = "bic"
+    """Information criterion that chooses the number of classes."""
+    min_class_share: float = Field(0.05, ge=0, lt=1)
+    """Smallest admissible class (share of the population)."""
+    n_starts: int = Field(20, ge=1)
+    """Random starts per model."""
+    n_bootstrap: int = Field(20, ge=0)
+    """Bootstrap refits for the stability check (0 = none)."""
+    stability_all_k: bool = True
+    """Bootstrap every number of classes (selection.csv: stability_ari per K), not only the chosen."""
+    language: Literal["da", "en"] = "da"
+    """Language of the group labels (both are written; this one is the ``label`` column)."""
+    horizons_years: list[float] = Field(default_factory=lambda: [1.0, 2.0, 3.0])
+    """Follow-up horizons of the pathway summary (years after the reference date)."""
+
+
 class StarConfig(_Section):
     """The whole run configuration."""
 
@@ -137,12 +228,15 @@ class StarConfig(_Section):
     spells: SpellOptions = SpellOptions()
     states: StateOptions = StateOptions()
     cohorts: CohortOptions = CohortOptions()
+    frames: FrameOptions = FrameOptions()
+    engine: EngineOptions = EngineOptions()
     disclosure: DisclosureOptions = DisclosureOptions()
     privacy: PrivacyOptions = PrivacyOptions()
     synthetic: SyntheticOptions = SyntheticOptions()
     report: ReportOptions = ReportOptions()
     effects: EffectOptions = EffectOptions()
     reproduction: ReproductionOptions = ReproductionOptions()
+    subgroups: SubgroupOptions = SubgroupOptions()
     seed: int = 20221
     """Seed for every random step of the analyses (bootstrap, cross-fitting, simulation)."""
 

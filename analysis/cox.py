@@ -1,0 +1,702 @@
+"""Counting-process Cox proportional-hazards regression that reproduces R ``survival::coxph``.
+
+``CoxPH(ties=...).fit(df, duration=, event=, covariates=, entry=, weights=, strata=, cluster=)``
+fits the model to ``(entry, duration]`` rows (start-stop data: several rows per subject with
+time-varying covariates, delayed entry), with case weights, strata (separate baseline hazards)
+and cluster-robust sandwich standard errors (R's ``coxph(..., cluster=id)``).
+
+Times are in the unit of the ``duration`` column (days in this project). Coefficients are log
+hazard ratios per unit of the covariate. The numerical engine is :mod:`analysis._coxengine`
+(written here because lifelines and statsmodels are wrong or slow for this data; see there).
+
+Checked against R 4.2 / survival 3.5-3: ``tests/analysis/test_cox_r.py`` (fixtures produced by
+``tests/r/regression_fixtures.R``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from analysis._base import require_columns, wald_table
+from analysis._coxengine import (
+    CoxProblem,
+    Moments,
+    build_index,
+    invert_information,
+    sandwich,
+)
+from analysis._design import Design, build_design, formula_variables
+
+Ties = Literal["efron", "breslow"]
+
+
+# --------------------------------------------------------------------------------------------
+# data preparation shared with analysis.competing_risks
+# --------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class PreparedData:
+    """Complete-case arrays of one fit (internal)."""
+
+    design: Design
+    x: np.ndarray
+    stop: np.ndarray
+    start: np.ndarray | None
+    event_raw: pd.Series
+    weights: np.ndarray
+    strata: np.ndarray | None
+    strata_levels: tuple[str, ...] | None
+    cluster: np.ndarray | None
+    n_clusters: int | None
+    n_dropped: int
+
+
+def _as_list(cols: str | Sequence[str] | None) -> list[str]:
+    if cols is None:
+        return []
+    return [cols] if isinstance(cols, str) else list(cols)
+
+
+def stratum_codes(frame: pd.DataFrame, cols: list[str]) -> tuple[np.ndarray, tuple[str, ...]]:
+    """Integer stratum codes (sorted levels, like an R factor) and their labels."""
+    if len(cols) == 1:
+        codes, uniques = pd.factorize(frame[cols[0]], sort=True)
+        return codes.astype(np.int64), tuple(str(u) for u in uniques)
+    key = (
+        frame[cols]
+        .astype(str)
+        .apply(lambda row: ", ".join(f"{c}={v}" for c, v in zip(cols, row, strict=True)), axis=1)
+    )
+    codes, uniques = pd.factorize(key, sort=True)
+    return codes.astype(np.int64), tuple(uniques)
+
+
+def prepare_data(
+    data: pd.DataFrame,
+    *,
+    duration: str,
+    event: str,
+    covariates: str | Sequence[str],
+    entry: str | None = None,
+    weights: str | None = None,
+    strata: str | Sequence[str] | None = None,
+    cluster: str | None = None,
+    what: str = "data",
+) -> PreparedData:
+    """Validate columns, drop incomplete rows (R's ``na.omit``) and build the design matrix."""
+    strata_cols = _as_list(strata)
+    variables = formula_variables(covariates)
+    used = [duration, event, entry, weights, cluster, *strata_cols, *variables]
+    require_columns(data, used, what)
+    used_unique = list(dict.fromkeys(c for c in used if c is not None))
+    complete = data[used_unique].notna().all(axis=1).to_numpy()
+    frame = data.loc[complete] if not complete.all() else data
+    n_dropped = int((~complete).sum())
+    if frame.shape[0] == 0:
+        raise ValueError(f"{what} has no complete rows in columns {used_unique}")
+    stop = frame[duration].to_numpy(dtype=float)
+    start = None if entry is None else frame[entry].to_numpy(dtype=float)
+    if not np.all(np.isfinite(stop)):
+        raise ValueError(f"duration column '{duration}' has infinite values")
+    if start is not None and np.any(start >= stop):
+        bad = int(np.sum(start >= stop))
+        raise ValueError(
+            f"{bad} row(s) have entry '{entry}' >= duration '{duration}'; every row must be a "
+            "non-empty interval (entry, duration]"
+        )
+    if weights is None:
+        w = np.ones(frame.shape[0])
+    else:
+        w = frame[weights].to_numpy(dtype=float)
+        if np.any(~np.isfinite(w)) or np.any(w <= 0):
+            raise ValueError(f"weights column '{weights}' must be finite and > 0")
+    design, x = build_design(frame, covariates)
+    strata_arr, levels = (None, None)
+    if strata_cols:
+        strata_arr, levels = stratum_codes(frame, strata_cols)
+    cluster_arr, n_clusters = None, None
+    if cluster is not None:
+        codes, uniques = pd.factorize(frame[cluster])
+        cluster_arr, n_clusters = codes.astype(np.int64), len(uniques)
+    return PreparedData(
+        design=design,
+        x=x,
+        stop=stop,
+        start=start,
+        event_raw=frame[event],
+        weights=w,
+        strata=strata_arr,
+        strata_levels=levels,
+        cluster=cluster_arr,
+        n_clusters=n_clusters,
+        n_dropped=n_dropped,
+    )
+
+
+def binary_event(values: pd.Series, column: str) -> np.ndarray:
+    """Boolean event indicator from a boolean or 0/1 column; clear error otherwise."""
+    if values.dtype == bool:
+        return values.to_numpy()
+    num = pd.to_numeric(values, errors="coerce")
+    uniq = np.unique(num.to_numpy(dtype=float))
+    if num.isna().any() or not np.all(np.isin(uniq, [0.0, 1.0])):
+        shown = sorted(pd.unique(values).tolist(), key=str)[:10]
+        raise ValueError(
+            f"event column '{column}' must be boolean or 0/1, found values {shown}; for cause "
+            "codes (0 = censored, k = exit type) use analysis.competing_risks.CauseSpecificCox"
+        )
+    return num.to_numpy(dtype=float) == 1.0
+
+
+def r_means(x: np.ndarray, w: np.ndarray, counting: bool) -> np.ndarray:
+    """Centring used by R's coxph (``fit$means``): column means -- weighted for right-censored
+    data (``coxph.fit``), unweighted for (start, stop] data (``agreg.fit``) -- except columns
+    whose values all lie in {-1, 0, 1} (indicators), which are not centred (mean 0)."""
+    means = (w @ x) / w.sum() if not counting else x.mean(axis=0)
+    indicator = np.all(np.isin(x, [-1.0, 0.0, 1.0]), axis=0)
+    return np.where(indicator, 0.0, means)
+
+
+# --------------------------------------------------------------------------------------------
+# estimator and result
+# --------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class CoxPH:
+    """Cox proportional-hazards model for counting-process ``(entry, duration]`` data.
+
+    Parameters
+    ----------
+    ties
+        ``"efron"`` (R's default) or ``"breslow"`` handling of tied event times.
+    conf_level
+        Level of the Wald confidence intervals in :meth:`CoxPHResult.tidy`.
+    robust
+        ``None`` (default) follows R's coxph: the robust sandwich variance is used when
+        ``cluster`` is given (clustered) or when weights are not whole numbers (sampling
+        weights; one cluster per row), the model-based variance otherwise. ``True``: always
+        robust (per row without ``cluster``). ``False``: model-based (``cluster`` then errors).
+    max_iter, tol
+        Newton-Raphson limits; iterations stop when the relative log-likelihood change is below
+        ``tol`` or the Newton step is below 1e-10.
+    """
+
+    ties: Ties = "efron"
+    conf_level: float = 0.95
+    robust: bool | None = None
+    max_iter: int = 50
+    tol: float = 1e-12
+
+    def __post_init__(self) -> None:
+        if self.ties not in ("efron", "breslow"):
+            raise ValueError(f"ties must be 'efron' or 'breslow', not {self.ties!r}")
+        if not 0 < self.conf_level < 1:
+            raise ValueError(f"conf_level must be in (0, 1), not {self.conf_level}")
+
+    def fit(
+        self,
+        data: pd.DataFrame,
+        *,
+        duration: str,
+        event: str,
+        covariates: str | Sequence[str],
+        entry: str | None = None,
+        weights: str | None = None,
+        strata: str | Sequence[str] | None = None,
+        cluster: str | None = None,
+    ) -> CoxPHResult:
+        """Fit the model.
+
+        Parameters
+        ----------
+        data
+            One row per interval ``(entry, duration]`` (one row per subject without ``entry``).
+        duration
+            End of the interval (time of event or censoring), e.g. days since spell start.
+        event
+            Boolean or 0/1: the interval ends with the event.
+        covariates
+            List of columns, or a right-hand-side formula (``"age + C(education) + x:z"``);
+            string/categorical columns are expanded against their first level.
+        entry
+            Start of the interval (delayed entry / start-stop rows); the row is at risk at
+            times ``entry < t <= duration``. ``None``: at risk from time 0 (or earlier).
+        weights
+            Positive case weights.
+        strata
+            Column(s) defining strata with separate baseline hazards.
+        cluster
+            Column identifying clusters (e.g. person id) for the robust sandwich variance.
+        """
+        prep = prepare_data(
+            data,
+            duration=duration,
+            event=event,
+            covariates=covariates,
+            entry=entry,
+            weights=weights,
+            strata=strata,
+            cluster=cluster,
+        )
+        ev = binary_event(prep.event_raw, event)
+        labels = {"duration": duration, "event": event, "entry": entry, "weights": weights}
+        labels |= {"strata": ", ".join(_as_list(strata)) or None, "cluster": cluster}
+        return self.fit_prepared(prep, ev, labels)
+
+    def fit_prepared(
+        self, prep: PreparedData, event: np.ndarray, labels: dict[str, str | None]
+    ) -> CoxPHResult:
+        """Fit to prepared arrays (used by CauseSpecificCox; not part of the public API)."""
+        if not event.any():
+            raise ValueError(f"no events in column '{labels['event']}': nothing to fit")
+        means = r_means(prep.x, prep.weights, counting=prep.start is not None)
+        xc = prep.x - means
+        _check_rank(xc, prep.design.columns)
+        index = build_index(prep.stop, event, prep.start, prep.strata, self.ties)
+        problem = CoxProblem(index, xc, prep.weights, prep.stop, prep.start, prep.strata)
+        mom, info, iterations, converged, loglik_null = problem.fit(
+            max_iter=self.max_iter, tol=self.tol
+        )
+        naive_var = invert_information(info)
+        if self.robust is False and prep.cluster is not None:
+            raise ValueError(
+                f"cluster='{labels['cluster']}' needs the robust variance; drop robust=False"
+            )
+        sampling_weights = bool(np.any(prep.weights != np.floor(prep.weights)))
+        robust = self.robust
+        if robust is None:
+            robust = prep.cluster is not None or sampling_weights
+        var = naive_var
+        if robust:
+            resid = problem.score_residuals(mom) * prep.weights[:, None]
+            var = sandwich(naive_var, resid, prep.cluster)
+        return CoxPHResult(
+            terms=prep.design.columns,
+            coef=mom.beta.copy(),
+            var=var,
+            naive_var=naive_var,
+            robust=robust,
+            loglik=mom.loglik,
+            loglik_null=loglik_null,
+            n=int(prep.stop.shape[0]),
+            n_events=int(event.sum()),
+            n_dropped=prep.n_dropped,
+            n_clusters=prep.n_clusters,
+            iterations=iterations,
+            converged=converged,
+            ties=self.ties,
+            conf_level=self.conf_level,
+            means=means,
+            strata_levels=prep.strata_levels,
+            labels=labels,
+            design=prep.design,
+            _problem=problem,
+            _moments=mom,
+        )
+
+
+def _check_rank(xc: np.ndarray, names: Sequence[str]) -> None:
+    gram = xc.T @ xc
+    scale = np.sqrt(np.maximum(np.diag(gram), 1e-300))
+    corr = gram / np.outer(scale, scale)
+    eig, vec = np.linalg.eigh(corr)
+    if np.any(np.diag(gram) == 0) or eig.min() < 1e-10:
+        weak = vec[:, 0]
+        involved = [n for n, v in zip(names, weak, strict=True) if abs(v) > 0.1]
+        raise ValueError(
+            f"covariates are collinear or constant (involving {involved}); drop or merge them"
+        )
+
+
+@dataclass(frozen=True)
+class CoxPHResult:
+    """Fitted Cox model (immutable).
+
+    Attributes
+    ----------
+    terms
+        Coefficient names (design-matrix columns).
+    coef
+        Log hazard ratios.
+    var, naive_var
+        Variance matrix used for inference (robust sandwich if ``robust``) and the model-based
+        inverse information.
+    loglik, loglik_null
+        Log partial likelihood at the estimate and at zero coefficients.
+    n, n_events, n_dropped, n_clusters
+        Rows used, events, rows dropped for missing values, clusters (if ``cluster``).
+    means
+        Centring of each design column (R's ``fit$means``); the "centred" baseline hazard is the
+        hazard at these covariate values.
+    cause
+        Cause code for cause-specific models fitted by ``CauseSpecificCox``.
+    """
+
+    terms: tuple[str, ...]
+    coef: np.ndarray
+    var: np.ndarray
+    naive_var: np.ndarray
+    robust: bool
+    loglik: float
+    loglik_null: float
+    n: int
+    n_events: int
+    n_dropped: int
+    n_clusters: int | None
+    iterations: int
+    converged: bool
+    ties: str
+    conf_level: float
+    means: np.ndarray
+    strata_levels: tuple[str, ...] | None
+    labels: dict[str, str | None]
+    design: Design = field(repr=False)
+    cause: int | None = None
+    _problem: CoxProblem = field(repr=False, compare=False, default=None)
+    _moments: Moments = field(repr=False, compare=False, default=None)
+
+    # ---- coefficient tables --------------------------------------------------------------
+    @property
+    def std_error(self) -> np.ndarray:
+        """Standard errors of the log hazard ratios (robust if ``robust``)."""
+        return np.sqrt(np.diag(self.var))
+
+    @property
+    def naive_std_error(self) -> np.ndarray:
+        """Model-based standard errors (inverse information), R's ``se(coef)``."""
+        return np.sqrt(np.diag(self.naive_var))
+
+    def tidy(self, exponentiate: bool = False) -> pd.DataFrame:
+        """Coefficient table ``term, estimate, std_error, statistic, p_value, conf_low,
+        conf_high``; estimate = log hazard ratio (hazard ratio with ``exponentiate=True``, then
+        estimate and the interval are exponentiated, std_error stays on the log scale)."""
+        table = wald_table(self.terms, self.coef, self.std_error, self.conf_level)
+        if exponentiate:
+            for col in ("estimate", "conf_low", "conf_high"):
+                table[col] = np.exp(table[col])
+        return table
+
+    def hazard_ratios(self) -> pd.DataFrame:
+        """``term, hazard_ratio, conf_low, conf_high`` (Wald interval on the log scale)."""
+        t = self.tidy(exponentiate=True)
+        return t[["term", "estimate", "conf_low", "conf_high"]].rename(
+            columns={"estimate": "hazard_ratio"}
+        )
+
+    def likelihood_ratio_test(self) -> tuple[float, int, float]:
+        """``(statistic, df, p_value)`` of the likelihood-ratio test of all coefficients = 0."""
+        stat = 2 * (self.loglik - self.loglik_null)
+        df = len(self.coef)
+        return stat, df, float(stats.chi2.sf(stat, df))
+
+    def wald_test(self) -> tuple[float, int, float]:
+        """``(statistic, df, p_value)`` of the Wald test of all coefficients = 0 (robust
+        variance if ``robust``)."""
+        stat = float(self.coef @ np.linalg.solve(self.var, self.coef))
+        df = len(self.coef)
+        return stat, df, float(stats.chi2.sf(stat, df))
+
+    def summary(self) -> str:
+        """Text like R's ``print(coxph)``."""
+        head = f"CoxPH ({self.ties} ties)"
+        if self.cause is not None:
+            head = f"Cause-specific CoxPH, cause {self.cause} ({self.ties} ties)"
+        rows = {
+            "coef": self.coef,
+            "exp(coef)": np.exp(self.coef),
+            "se(coef)": self.naive_std_error,
+        }
+        if self.robust:
+            rows["robust se"] = self.std_error
+        rows["z"] = self.coef / self.std_error
+        rows["p"] = 2 * stats.norm.sf(np.abs(rows["z"]))
+        table = pd.DataFrame(rows, index=list(self.terms))
+        lr, df, p = self.likelihood_ratio_test()
+        wald, _, pw = self.wald_test()
+        lines = [
+            head,
+            "",
+            table.to_string(float_format=lambda v: f"{v:.5g}"),
+            "",
+            f"Likelihood ratio test = {lr:.4g} on {df} df, p = {p:.4g}",
+            f"Wald test{' (robust)' if self.robust else ''} = {wald:.4g} on {df} df, p = {pw:.4g}",
+            f"n = {self.n} rows, number of events = {self.n_events}"
+            + (f", clusters = {self.n_clusters}" if self.n_clusters else "")
+            + (f", dropped (missing) = {self.n_dropped}" if self.n_dropped else ""),
+        ]
+        if self.strata_levels:
+            lines.append(f"strata ({self.labels.get('strata')}): {len(self.strata_levels)}")
+        if not self.converged:
+            lines.append("WARNING: did not converge")
+        return "\n".join(lines)
+
+    # ---- baseline hazard and predictions --------------------------------------------------
+    def _stratum_frame(self) -> pd.DataFrame:
+        idx = self._problem.idx
+        frame = pd.DataFrame(
+            {
+                "stratum": idx.group_stratum,
+                "time": idx.group_time,
+                "hazard": self._moments.alpha,  # increment at the centre (R: survfit ctype)
+            }
+        )
+        frame["cumulative_hazard"] = frame.groupby("stratum", sort=False)["hazard"].cumsum()
+        return frame
+
+    def baseline_cumulative_hazard(self, centered: bool = True) -> pd.DataFrame:
+        """Breslow (``ties="breslow"``) or Efron-type (``"efron"``) cumulative baseline hazard at
+        each event time, as R ``basehaz(fit, centered=)`` / ``survfit(fit)$cumhaz``.
+
+        Parameters
+        ----------
+        centered
+            ``True``: hazard at the covariate means ``means`` (R's default); ``False``: at all
+            covariates = 0.
+
+        Returns
+        -------
+        DataFrame with ``[stratum,] time, cumulative_hazard`` (unit: expected events).
+        """
+        frame = self._stratum_frame()
+        if not centered:
+            frame["cumulative_hazard"] *= np.exp(-self.means @ self.coef)
+        out = frame[["stratum", "time", "cumulative_hazard"]].copy()
+        if self.strata_levels is None:
+            return out.drop(columns="stratum").reset_index(drop=True)
+        out["stratum"] = np.asarray(self.strata_levels, dtype=object)[out["stratum"]]
+        return out.reset_index(drop=True)
+
+    def predict_log_hazard_ratio(self, newdata: pd.DataFrame, centered: bool = False) -> np.ndarray:
+        """Linear predictor ``x'beta`` of each row of ``newdata`` (log hazard ratio against all
+        covariates = 0); ``centered=True`` gives ``(x - means)'beta`` as R's
+        ``predict(fit, newdata, type="lp")``."""
+        x = self.design.matrix(newdata)
+        return (x - self.means) @ self.coef if centered else x @ self.coef
+
+    def predict_survival(
+        self, newdata: pd.DataFrame, times: Sequence[float] | np.ndarray | None = None
+    ) -> pd.DataFrame:
+        """Predicted survival curves for covariate profiles, as R ``survfit(fit, newdata)``.
+
+        ``S(t | x) = exp(-Lambda0(t) exp(x'beta))`` with the Breslow/Efron baseline of the
+        profile's stratum (``newdata`` needs the strata column(s) in a stratified model).
+
+        Parameters
+        ----------
+        newdata
+            One row per profile (covariates held fixed over time).
+        times
+            Times to evaluate (the step functions are right-continuous); default: all event
+            times of the stratum.
+
+        Returns
+        -------
+        DataFrame ``row, [stratum,] time, cumulative_hazard, estimate`` (estimate = survival
+        probability); ``row`` is the position of the profile in ``newdata``.
+        """
+        lp = self.predict_log_hazard_ratio(newdata, centered=True)
+        if self.strata_levels is None:
+            strata = np.zeros(len(newdata), dtype=np.int64)
+        else:
+            strata = self._newdata_strata(newdata)
+        base = self._stratum_frame()
+        parts = []
+        for i, (s, eta) in enumerate(zip(strata, lp, strict=True)):
+            b = base[base["stratum"] == s]
+            t_grid = b["time"].to_numpy() if times is None else np.asarray(times, dtype=float)
+            pos = np.searchsorted(b["time"].to_numpy(), t_grid, side="right")
+            cum = np.concatenate([[0.0], b["cumulative_hazard"].to_numpy()])[pos] * np.exp(eta)
+            part = pd.DataFrame({"row": i, "time": t_grid, "cumulative_hazard": cum})
+            if self.strata_levels is not None:
+                part.insert(1, "stratum", self.strata_levels[s])
+            parts.append(part)
+        out = pd.concat(parts, ignore_index=True)
+        out["estimate"] = np.exp(-out["cumulative_hazard"])
+        return out
+
+    def _newdata_strata(self, newdata: pd.DataFrame) -> np.ndarray:
+        cols = [c.strip() for c in (self.labels.get("strata") or "").split(",") if c.strip()]
+        require_columns(newdata, cols, "newdata")
+        if len(cols) == 1:
+            labels = newdata[cols[0]].astype(str)
+        else:
+            labels = (
+                newdata[cols]
+                .astype(str)
+                .apply(
+                    lambda row: ", ".join(f"{c}={v}" for c, v in zip(cols, row, strict=True)),
+                    axis=1,
+                )
+            )
+        lookup = {lab: k for k, lab in enumerate(self.strata_levels)}
+        unknown = sorted(set(labels) - set(lookup))
+        if unknown:
+            raise ValueError(f"newdata has strata not in the fit: {unknown}")
+        return labels.map(lookup).to_numpy(dtype=np.int64)
+
+    # ---- proportional-hazards test --------------------------------------------------------
+    def proportional_hazards_test(
+        self,
+        transform: Literal["km", "identity", "rank", "log"] = "km",
+        terms: bool = True,
+        global_test: bool = True,
+    ) -> ProportionalHazardsTest:
+        """Score test of proportional hazards from scaled Schoenfeld residuals, exactly as R
+        ``survival::cox.zph`` (survival >= 3.0): for each term, the score test of adding
+        ``x * g(t)`` at the fitted coefficients, using the full information matrix.
+
+        Parameters
+        ----------
+        transform
+            Time scale ``g(t)``: ``"km"`` (1 - left-continuous Kaplan-Meier of all rows,
+            R's default), ``"identity"``, ``"rank"`` or ``"log"``.
+        terms
+            Test model terms (a factor's indicators jointly) rather than single columns.
+        global_test
+            Add the global test of all terms.
+        """
+        return _cox_zph(self, transform, terms, global_test)
+
+
+@dataclass(frozen=True)
+class ProportionalHazardsTest:
+    """Result of :meth:`CoxPHResult.proportional_hazards_test` (R ``cox.zph``).
+
+    Attributes
+    ----------
+    table
+        ``term, chisq, df, p_value`` (last row ``GLOBAL`` if requested).
+    residuals
+        Scaled Schoenfeld residuals of each event (``time``, ``transformed_time``, one column
+        per term; ``beta(t)`` estimates for plotting), ordered by stratum and time.
+    transform
+        The time transform used.
+    """
+
+    table: pd.DataFrame
+    residuals: pd.DataFrame
+    transform: str
+
+    def tidy(self) -> pd.DataFrame:
+        return self.table.copy()
+
+    def summary(self) -> str:
+        return (
+            f"Proportional-hazards test (cox.zph, transform={self.transform})\n"
+            + self.table.set_index("term").to_string(float_format=lambda v: f"{v:.4g}")
+        )
+
+
+def _km_left(stop: np.ndarray, start: np.ndarray | None, event: np.ndarray, at: np.ndarray):
+    """1 - Kaplan-Meier(t-) of all rows (unweighted, delayed entry), evaluated at ``at``."""
+    ut, d = np.unique(stop[event], return_counts=True)
+    s_stop = np.sort(stop)
+    n_risk = stop.shape[0] - np.searchsorted(s_stop, ut, side="left")
+    if start is not None:
+        s_start = np.sort(start)
+        n_risk -= start.shape[0] - np.searchsorted(s_start, ut, side="left")
+    surv = np.cumprod(1 - d / n_risk)
+    pos = np.searchsorted(ut, at, side="left")  # event times strictly before `at`
+    return 1 - np.concatenate([[1.0], surv])[pos]
+
+
+def _cox_zph(res: CoxPHResult, transform: str, terms: bool, global_test: bool):
+    prob, mom = res._problem, res._moments
+    idx = prob.idx
+    p = len(res.coef)
+    dr, dg = idx.death_rows, idx.death_group
+    # transformed time of every row's stop time; R centres by the mean over event rows
+    stop_all = _row_stop(res)
+    event_rows = np.zeros(idx.n_rows, dtype=bool)
+    event_rows[dr] = True
+    start_all = _row_start(res)
+    if transform == "km":
+        ttimes = _km_left(stop_all, start_all, event_rows, stop_all)
+    elif transform == "identity":
+        ttimes = stop_all
+    elif transform == "rank":
+        ttimes = stats.rankdata(stop_all)
+    elif transform == "log":
+        ttimes = np.log(stop_all)
+    else:
+        raise ValueError(f"transform must be 'km', 'identity', 'rank' or 'log', not {transform!r}")
+    gtime = ttimes - ttimes[event_rows].mean()
+    g_group = np.zeros(idx.n_groups)
+    g_group[dg] = gtime[dr]
+    u2 = (prob.wd * g_group[dg]) @ prob.xd - (prob.slot_weight * g_group[dg]) @ mom.xbar
+    i0 = prob.information(mom)
+    i1 = prob.information(mom, g_group)
+    i2 = prob.information(mom, g_group**2)
+    imat = np.block([[i0, i1], [i1, i2]])
+    u = np.concatenate([np.zeros(p), u2])
+    if terms:
+        assign = [(label, list(cols)) for label, cols in res.design.assign]
+    else:
+        assign = [(name, [j]) for j, name in enumerate(res.terms)]
+    rows = []
+    for label, cols in assign:
+        kk = list(range(p)) + [p + j for j in cols]
+        stat = float(u[kk] @ np.linalg.solve(imat[np.ix_(kk, kk)], u[kk]))
+        rows.append((label, stat, len(cols)))
+    if global_test:
+        rows.append(("GLOBAL", float(u @ np.linalg.solve(imat, u)), p))
+    table = pd.DataFrame(rows, columns=["term", "chisq", "df"])
+    table["p_value"] = stats.chi2.sf(table["chisq"], table["df"])
+
+    # scaled Schoenfeld residuals (R's cox.zph()$y), strata handled as in R
+    schoen = prob.schoenfeld(mom)
+    stratum_of_death = idx.group_stratum[dg]
+    n_strata = int(idx.group_stratum.max()) + 1 if idx.n_groups else 1
+    x_all = prob.x
+    strata_rows = _row_strata(res)
+    used = np.zeros((n_strata, p))
+    for s in range(n_strata):
+        in_s = strata_rows == s
+        varies = np.ptp(x_all[in_s], axis=0) > 0 if in_s.any() else np.zeros(p, bool)
+        used[s] = np.where(varies, np.sum(stratum_of_death == s), 0)
+    for _, cols in assign:
+        if len(cols) > 1 and np.any(used[:, cols] == 0):
+            used[:, cols] = used[:, cols].max(axis=1, keepdims=True)
+    wtmat = sum(np.minimum.outer(used[s], used[s]) for s in range(n_strata))
+    vmean = i0 / np.where(wtmat == 0, 1, wtmat)
+    names = [label for label, _ in assign]
+    if terms and any(len(cols) > 1 for _, cols in assign):
+        temp = np.zeros((p, len(assign)))
+        for k, (_, cols) in enumerate(assign):
+            temp[cols, k] = 1.0 if len(cols) == 1 else res.coef[cols]
+        schoen = schoen @ temp
+        vmean = temp.T @ vmean @ temp
+        used = used[:, [cols[0] for _, cols in assign]]
+    sres = np.full_like(schoen, np.nan)
+    for s in range(n_strata):
+        k = np.flatnonzero(used[s] > 0)
+        j = stratum_of_death == s
+        if k.size:
+            sres[np.ix_(j, k)] = np.linalg.solve(vmean[np.ix_(k, k)], schoen[np.ix_(j, k)].T).T
+    for k, (_, cols) in enumerate(assign):
+        sres[:, k] += res.coef[cols[0]] if len(cols) == 1 else 1.0
+    resid = pd.DataFrame(sres, columns=names)
+    resid.insert(0, "transformed_time", ttimes[dr])
+    resid.insert(0, "time", idx.group_time[dg])
+    if res.strata_levels is not None:
+        resid.insert(0, "stratum", np.asarray(res.strata_levels, dtype=object)[stratum_of_death])
+    return ProportionalHazardsTest(table=table, residuals=resid, transform=transform)
+
+
+def _row_stop(res: CoxPHResult) -> np.ndarray:
+    return res._problem.row_stop
+
+
+def _row_start(res: CoxPHResult) -> np.ndarray | None:
+    return res._problem.row_start
+
+
+def _row_strata(res: CoxPHResult) -> np.ndarray:
+    return res._problem.row_strata
+
+
+__all__ = ["CoxPH", "CoxPHResult", "ProportionalHazardsTest"]

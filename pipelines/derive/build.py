@@ -1,0 +1,194 @@
+"""The derive stage: validated register tables (Parquet) -> every derived frame (Parquet)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+from data_schema.mapping import StateMapping, load_state_mapping
+from pipelines.config.model import StarConfig
+from pipelines.derive._common import BENEFIT_COLUMNS, Shape, Window
+from pipelines.derive._engine import Engine, lit_date
+from pipelines.derive.cohorts import COHORT_OUT, cohorts_table
+from pipelines.derive.frames import person_month_table, start_stop_table
+from pipelines.derive.sequences import sequences_table
+from pipelines.derive.spells import SPELL_COLUMNS, spells_table
+from pipelines.derive.states import classify_periods_table, month_periods_table
+
+OUTPUTS = (
+    "spells",
+    "cohorts",
+    "monthly_states",
+    "sequences",
+    "start_stop",
+    "person_month",
+)
+"""Files written by :func:`build_all` (``<name>.parquet`` in the output directory)."""
+
+MONTHLY_STATES_HISTORY_YEARS = 2
+"""Monthly states of cohort members start this many years before the earliest reference date."""
+
+
+def benefit_shape(validated_dir: Path, config: StarConfig) -> tuple[Path, Shape]:
+    """Which benefit table to use: ``config.input.benefits`` (``auto`` prefers benefit_spells)."""
+    rec = Path(validated_dir) / "benefit_spells.parquet"
+    wk = Path(validated_dir) / "weekly_benefit_codes.parquet"
+    choice = config.input.benefits
+    if choice == "spells" or (choice == "auto" and rec.exists()):
+        if not rec.exists():
+            raise FileNotFoundError(f"{rec}: benefit_spells not found (input.benefits = spells)")
+        return rec, "records"
+    if not wk.exists():
+        raise FileNotFoundError(
+            f"{validated_dir}: neither benefit_spells.parquet nor weekly_benefit_codes.parquet"
+        )
+    return wk, "weekly"
+
+
+def build_all(
+    validated_dir: Path,
+    out_dir: Path,
+    config: StarConfig | None = None,
+    mapping: StateMapping | None = None,
+    *,
+    progress: Callable[[str], None] | None = None,
+) -> dict[str, Path]:
+    """Derive spells, cohorts, monthly states, sequences, start-stop and person-month frames.
+
+    Parameters
+    ----------
+    validated_dir
+        Directory with the validated register tables ``<table>.parquet`` (columns of
+        ``data_schema.tables``); ``benefit_spells`` or ``weekly_benefit_codes`` is required, the
+        other tables are used when present.
+    out_dir
+        Where ``<name>.parquet`` for each name in :data:`OUTPUTS` and ``derive_manifest.json`` go.
+    config, mapping
+        Run configuration and state mapping (defaults: shipped ones).
+    progress
+        Called with a short description before each step.
+
+    Returns
+    -------
+    ``{name: path}`` of the files written (also ``manifest``).
+
+    Everything runs in DuckDB over the Parquet files (memory limit and threads from
+    ``config.engine``), so national-scale weekly panels are never loaded into pandas.
+    """
+    config = config or StarConfig()
+    mapping = mapping or load_state_mapping(config.state_mapping)
+    validated_dir, out_dir = Path(validated_dir), Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    say = progress or (lambda _msg: None)
+    w = Window.of(config)
+    eng = Engine.from_config(config.engine, out_dir)
+    paths: dict[str, Path] = {}
+    try:
+        bpath, shape = benefit_shape(validated_dir, config)
+        b = eng.view(bpath, BENEFIT_COLUMNS[shape])
+
+        def opt(name: str) -> str | None:
+            p = validated_dir / f"{name}.parquet"
+            return eng.view(p) if p.exists() else None
+
+        persons, hours = opt("persons"), opt("monthly_paid_hours")
+        cwa, conv = opt("caseworker_assignments"), opt("conversations")
+        offers, exempt = opt("activation_offers"), opt("exemptions")
+
+        say(f"spells ({shape}, gap rule {config.spells.gap_rule})")
+        sp, iv, recs = spells_table(eng, b, shape, mapping, config, paid_hours=hours)
+        paths["spells"] = eng.write_parquet(
+            f"SELECT {SPELL_COLUMNS} FROM {sp} ORDER BY person_id, spell_id",
+            out_dir / "spells.parquet",
+        )
+
+        say("cohorts")
+        co = cohorts_table(
+            eng,
+            sp,
+            config,
+            mapping,
+            persons=persons,
+            benefits=recs,
+            caseworker_assignments=cwa,
+        )
+        paths["cohorts"] = eng.write_parquet(
+            f"SELECT {COHORT_OUT} FROM {co} ORDER BY cohort, person_id", out_dir / "cohorts.parquet"
+        )
+
+        say("monthly states of cohort members")
+        first = eng.scalar(
+            f"SELECT date_trunc('month', min(reference_date) - INTERVAL {MONTHLY_STATES_HISTORY_YEARS} YEAR)::DATE FROM {co}"
+        )
+        first_sql = (
+            f"greatest({lit_date(first)}, date_trunc('month', {w.sql_start})::DATE)"
+            if first
+            else w.sql_start
+        )
+        members = eng.table(f"SELECT DISTINCT person_id FROM {co}")
+        per = month_periods_table(eng, members, first_sql, w.sql_end)
+        cl = classify_periods_table(eng, iv, per, mapping)
+        col = "predominant" if config.states.month_rule == "predominant" else "end_state"
+        paths["monthly_states"] = eng.write_parquet(
+            f"""SELECT c.person_id, p.p_start::TIMESTAMP AS month, c.{col} AS state
+                FROM {cl} c JOIN {per} p USING (person_id, period_id) ORDER BY person_id, month""",
+            out_dir / "monthly_states.parquet",
+        )
+
+        say("half-year sequences")
+        sq = sequences_table(eng, co, iv, mapping, config)
+        paths["sequences"] = eng.write_parquet(
+            f"""SELECT person_id, cohort, half_year, state, period_start::TIMESTAMP AS period_start,
+                       period_end::TIMESTAMP AS period_end FROM {sq}
+                ORDER BY cohort, person_id, half_year""",
+            out_dir / "sequences.parquet",
+        )
+
+        label = (
+            config.cohorts.stock_quarter
+            if config.frames.cohort == "stock_quarter"
+            else f"stock-{config.cohorts.reference_date.isoformat()}"
+        )
+        frame_cohort = eng.table(f"SELECT * FROM {co} WHERE cohort = '{label}'")
+        tables = dict(
+            persons=persons,
+            caseworker_assignments=cwa,
+            conversations=conv,
+            activation_offers=offers,
+            exemptions=exempt,
+            paid_hours=hours,
+        )
+        say(f"start-stop frame ({label})")
+        ss = start_stop_table(eng, frame_cohort, sp, config=config, **tables)
+        paths["start_stop"] = eng.write_parquet(
+            f"SELECT * FROM {ss} ORDER BY person_id, tstart", out_dir / "start_stop.parquet"
+        )
+        say(f"person-month frame ({label})")
+        pm = person_month_table(eng, frame_cohort, sp, iv, mapping, config=config, **tables)
+        paths["person_month"] = eng.write_parquet(
+            f"SELECT * FROM {pm} ORDER BY person_id, month", out_dir / "person_month.parquet"
+        )
+
+        counts = {
+            name: int(eng.scalar(f"SELECT count(*) FROM read_parquet('{p}')"))
+            for name, p in paths.items()
+        }
+        manifest = {
+            "benefit_input": str(bpath),
+            "benefit_shape": shape,
+            "gap_rule": config.spells.gap_rule,
+            "frame_cohort": label,
+            "rows": counts,
+            "cohort_sizes": dict(
+                eng.con.execute(
+                    f"SELECT cohort, count(*) FROM {co} GROUP BY 1 ORDER BY 1"
+                ).fetchall()
+            ),
+        }
+        mpath = out_dir / "derive_manifest.json"
+        mpath.write_text(json.dumps(manifest, indent=2) + "\n")
+        paths["manifest"] = mpath
+        return paths
+    finally:
+        eng.close()

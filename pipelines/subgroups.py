@@ -1,0 +1,479 @@
+"""The subgroups stage: validated tables + derived spells -> ``results/subgroups/*.csv`` + figures.
+
+Population (``config.subgroups``): everyone in a KH-system spell on the reference date with at
+least ``min_seniority_years`` uninterrupted years and (optionally) the given match group of the
+current case. Default: the case-review population (activity-ready, >= 5 years on 1 March 2020),
+the population of the R16 shares.
+
+Steps: person indicators (:mod:`analysis.subgroups.indicators`) -> latent class models with
+1..max_classes classes, K chosen by the criterion among classes of at least ``min_class_share``
+-> bootstrap stability -> profiles, labels, sizes -> exit pathways (Aalen-Johansen, both time
+scales) and efforts (analysis.star2022.efforts) by group -> recovery of the true subgroups when a
+synthetic ground truth is given.
+
+Files written (all person counts through :mod:`analysis.disclosure`, every table checked with
+:func:`~analysis.disclosure.assert_publishable`):
+
+- ``selection.csv``: per number of classes ``k``: log-likelihood, parameters (``k_params``), AIC,
+  BIC, SABIC, CAIC, ICL, ``entropy`` (relative entropy, 0-1, as Mplus reports it), smallest class,
+  smallest average posterior probability, bootstrap ``stability_ari``, ``admissible``, ``chosen``
+- ``stability.csv``: per K the bootstrap ARI, agreement and class sizes (mean, sd, p10/p50/p90)
+- ``parameters.csv``: class sizes and class-conditional level probabilities of the chosen model
+- ``sizes.csv``: per group ``label`` (and ``label_da``/``label_en``), persons (``n_persons`` of
+  ``n``, modal class), ``share``, model class ``size``, average posterior probability ``avepp``
+- ``labels.csv``: Danish and English labels and the terms behind them
+- ``profiles.csv``: per group (and ``all``) and ``indicator`` (= ``variable=level``, readable as
+  ``indicator_da``/``indicator_en``): ``n``, ``n_level``, ``prevalence``, ``overall_prevalence``,
+  ``lift``
+- ``case_review_groups.csv``: the groups matching the case review's two subgroups (R16)
+- ``pathways.csv``: cumulative incidence curves (job, fp, rf) by group, two time scales
+- ``pathways_summary.csv``: cumulative incidence at the horizons
+- ``efforts.csv``: efforts in the two years before the reference date, by group
+- ``recovery.csv`` (``method`` latent_class / oracle, ``ari``, ``classes``, ``ratio_to_oracle``)
+  and ``recovery_groups.csv`` (true subgroup -> matched class and sizes): with a ground truth only
+- ``model_selection.png``, ``profiles_heatmap.png``, ``pathways.png``
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from analysis.disclosure import assert_publishable, suppress
+from analysis.star2022 import efforts as ef
+from analysis.star2022.params import StarParameters
+from analysis.star2022.populations import at_least_years, kh_case_on, stock_on
+from analysis.subgroups import (
+    LatentClassModel,
+    bootstrap_stability,
+    find_case_review_groups,
+    label_groups,
+    pathway_curves,
+    pathway_summary,
+    person_indicators,
+    profile_table,
+    publish_profiles,
+    recovery,
+    restrict,
+    select_n_classes,
+    synthetic_oracle,
+)
+from analysis.subgroups.pathways import cause_labels, follow_up_frame
+from analysis.subgroups.plots import plot_model_selection, plot_pathways, plot_profile_heatmap
+from analysis.subgroups.profiles import row_names
+from data_schema.mapping import StateMapping, load_state_mapping
+from pipelines.config import StarConfig
+from pipelines.reproduction import load_register
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[str, int, int], None]
+
+
+def population(
+    spells: pd.DataFrame,
+    benefit_spells: pd.DataFrame,
+    config: StarConfig,
+    kh_codes: frozenset[str],
+) -> pd.DataFrame:
+    """Members of the analysed population (``config.subgroups``): ``person_id, spell_id,
+    spell_start, spell_end, seniority_days, seniority_group`` (+ ``match_group``)."""
+    opt = config.subgroups
+    st = stock_on(spells, opt.reference_date)
+    st = st[at_least_years(st["spell_start"], opt.reference_date, opt.min_seniority_years)]
+    if opt.match_group is not None:
+        case = kh_case_on(benefit_spells, opt.reference_date, kh_codes)
+        st = st.merge(case, on="person_id", how="left")
+        st = st[st["match_group"] == opt.match_group]
+    return st.reset_index(drop=True)
+
+
+def _write(df: pd.DataFrame, path: Path, threshold: int, known_ids: set[str]) -> Path:
+    out = df.copy()
+    for c in out.columns:
+        if pd.api.types.is_datetime64_any_dtype(out[c].dtype):
+            out[c] = out[c].dt.strftime("%Y-%m-%d")
+    assert_publishable(out, threshold, known_ids, name=path.name)
+    out.to_csv(path, index=False, encoding="utf-8")
+    return path
+
+
+def _save(fig, path: Path) -> Path:
+    import matplotlib.pyplot as plt
+
+    fig.savefig(path, dpi=130, bbox_inches="tight")
+    plt.close(fig)
+    return path
+
+
+def _parameters_table(fit, n: int, threshold: int) -> pd.DataFrame:
+    """Class sizes and level probabilities; a probability is blanked when the expected number of
+    persons behind it (or behind its complement) is positive but below the threshold."""
+    t = fit.tidy()
+    w = pd.Series(fit.weights, index=np.arange(1, fit.n_classes + 1))
+    size = t["class"].map(w) * n
+    expected = np.where(t["parameter"] == "weight", t["estimate"] * n, t["estimate"] * size)
+    comp = np.where(t["parameter"] == "weight", n - expected, size - expected)
+    small = ((expected > 0.5) & (expected < threshold)) | ((comp > 0.5) & (comp < threshold))
+    t["estimate"] = t["estimate"].where(~small)
+    t["suppressed"] = small
+    return t
+
+
+def _population_label(config: StarConfig) -> str:
+    """E.g. ``activity_ready_5y_2020-03-01``."""
+    opt = config.subgroups
+    who = opt.match_group or "all"
+    return f"{who}_{opt.min_seniority_years}y_{opt.reference_date.isoformat()}"
+
+
+def _selection_table(sel, stability: dict[int, pd.DataFrame]) -> pd.DataFrame:
+    """The model-selection table as published (``selection.csv``): ``k`` classes; ``entropy`` is
+    the relative entropy (0-1, as Mplus reports it), ``classification_entropy`` the raw entropy
+    (nats); ``stability_ari`` (and ``stability_ari_p10``) the bootstrap ARI of each K."""
+    t = sel.tidy().rename(
+        columns={
+            "classes": "k",
+            "entropy": "classification_entropy",
+            "relative_entropy": "entropy",
+        }
+    )
+    t["classification_entropy"] = t["classification_entropy"].clip(lower=0.0)
+    ari = {kk: st.set_index("statistic").loc["ari"] for kk, st in stability.items()}
+    t["stability_ari"] = t["k"].map({kk: r["mean"] for kk, r in ari.items()})
+    t["stability_ari_p10"] = t["k"].map({kk: r["p10"] for kk, r in ari.items()})
+    return t
+
+
+def _profiles_out(prof: pd.DataFrame) -> pd.DataFrame:
+    """The profile table as published (``profiles.csv``): ``indicator`` is the row key
+    ``variable=level``, ``indicator_da``/``indicator_en`` readable row names, ``prevalence`` the
+    share of the group with the level, ``overall_prevalence`` the share in the population."""
+    out = prof.rename(
+        columns={
+            "indicator": "variable",
+            "share": "prevalence",
+            "overall_share": "overall_prevalence",
+        }
+    )
+    out.insert(1, "indicator", out["variable"] + "=" + out["level"].astype(str))
+    out.insert(4, "indicator_da", row_names(prof, "da").to_numpy())
+    out.insert(5, "indicator_en", row_names(prof, "en").to_numpy())
+    return out
+
+
+def load_truth(truth_dir: Path) -> tuple[pd.DataFrame, dict] | None:
+    """``true_subgroups.parquet`` and ``parameters.json`` of a synthetic ground truth, if present."""
+    sub = next(
+        (p for p in (truth_dir / "true_subgroups.parquet", truth_dir / "true_subgroups.csv")
+         if p.exists()),
+        None,
+    )  # fmt: skip
+    if sub is None:
+        return None
+    truth = pd.read_parquet(sub) if sub.suffix == ".parquet" else pd.read_csv(sub)
+    par_path = truth_dir / "parameters.json"
+    params = json.loads(par_path.read_text(encoding="utf-8")) if par_path.exists() else {}
+    truth["person_id"] = truth["person_id"].astype(str)
+    return truth, params
+
+
+def run_subgroups(
+    validated_dir: str | Path,
+    derived_dir: str | Path,
+    results_dir: str | Path,
+    config: StarConfig | None = None,
+    truth_dir: str | Path | None = None,
+    *,
+    mapping: StateMapping | None = None,
+    out_dir: str | Path | None = None,
+    progress: Progress | None = None,
+) -> list[Path]:
+    """Run the subgroup analysis and write its tables and figures.
+
+    Parameters
+    ----------
+    validated_dir
+        Validated register tables (``<table>.parquet``): persons, benefit_spells and the effort
+        tables.
+    derived_dir
+        Derive-stage output (``spells.parquet``).
+    results_dir
+        Results root; files go to ``<results_dir>/subgroups`` unless ``out_dir`` is given.
+    config
+        Run configuration (section ``subgroups``; ``seed``; ``disclosure.threshold``).
+    truth_dir
+        Synthetic ground truth (``true_subgroups.parquet``, ``parameters.json``): adds
+        ``recovery.csv`` and ``recovery_groups.csv``.
+    mapping
+        State mapping (default: the configured one).
+    progress
+        Optional ``progress(step, done, total)``.
+
+    Returns
+    -------
+    Paths written.
+    """
+    config = config or StarConfig()
+    mapping = mapping or load_state_mapping(config.state_mapping)
+    opt = config.subgroups
+    thr = config.disclosure.threshold
+    out = Path(out_dir) if out_dir is not None else Path(results_dir) / "subgroups"
+    out.mkdir(parents=True, exist_ok=True)
+    say = progress or (lambda *_: None)
+
+    register = load_register(validated_dir)
+    spells = pd.read_parquet(Path(derived_dir) / "spells.parquet")
+    spells["person_id"] = spells["person_id"].astype(str)
+    for name in register:
+        if "person_id" in register[name].columns:
+            register[name]["person_id"] = register[name]["person_id"].astype(str)
+    known_ids = set(register["persons"]["person_id"])
+    kh_codes = frozenset(mapping.kh_codes())
+
+    members = population(spells, register["benefit_spells"], config, kh_codes)
+    if len(members) < max(thr, 2 * opt.max_classes):
+        raise ValueError(
+            f"the subgroup population has only {len(members)} persons on {opt.reference_date}"
+        )
+    log.info("subgroups: %d persons on %s", len(members), opt.reference_date)
+    data = person_indicators(
+        members,
+        register["persons"],
+        spells,
+        opt.reference_date,
+        window_start=config.extract_window.start,
+        debut_washout_years=opt.debut_washout_years,
+    )
+    missing = [c for c in [*opt.indicators, *opt.profile_indicators] if c not in data.columns]
+    if missing:
+        raise KeyError(f"unknown subgroup indicators {missing}; available: {list(data.columns)}")
+
+    seed = int(config.seed)
+
+    def model(k: int) -> LatentClassModel:
+        return LatentClassModel(k, n_starts=opt.n_starts, seed=seed)
+
+    sel = select_n_classes(
+        data,
+        {c: "categorical" for c in opt.indicators},
+        range(1, opt.max_classes + 1),
+        criterion=opt.criterion,
+        min_class_share=opt.min_class_share,
+        model=model,
+        progress=say,
+    )
+    fit = sel.best
+    k = fit.n_classes
+    log.info("subgroups: %d classes by %s", k, opt.criterion)
+    groups = pd.Series(fit.classes.astype(str), index=data.index, name="group")
+    written: list[Path] = []
+
+    # stability: bootstrap refits of every K >= 2 (the chosen K's summary in stability.csv)
+    stability: dict[int, pd.DataFrame] = {}
+    if opt.n_bootstrap > 0:
+        ks = [kk for kk in sel.fits if kk >= 2 and (opt.stability_all_k or kk == k)]
+        for i, kk in enumerate(ks):
+            stab = bootstrap_stability(
+                data,
+                sel.fits[kk],
+                n_boot=opt.n_bootstrap,
+                seed=seed + kk,
+                model=lambda k2, s2: LatentClassModel(
+                    k2, n_starts=max(5, opt.n_starts // 2), seed=s2
+                ),
+            )
+            stability[kk] = stab.tidy().assign(k=kk)
+            say("bootstrap", i + 1, len(ks))
+    written.append(_write(_selection_table(sel, stability), out / "selection.csv", thr, known_ids))
+    if stability:
+        st = pd.concat(stability.values(), ignore_index=True)
+        st = st[["k", *[c for c in st.columns if c != "k"]]]
+        st["chosen"] = st["k"] == k
+        written.append(_write(st, out / "stability.csv", thr, known_ids))
+    written.append(
+        _write(_parameters_table(fit, len(data), thr), out / "parameters.csv", thr, known_ids)
+    )
+
+    # profiles and labels
+    prof = publish_profiles(profile_table(data, groups, opt.profile_indicators), thr)
+    labels = label_groups(prof, language=opt.language)
+    lab = labels.set_index("group")
+    written.append(_write(_profiles_out(prof), out / "profiles.csv", thr, known_ids))
+    written.append(_write(labels, out / "labels.csv", thr, known_ids))
+
+    # sizes and posterior diagnostics
+    ap = fit.average_posterior()
+    sizes = pd.DataFrame(
+        {
+            "group": ap["class"].astype(str),
+            "label": ap["class"].astype(str).map(lab["label"]),
+            "label_da": ap["class"].astype(str).map(lab["label_da"]),
+            "label_en": ap["class"].astype(str).map(lab["label_en"]),
+            "n_persons": np.bincount(fit.classes, minlength=k + 1)[1:].astype("int64"),
+            "n": len(data),
+            "size": ap["weight"],
+            "avepp": ap["avepp"],
+        }
+    )
+    sizes.insert(6, "share", sizes["n_persons"] / sizes["n"])
+    sizes["relative_entropy"] = fit.relative_entropy
+    sizes.insert(0, "population", _population_label(config))
+    sizes = suppress(
+        sizes,
+        {"n_persons": ["share", "size", "avepp"]},
+        denominator="n",
+        denominator_keys=["population"],
+        partitions=[["population"]],
+        threshold=thr,
+        complement=False,
+    )
+    written.append(_write(sizes, out / "sizes.csv", thr, known_ids))
+
+    cr = find_case_review_groups(data, groups)
+    cr["label"] = cr["group"].map(lab["label"])
+    cr["size"] = cr["group"].astype(int).map(dict(zip(ap["class"], ap["weight"], strict=True)))
+    cr["published_share"] = cr["definition"].map(
+        {"non_western_women": 0.24, "danish_men_substance": 0.14}
+    )
+    written.append(_write(cr, out / "case_review_groups.csv", thr, known_ids))
+
+    # pathways
+    mem = members[["person_id", "spell_start", "seniority_days"]].merge(
+        groups.reset_index(), on="person_id"
+    )
+    frame = follow_up_frame(
+        mem, spells, pd.Timestamp(opt.reference_date), pd.Timestamp(config.extract_window.end)
+    )
+    curves, _ = pathway_curves(frame, threshold=thr)
+    written.append(_write(curves, out / "pathways.csv", thr, known_ids))
+    summ = pathway_summary(curves, frame, opt.horizons_years, threshold=thr)
+    summ["label"] = summ["group"].map(lab["label"])
+    summ = suppress(
+        summ, [], denominator="n", stats=["estimate", "conf_low", "conf_high"], threshold=thr
+    )
+    written.append(_write(summ, out / "pathways_summary.csv", thr, known_ids))
+
+    # efforts in the two years before the reference date
+    params = StarParameters(kh_codes=kh_codes)
+    pe = ef.person_efforts(
+        members["person_id"],
+        opt.reference_date,
+        spells=spells,
+        activation_offers=register["activation_offers"],
+        exemptions=register["exemptions"],
+        conversations=register["conversations"],
+        monthly_paid_hours=register["monthly_paid_hours"],
+        caseworker_assignments=register["caseworker_assignments"],
+        params=params,
+    )
+    order = [str(j) for j in range(1, k + 1)]
+    eff = ef.efforts_table(pe, {"subgroup": (groups, order)}, _population_label(config))
+    eff = ef.publish_efforts(eff, thr)
+    eff.insert(3, "label", eff["group"].map(lab["label"]).fillna(""))
+    written.append(_write(eff, out / "efforts.csv", thr, known_ids))
+
+    # figures
+    written.append(_save(plot_model_selection(sel.table), out / "model_selection.png"))
+    size_map = dict(zip(ap["class"].astype(str), ap["weight"], strict=True))
+    written.append(
+        _save(
+            plot_profile_heatmap(prof, dict(lab["label"]), size_map, language=opt.language),
+            out / "profiles_heatmap.png",
+        )
+    )
+    written.append(
+        _save(
+            plot_pathways(curves, dict(lab["label"]), exit_names=cause_labels(opt.language)),
+            out / "pathways.png",
+        )
+    )
+
+    # recovery of the true subgroups (synthetic data)
+    if truth_dir is not None:
+        loaded = load_truth(Path(truth_dir))
+        if loaded is None:
+            log.warning("subgroups: no true_subgroups file in %s; recovery skipped", truth_dir)
+        else:
+            truth, par = loaded
+            written += _recovery_tables(data, fit, truth, par, opt.indicators, out, thr, known_ids)
+    return written
+
+
+def _recovery_tables(
+    data: pd.DataFrame,
+    fit,
+    truth: pd.DataFrame,
+    par: dict,
+    indicators: list[str],
+    out: Path,
+    thr: int,
+    known_ids: set[str],
+) -> list[Path]:
+    sp = par.get("subgroups") or par.get("parameters", {}).get("subgroups")
+    raw = truth.set_index("person_id")["subgroup"]
+    if sp and pd.api.types.is_integer_dtype(raw.dtype):  # class indices -> the generator's names
+        raw = raw.map(dict(enumerate(sp["origin"])))
+    true = raw.astype(str).reindex(data.index)
+    ok = true.notna().to_numpy()
+    if not ok.any():
+        log.warning("subgroups: no member of the population is in the ground truth")
+        return []
+    shares = true[ok].value_counts(normalize=True).to_dict()
+    names = list(sp["origin"]) if sp else sorted(shares)
+    if sp:
+        oracle, names_t = synthetic_oracle(sp, shares, names)
+        usable = [c for c in indicators if c in {s.name for s in oracle.indicators}]
+        oracle_cls = restrict(oracle, usable).predict(data[ok])
+        oracle_lab = np.asarray(names_t)[oracle_cls - 1]
+    else:
+        log.warning("subgroups: parameters.json has no 'subgroups' section; no oracle")
+        oracle_lab = np.full(int(ok.sum()), "?")
+    measures, grp = recovery(
+        true[ok].to_numpy(),
+        fit.classes[ok],
+        oracle_lab,
+        recovered_sizes=fit.weights,
+        true_names=names,
+    )
+    m = measures.set_index("measure")["value"]
+    rec = pd.DataFrame(
+        {
+            "method": ["latent_class", "oracle"],
+            "ari": [m["ari_recovered"], m["ari_oracle"]],
+            "classes": [int(m["classes_recovered"]), int(m["classes_true"])],
+            "ratio_to_oracle": [m["ratio"], 1.0],
+            "n": int(ok.sum()),
+        }
+    )
+    grp["n"] = (
+        true[ok].value_counts().reindex(grp["subgroup"]).fillna(0).astype("int64")
+    ).to_numpy()
+    grp = suppress(grp, {"n": ["true_share"]}, denominator=None, threshold=thr, complement=False)
+    return [
+        _write(rec, out / "recovery.csv", thr, known_ids),
+        _write(grp, out / "recovery_groups.csv", thr, known_ids),
+    ]
+
+
+def run_stage(ctx, out: Path) -> None:
+    """Adapter for :class:`pipelines.run.Stage`: ``run=run_stage`` with output
+    ``ctx.results_dir / "subgroups"``, inputs ``[ctx.validated_dir, ctx.derived_dir]`` (plus the
+    ground-truth directory when present) and config sections ``("subgroups", "disclosure",
+    "extract_window", "state_mapping", "seed")``. The ground truth is ``ctx.raw_dir /
+    "ground_truth"`` when that directory exists (a synthetic register), else none."""
+    truth = Path(ctx.raw_dir) / "ground_truth"
+    run_subgroups(
+        ctx.validated_dir,
+        ctx.derived_dir,
+        ctx.results_dir,
+        ctx.config,
+        truth_dir=truth if truth.exists() else None,
+        out_dir=out,
+        progress=ctx.progress,
+    )
