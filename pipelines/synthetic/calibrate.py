@@ -86,6 +86,7 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule("R7", ("conversations.job_log_rate",), "logit", 0.4),
     Rule("R8", ("paid_hours.start_intercept",), "logit", 1.0),
+    Rule("R8_case_review", ("paid_hours.activity_ready",), "logit", 1.0, -4.0, 0.5),
     Rule("R10", ("health.onset.intercept",), "logit", 0.7),
     Rule("R11", ("activation.absence.intercept",), "logit", 1.0, -6.0, -1.5),
     Rule("R12", ("activation.start_intercept",), "logit", 0.8, -2.0, -0.2),

@@ -814,6 +814,7 @@ def simulate(
         cont = lt_on[kh] & (U[kh, U_LT] < np.where(pk, 0.4, lp.continue_))
         pstart = _logistic(
             lp.start_intercept + traits.paid_hours[muni[kh]] + lp.poor_health * pk
+            + lp.activity_ready * activity_ready[kh]
             + lp.edu_vocational * (pop.education[kh] == 2) + lp.edu_higher * (pop.education[kh] == 3)
             + lp.age10 * a10[kh] + _period_value(lp.period, year)
         )  # fmt: skip

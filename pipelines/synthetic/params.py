@@ -163,6 +163,7 @@ class ActivationParams(_Frozen):
 class PaidHoursParams(_Frozen):
     start_intercept: float
     poor_health: float
+    activity_ready: float = 0.0
     edu_vocational: float
     edu_higher: float
     age10: float

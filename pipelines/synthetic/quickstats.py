@@ -27,6 +27,7 @@ PUBLISHED: dict[str, float] = {
     "R6": 1 / 3,
     "R7": 0.56,
     "R8": 0.10,
+    "R8_case_review": 0.11,
     "R9": 0.43,
     "R10": 0.43,
     "R11": 0.23,
