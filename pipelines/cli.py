@@ -551,5 +551,40 @@ def check_spells(
         )
 
 
+@app.command()
+@friendly_errors
+def synth(
+    size: str = typer.Option(
+        "default", "--size", help="tiny (tests), default (the demo) or national (full scale)."
+    ),
+    seed: int = typer.Option(1, "--seed", help="Random seed; the same seed gives identical files."),
+    out: Path | None = typer.Option(
+        None, "--out", help="Output directory (default: data/synthetic/<size>)."
+    ),
+    fmt: str = typer.Option("parquet", "--format", help="parquet or csv."),
+    weekly: bool = typer.Option(
+        False, "--weekly", help="Also write weekly_benefit_codes (large at national size)."
+    ),
+) -> None:
+    """Generate the synthetic register (all tables + ground_truth/) into a directory."""
+    from pipelines.synthetic import generate
+
+    if size not in ("tiny", "default", "national"):
+        raise ValueError(f"--size must be tiny, default or national, not {size!r}")
+    if fmt not in ("parquet", "csv"):
+        raise ValueError(f"--format must be parquet or csv, not {fmt!r}")
+    out_dir = out or Path("data/synthetic") / size
+    with ProgressBar(f"synthetic register ({size})") as bar:
+        result = generate(size, seed, out_dir, fmt=fmt, weekly=weekly, progress=bar)
+    table = Table(title=f"Synthetic register in {out_dir}")
+    table.add_column("table")
+    table.add_column("rows", justify="right")
+    for name, n in result.rows.items():
+        table.add_row(name, f"{n:,}")
+    console.print(table)
+    timing = ", ".join(f"{k} {v:.1f}s" for k, v in result.seconds.items())
+    console.print(f"ground truth in {out_dir / 'ground_truth'}; {timing}")
+
+
 if __name__ == "__main__":
     app()
