@@ -11,7 +11,6 @@ import pytest
 from pipelines.config import load_config
 from pipelines.reproduction import run_reproduction
 
-
 pytestmark = pytest.mark.slow
 
 

@@ -17,7 +17,6 @@ import pytest
 from pipelines.config import load_config
 from pipelines.subgroups import run_subgroups
 
-
 pytestmark = pytest.mark.slow
 
 
