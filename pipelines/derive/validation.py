@@ -9,6 +9,14 @@ databrud. :func:`seniority_accuracy` compares, for everyone truly in a spell on 
   (:func:`pipelines.derive.spells.naive_case_seniority`),
 
 with the true seniority. Error = estimated - true, in days (negative = seniority underestimated).
+
+Spells that truly began before the extract window (``left truncated``) have a start no register
+rule can see: the extract's first record starts on the window's first day. For them the rebuilt
+seniority can only be a lower bound, flagged by ``left_truncated``. The accuracy table therefore
+reports, besides the shares over everyone truly on KH, the share within a month among persons
+whose true spell start lies inside the window (``*_observable``) and, for the truly left-truncated,
+the share the rebuilt spells flag as left-truncated with a seniority no larger than the truth
+(``share_truncation_flagged``).
 """
 
 from __future__ import annotations
@@ -48,6 +56,10 @@ def _true_seniority(true_spells: pd.DataFrame, reference_date) -> pd.DataFrame:
     ]
 
 
+def _window_start(config: StarConfig) -> pd.Timestamp:
+    return pd.Timestamp(config.extract_window.start)
+
+
 def seniority_errors(
     spells: pd.DataFrame,
     true_spells: pd.DataFrame,
@@ -60,8 +72,9 @@ def seniority_errors(
 ) -> pd.DataFrame:
     """Per person truly in a spell on ``reference_date``: true seniority, rebuilt and naive.
 
-    Columns: person_id, true_days, true_group, rebuilt_days, rebuilt_group, naive_days, naive_group
-    (estimates missing when the method does not place the person on KH on that date).
+    Columns: person_id, true_days, true_group, true_left_truncated (the true spell began before
+    the extract window), rebuilt_days, rebuilt_group, rebuilt_left_truncated, naive_days,
+    naive_group (estimates missing when the method does not place the person on KH on that date).
     """
     config, mapping = resolve(config, mapping)
     truth = _true_seniority(pd.DataFrame(true_spells), reference_date).rename(
@@ -70,8 +83,15 @@ def seniority_errors(
     rebuilt = seniority_at(spells, reference_date).rename(
         columns={"seniority_days": "rebuilt_days", "seniority_group": "rebuilt_group"}
     )
-    out = truth[["person_id", "true_days", "true_group"]].merge(
-        rebuilt[["person_id", "rebuilt_days", "rebuilt_group"]], on="person_id", how="left"
+    truth["true_left_truncated"] = pd.to_datetime(truth["spell_start"]) < _window_start(config)
+    rebuilt = rebuilt.rename(columns={"left_truncated": "rebuilt_left_truncated"})
+    out = truth[["person_id", "true_days", "true_group", "true_left_truncated"]].merge(
+        rebuilt[["person_id", "rebuilt_days", "rebuilt_group", "rebuilt_left_truncated"]],
+        on="person_id",
+        how="left",
+    )
+    out["rebuilt_left_truncated"] = (
+        out["rebuilt_left_truncated"].astype("boolean").fillna(False).astype(bool)
     )
     if benefits is not None:
         naive = naive_case_seniority(
@@ -100,7 +120,10 @@ def seniority_accuracy(errors: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame
         One row per method: n_true (persons truly on KH on the date), n_found, share_found,
         share_exact, share_within_31d, share_within_365d (shares of n_true; a person the method
         does not find counts as wrong), mean / median / p05 / p95 error in days (found only),
-        share_same_group, share_ge5y_true, share_ge5y_estimated.
+        share_same_group, share_ge5y_true, share_ge5y_estimated; n_observable (true spell start
+        inside the extract window), share_exact_observable, share_within_31d_observable (shares
+        of n_observable); n_left_truncated_true and share_truncation_flagged (rebuilt only: share
+        of them whose rebuilt spell is flagged left-truncated with seniority <= the truth).
     distribution
         method, error_bin (:data:`ERROR_BINS`, plus ``not_found``), n, share (of n_true).
     """
@@ -139,6 +162,7 @@ def seniority_accuracy(errors: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame
                 "share_ge5y_estimated": float(errors[f"{method}_group"].isin(ge5).sum() / n_true)
                 if n_true
                 else np.nan,
+                **_truncation_split(errors, err, method),
             }
         )
         for label, lo, hi in ERROR_BINS:
@@ -167,6 +191,29 @@ def seniority_accuracy(errors: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame
             acc["method"] == "rebuilt_spells", errors.attrs["n_spurious_rebuilt"], np.nan
         )
     return acc, pd.DataFrame(dist)
+
+
+def _truncation_split(errors: pd.DataFrame, err: pd.Series, method: str) -> dict:
+    """Accuracy among persons with an observable true start, and flags of the truncated ones."""
+    if "true_left_truncated" not in errors:
+        return {}
+    lt = errors["true_left_truncated"].to_numpy(dtype=bool)
+    e_obs = err[~lt].to_numpy()
+    n_obs, n_lt = int((~lt).sum()), int(lt.sum())
+    out = {
+        "n_observable": n_obs,
+        "share_exact_observable": float((e_obs == 0).sum() / n_obs) if n_obs else np.nan,
+        "share_within_31d_observable": float((np.abs(e_obs) <= 31).sum() / n_obs)
+        if n_obs
+        else np.nan,
+        "n_left_truncated_true": n_lt,
+        "share_truncation_flagged": np.nan,
+    }
+    if method == "rebuilt" and n_lt:
+        flagged = errors["rebuilt_left_truncated"].to_numpy(dtype=bool)[lt]
+        lower = (err[lt] <= 0).fillna(False).to_numpy(dtype=bool)
+        out["share_truncation_flagged"] = float((flagged & lower).sum() / n_lt)
+    return out
 
 
 def spell_match(spells: pd.DataFrame, true_spells: pd.DataFrame, tolerance_days: int = 0) -> dict:
