@@ -547,7 +547,9 @@ def check_spells(
     for r in acc.itertuples():
         console.print(
             f"{r.method}: {r.n_true} on KH on {cfg.cohorts.reference_date}; exact {r.share_exact:.1%}, "
-            f"within 31 days {r.share_within_31d:.1%}, same seniority group {r.share_same_group:.1%}"
+            f"within 31 days {r.share_within_31d:.1%}, same seniority group {r.share_same_group:.1%}; "
+            f"true start inside the window ({r.n_observable}): within 31 days "
+            f"{r.share_within_31d_observable:.1%}; started before the window: {r.n_left_truncated_true}"
         )
 
 

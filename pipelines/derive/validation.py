@@ -216,10 +216,16 @@ def _truncation_split(errors: pd.DataFrame, err: pd.Series, method: str) -> dict
     return out
 
 
-def spell_match(spells: pd.DataFrame, true_spells: pd.DataFrame, tolerance_days: int = 0) -> dict:
+def spell_match(
+    spells: pd.DataFrame,
+    true_spells: pd.DataFrame,
+    tolerance_days: int = 0,
+    window_start: date | str | None = None,
+) -> dict:
     """How many true spells are rebuilt with the same first and last day (within a tolerance).
 
-    Open spells match when both are open. Returns counts and shares.
+    Open spells match when both are open. Returns counts and shares; with ``window_start`` also
+    ``n_true_spells_observable`` (true start inside the window) and ``share_observable_matched``.
     """
     t = pd.DataFrame(true_spells)[["person_id", "spell_start", "spell_end"]].copy()
     r = pd.DataFrame(spells)[["person_id", "spell_start", "spell_end"]].copy()
@@ -228,12 +234,19 @@ def spell_match(spells: pd.DataFrame, true_spells: pd.DataFrame, tolerance_days:
     both_open = m["spell_end_t"].isna() & m["spell_end_r"].isna()
     de = both_open | ((m["spell_end_r"] - m["spell_end_t"]).dt.days.abs() <= tolerance_days)
     matched = m[ds & de].drop_duplicates(["person_id", "spell_start_t"])
-    return {
+    out = {
         "n_true_spells": len(t),
         "n_rebuilt_spells": len(r),
         "n_matched": len(matched),
         "share_true_matched": len(matched) / len(t) if len(t) else np.nan,
     }
+    if window_start is not None:
+        w0 = pd.Timestamp(window_start)
+        n_obs = int((t["spell_start"] >= w0).sum())
+        n_obs_matched = int((matched["spell_start_t"] >= w0).sum())
+        out["n_true_spells_observable"] = n_obs
+        out["share_observable_matched"] = n_obs_matched / n_obs if n_obs else np.nan
+    return out
 
 
 def write_seniority_validation(
@@ -261,7 +274,8 @@ def write_seniority_validation(
         sp, ts, reference_date, benefits=benefits, shape=shape, config=config, mapping=mapping
     )
     acc, dist = seniority_accuracy(errors)
-    match = spell_match(sp, ts, tolerance_days)
+    config, mapping = resolve(config, mapping)
+    match = spell_match(sp, ts, tolerance_days, window_start=config.extract_window.start)
     for k, v in match.items():
         acc[k] = [v] + [np.nan] * (len(acc) - 1)
     acc.insert(1, "reference_date", pd.Timestamp(reference_date).date().isoformat())
