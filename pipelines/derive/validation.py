@@ -27,11 +27,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from analysis.disclosure import DisclosureError, disclosure_problems, safe_quantile, suppress
 from data_schema.codes import SENIORITY_GROUPS
 from data_schema.mapping import StateMapping
 from pipelines.config.model import StarConfig
 from pipelines.derive._common import Shape, resolve
-from pipelines.derive.spells import naive_case_seniority, seniority_at
+from pipelines.derive.spells import build_spells, naive_case_seniority, seniority_at
 
 ERROR_BINS = (
     ("under_gt_1y", -np.inf, -366),
@@ -149,8 +150,9 @@ def seniority_accuracy(errors: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame
                 "share_within_365d": float((np.abs(e) <= 365).sum() / n_true) if n_true else np.nan,
                 "mean_error_days": float(e.mean()) if len(e) else np.nan,
                 "median_error_days": float(np.median(e)) if len(e) else np.nan,
-                "p05_error_days": float(np.quantile(e, 0.05)) if len(e) else np.nan,
-                "p95_error_days": float(np.quantile(e, 0.95)) if len(e) else np.nan,
+                # percentiles as means of 5 order statistics (no single person's value)
+                "p05_error_days": safe_quantile(e, 0.05),
+                "p95_error_days": safe_quantile(e, 0.95),
                 "share_same_group": float(
                     (errors[f"{method}_group"] == errors["true_group"]).sum() / n_true
                 )
@@ -249,6 +251,129 @@ def spell_match(
     return out
 
 
+def seniority_validation(
+    spells: pd.DataFrame | Path,
+    true_spells: pd.DataFrame | Path,
+    reference_date: date | str,
+    *,
+    benefits: pd.DataFrame | Path | None = None,
+    shape: Shape = "records",
+    config: StarConfig | None = None,
+    mapping: StateMapping | None = None,
+    tolerance_days: int = 0,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Accuracy table and error distribution (unsuppressed) of rebuilt and naive seniority.
+
+    The accuracy table is :func:`seniority_accuracy`'s with ``reference_date`` and the spell-level
+    match figures of :func:`spell_match` (``n_true_spells`` ... ``share_observable_matched``) on
+    the rebuilt row.
+    """
+    config, mapping = resolve(config, mapping)
+    sp = pd.read_parquet(spells) if isinstance(spells, (str, Path)) else spells
+    ts = pd.read_parquet(true_spells) if isinstance(true_spells, (str, Path)) else true_spells
+    errors = seniority_errors(
+        sp, ts, reference_date, benefits=benefits, shape=shape, config=config, mapping=mapping
+    )
+    acc, dist = seniority_accuracy(errors)
+    match = spell_match(sp, ts, tolerance_days, window_start=config.extract_window.start)
+    for k, v in match.items():
+        acc[k] = [v] + [np.nan] * (len(acc) - 1)
+    acc.insert(1, "reference_date", pd.Timestamp(reference_date).date().isoformat())
+    return acc, dist
+
+
+def gap_rule_comparison(
+    benefits: pd.DataFrame | Path,
+    true_spells: pd.DataFrame | Path,
+    reference_date: date | str,
+    *,
+    rules: tuple[tuple[str, int], ...] = (
+        ("calendar_month", 4),
+        ("strict", 4),
+        ("weeks", 2),
+        ("weeks", 8),
+    ),
+    shape: Shape = "records",
+    config: StarConfig | None = None,
+    mapping: StateMapping | None = None,
+) -> pd.DataFrame:
+    """Seniority accuracy of the rebuilt spells under each gap rule (the reported alternatives).
+
+    One row per rule: gap_rule, gap_weeks, n_spells (rebuilt), n_true, share_within_31d,
+    share_within_31d_observable, share_same_group, share_ge5y_estimated, share_ge5y_true.
+    """
+    config, mapping = resolve(config, mapping)
+    ts = pd.read_parquet(true_spells) if isinstance(true_spells, (str, Path)) else true_spells
+    rows = []
+    for rule, weeks in rules:
+        sp = build_spells(
+            benefits, shape=shape, config=config, mapping=mapping, gap_rule=rule, gap_weeks=weeks
+        )
+        acc, _ = seniority_accuracy(seniority_errors(sp, ts, reference_date, config=config))
+        r = acc.iloc[0]
+        rows.append(
+            {
+                "gap_rule": rule,
+                "gap_weeks": weeks if rule == "weeks" else np.nan,
+                "spells": len(sp),
+                "n_true": int(r["n_true"]),
+                **{
+                    c: r[c]
+                    for c in (
+                        "share_within_31d",
+                        "share_within_31d_observable",
+                        "share_same_group",
+                        "share_ge5y_estimated",
+                        "share_ge5y_true",
+                    )
+                },
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+ACCURACY_COUNTS = {
+    "n_found": ["share_found"],
+    "n_observable": ["share_exact_observable", "share_within_31d_observable"],
+    "n_left_truncated_true": ["share_truncation_flagged"],
+    "n_spurious": [],
+}
+
+
+def publishable(
+    acc: pd.DataFrame, dist: pd.DataFrame, threshold: int
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Both tables after cell suppression (results-table conventions), so that ``star audit``
+    accepts them even on a tiny register: counts of persons below the threshold (and the shares
+    built on them) are blanked, the error bins of a method are one line that adds up to n_true."""
+    acc = acc.rename(columns={"n_true": "n"})
+    counts = {c: d for c, d in ACCURACY_COUNTS.items() if c in acc}
+    acc = suppress(acc, counts, denominator="n", threshold=threshold, complement=False)
+    dist = dist.merge(acc[["method", "n"]].rename(columns={"n": "n_true"}), on="method")
+    dist = suppress(
+        dist,
+        {"n": ["share"]},
+        denominator="n_true",
+        denominator_keys=["method"],
+        partitions=[["method"]],
+        threshold=threshold,
+        complement=False,
+    )
+    acc = acc.rename(columns={"n": "n_true"})
+    # spell-level figures are counts of spells, not persons: renamed so they are not n_ columns
+    acc = acc.rename(
+        columns={
+            c: c.replace("n_", "count_", 1)
+            for c in acc
+            if c.startswith("n_true_spells") or c in ("n_rebuilt_spells", "n_matched")
+        }
+    )
+    problems = disclosure_problems(acc, threshold) + disclosure_problems(dist, threshold)
+    if problems:
+        raise DisclosureError("; ".join(problems))
+    return acc, dist
+
+
 def write_seniority_validation(
     spells: pd.DataFrame | Path,
     true_spells: pd.DataFrame | Path,
@@ -260,35 +385,53 @@ def write_seniority_validation(
     config: StarConfig | None = None,
     mapping: StateMapping | None = None,
     tolerance_days: int = 0,
+    compare_rules: bool = False,
 ) -> dict[str, Path]:
-    """Compare rebuilt and naive seniority with the truth; write two small CSVs.
+    """Compare rebuilt and naive seniority with the truth; write small publishable CSVs.
 
-    Writes ``seniority_accuracy.csv`` (one row per method, plus spell-level match figures in
-    columns ``n_true_spells`` ... ``share_true_matched`` on the rebuilt row) and
-    ``seniority_errors.csv`` (binned error distribution) to ``out_dir``. Synthetic data only
-    (real extracts have no true spells), so no disclosure control is applied.
+    Writes to ``out_dir``: ``seniority_accuracy.csv`` (:func:`seniority_validation`; spell-level
+    columns renamed ``count_*`` since they count spells, not persons), ``seniority_errors.csv``
+    (binned error distribution) and, with ``compare_rules`` and ``benefits``, ``gap_rules.csv``
+    (:func:`gap_rule_comparison`). Person counts below ``config.disclosure.threshold`` are
+    suppressed (the tables land in ``results/`` where ``star audit`` checks them).
     """
-    sp = pd.read_parquet(spells) if isinstance(spells, (str, Path)) else spells
-    ts = pd.read_parquet(true_spells) if isinstance(true_spells, (str, Path)) else true_spells
-    errors = seniority_errors(
-        sp, ts, reference_date, benefits=benefits, shape=shape, config=config, mapping=mapping
-    )
-    acc, dist = seniority_accuracy(errors)
     config, mapping = resolve(config, mapping)
-    match = spell_match(sp, ts, tolerance_days, window_start=config.extract_window.start)
-    for k, v in match.items():
-        acc[k] = [v] + [np.nan] * (len(acc) - 1)
-    acc.insert(1, "reference_date", pd.Timestamp(reference_date).date().isoformat())
+    acc, dist = seniority_validation(
+        spells,
+        true_spells,
+        reference_date,
+        benefits=benefits,
+        shape=shape,
+        config=config,
+        mapping=mapping,
+        tolerance_days=tolerance_days,
+    )
+    acc, dist = publishable(acc, dist, config.disclosure.threshold)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    pa, pd_ = out_dir / "seniority_accuracy.csv", out_dir / "seniority_errors.csv"
-    acc.to_csv(pa, index=False)
-    dist.to_csv(pd_, index=False)
-    return {"accuracy": pa, "errors": pd_}
+    paths = {
+        "accuracy": out_dir / "seniority_accuracy.csv",
+        "errors": out_dir / "seniority_errors.csv",
+    }
+    acc.to_csv(paths["accuracy"], index=False)
+    dist.to_csv(paths["errors"], index=False)
+    if compare_rules and benefits is not None:
+        rules = gap_rule_comparison(
+            benefits, true_spells, reference_date, shape=shape, config=config, mapping=mapping
+        )
+        thr = config.disclosure.threshold
+        if (rules["n_true"] < thr).any():
+            rules.loc[rules["n_true"] < thr, [c for c in rules if c.startswith("share")]] = np.nan
+        paths["gap_rules"] = out_dir / "gap_rules.csv"
+        rules.to_csv(paths["gap_rules"], index=False)
+    return paths
 
 
 __all__ = [
     "ERROR_BINS",
+    "gap_rule_comparison",
+    "publishable",
+    "seniority_validation",
     "seniority_accuracy",
     "seniority_errors",
     "spell_match",

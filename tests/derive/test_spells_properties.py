@@ -14,6 +14,7 @@ KH = ["130", "131", "132", "133"]
 RULES = ["calendar_month", "strict", "weeks"]
 BASES = [WINDOW[0], date(2012, 1, 30), date(2016, 1, 1), date(2019, 11, 25), date(2022, 6, 1)]
 PROPS = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+FEWER = settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 @pytest.fixture(scope="module")
@@ -152,7 +153,7 @@ def test_weekly_spells_are_the_merge_of_kh_weeks_by_the_rule(eng, recs, rule, ga
     assert spans(sp) == sorted(expected, key=lambda t: (t[0], t[1]))
 
 
-@PROPS
+@FEWER
 @given(
     recs=kh_records(aligned=True),
     rule=st.sampled_from(["strict", "weeks"]),
@@ -168,7 +169,7 @@ def test_weekly_and_records_agree_exactly_on_week_aligned_data(eng, recs, rule, 
     assert spans(a) == spans(b)
 
 
-@PROPS
+@FEWER
 @given(recs=kh_records(), rule=st.sampled_from(["strict", "weeks"]))
 def test_weekly_panel_coarsens_record_spells_by_whole_weeks(eng, recs, rule):
     """On arbitrary data the weekly panel only widens KH days to whole weeks: each weekly spell is
