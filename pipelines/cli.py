@@ -520,9 +520,13 @@ def check_spells(
     out: Path | None = typer.Option(
         None, help="Where the CSVs go (default: <results_dir>/derive)."
     ),
+    compare_rules: bool = typer.Option(
+        False, help="Also rebuild under the alternative gap rules and write gap_rules.csv."
+    ),
 ) -> None:
     """Compare rebuilt (and naive case-start) seniority with the synthetic register's true spells
-    at the configured reference date; writes seniority_accuracy.csv and seniority_errors.csv."""
+    at the configured reference date; writes seniority_accuracy.csv and seniority_errors.csv
+    (and gap_rules.csv with --compare-rules)."""
     import pandas as pd
 
     from pipelines.config import load_config
@@ -542,6 +546,7 @@ def check_spells(
         benefits=bpath,
         shape=shape,
         config=cfg,
+        compare_rules=compare_rules,
     )
     acc = pd.read_csv(paths["accuracy"])
     for r in acc.itertuples():

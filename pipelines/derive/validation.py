@@ -336,8 +336,8 @@ ACCURACY_COUNTS = {
     "n_found": ["share_found"],
     "n_observable": ["share_exact_observable", "share_within_31d_observable"],
     "n_left_truncated_true": ["share_truncation_flagged"],
-    "n_spurious": [],
 }
+"""Person counts of the accuracy table that are subsets of n_true (with their dependent shares)."""
 
 
 def publishable(
@@ -348,7 +348,10 @@ def publishable(
     built on them) are blanked, the error bins of a method are one line that adds up to n_true."""
     acc = acc.rename(columns={"n_true": "n"})
     counts = {c: d for c, d in ACCURACY_COUNTS.items() if c in acc}
-    acc = suppress(acc, counts, denominator="n", threshold=threshold, complement=False)
+    # complement too: n_true - n_observable = the left-truncated, n_true - n_found = not found
+    acc = suppress(acc, counts, denominator="n", threshold=threshold, complement=True)
+    if "n_spurious" in acc:  # persons outside n_true
+        acc = suppress(acc, ["n_spurious"], denominator=None, threshold=threshold)
     dist = dist.merge(acc[["method", "n"]].rename(columns={"n": "n_true"}), on="method")
     dist = suppress(
         dist,
