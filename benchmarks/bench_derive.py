@@ -184,7 +184,10 @@ eng.write_parquet(f"SELECT * FROM {{ss}}", out / "start_stop.parquet")
 times["start_stop_s"] = round(time.perf_counter() - t, 1)
 rows = {{k: eng.scalar(f"SELECT count(*) FROM read_parquet('{{out / (k + '.parquet')}}')")
         for k in ("spells", "cohort_2018Q1", "start_stop")}}
-print(json.dumps({{"steps": times, "rows": rows}}))
+import os, resource
+ru = resource.getrusage(resource.RUSAGE_SELF)
+print(json.dumps({{"steps": times, "rows": rows, "cpu_s": round(ru.ru_utime + ru.ru_stime, 1),
+                  "load_avg_1min_end": round(os.getloadavg()[0], 1)}}))
 """
 
 
@@ -215,6 +218,8 @@ def run(quick: bool = False) -> dict:
     shutil.rmtree(out, ignore_errors=True)
     out.mkdir(parents=True)
     mem = "5GB"
+    # wall time is only meaningful on an otherwise idle machine: the load average is recorded
+    load_start = round(os.getloadavg()[0], 1)
     res = run_python(CHILD.format(d=str(data), out=str(out), mem=mem), timeout=3600)
     child = json.loads(res["stdout"].strip().splitlines()[-1])
     result = {
@@ -222,6 +227,7 @@ def run(quick: bool = False) -> dict:
         "input_rows": info.get("rows"),
         "duckdb_memory_limit": mem,
         "wall_s": res["wall_s"],
+        "load_avg_1min_start": load_start,
         "peak_mb": res["peak_mb"],
         **child,
         "goal": f"< {GOAL_SECONDS} s and < {GOAL_MB} MB",
