@@ -141,6 +141,7 @@ def parameters_from_config(
             params,
             review_date=section.review_date,
             caseload_date=section.caseload_date,
+            municipal_min_persons=section.municipal_min_persons,
         )
     if scale is None:
         scale = auto_count_scale(cohort, params)

@@ -145,14 +145,19 @@ def caseloads(
     return m.groupby(["caseworker_id", "municipality_id"]).size().rename("caseload").reset_index()
 
 
-def caseload_summary(loads: pd.DataFrame, threshold: int, very_large: float) -> pd.DataFrame:
+def caseload_summary(
+    loads: pd.DataFrame, threshold: int, very_large: float, scale: float = 1.0
+) -> pd.DataFrame:
     """R22 (publishable): percentiles of caseloads across case workers (means of ``threshold``
     neighbouring case workers, no single worker's caseload) and the number of municipalities whose
     median caseload exceeds ``very_large``; a municipality's median is computed only when it has at
-    least ``threshold`` case workers.
+    least ``threshold`` case workers. Caseloads are multiplied by ``scale`` first: a caseload is a
+    count of persons, so in a sample of persons it scales like the national counts (``count_scale``;
+    1 for a national extract).
 
     Returns ``statistic, value, units`` (``units`` = case workers or municipalities behind it).
     """
+    loads = loads.assign(caseload=loads["caseload"].astype(float) * scale)
     v = loads["caseload"].to_numpy(float)
     rows = [
         ("caseload_p50", safe_quantile(v, 0.5, threshold), len(v)),

@@ -82,6 +82,13 @@ class StarParameters:
         Date of the case-worker caseload count (R22); ``None`` means ``reference_date``.
     caseload_threshold
         Caseload above which a municipality counts as having very large caseloads (R22: 200).
+    municipal_min_persons
+        Minimum case-review persons of a municipality in the spread of municipal shares (R8
+        ``municipal_p10``/``p90``). The study reviewed about 15 random cases in each of 25
+        municipalities; across all municipalities of a register, shares of a handful of persons
+        are dominated by binomial noise (p = 0.11, n = 5: 56 % of municipalities show 0 %), so the
+        spread is taken over municipalities large enough to show their practice. Never below the
+        disclosure threshold.
     """
 
     reference_date: date = date(2021, 11, 30)
@@ -107,4 +114,5 @@ class StarParameters:
     slagelse_excluded: tuple[int, ...] = (101, 461)
     caseload_date: date | None = None
     caseload_threshold: float = 200.0
+    municipal_min_persons: int = 30
     kh_codes: frozenset[str] = field(default_factory=lambda: DEFAULT_KH_CODES)

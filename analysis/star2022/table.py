@@ -254,6 +254,33 @@ def r17_from_effects(effects: pd.DataFrame | None) -> Reproduced:
     )
 
 
+def municipal_spread(
+    efforts: pd.DataFrame, population: str, share: str, min_persons: int
+) -> dict[tuple[str, str], Reproduced]:
+    """R8 ``municipal_p10`` / ``municipal_p90``: 10th and 90th percentiles (percent) of the
+    municipal ``share`` column of ``efforts`` in ``population``, over municipalities with at least
+    ``min_persons`` persons (``n``). Percentiles over fewer than 2 municipalities are not given."""
+    mun = efforts[
+        (efforts["population"] == population)
+        & (efforts["group_type"] == "municipality")
+        & (efforts["n"] >= min_persons)
+    ]
+    spread = mun[share].dropna().to_numpy(float)
+    out: dict[tuple[str, str], Reproduced] = {}
+    for part, q in (("municipal_p10", 0.1), ("municipal_p90", 0.9)):
+        if len(spread) >= 2:
+            out[("R8", part)] = Reproduced(
+                value=100 * float(np.quantile(spread, q)),
+                n=int(mun["n"].sum()),
+                note=f"across {len(spread)} municipalities with at least {min_persons} persons",
+            )
+        else:
+            out[("R8", part)] = Reproduced(
+                note=f"fewer than 2 municipalities with at least {min_persons} persons"
+            )
+    return out
+
+
 def auto_count_scale(cohort: pd.DataFrame | None, params: StarParameters) -> float:
     """Scale from register counts to national counts: 120,000 (the national Q1-2018 cohort, BRIEF
     section 7) / the register's cohort ``params.cohort_label``; 1.0 when no cohort is given."""
@@ -427,23 +454,11 @@ def compute_star2022(
         (("R12", "case_review"), pop_review, "employment_offer"),
     ):
         v[key] = _efforts_value(efforts, pop, f"share_{flag}", f"n_{flag}")
-    mun = efforts[
-        (efforts["population"] == pop_review)
-        & (efforts["group_type"] == "municipality")
-        & (efforts["n"] >= threshold)
-    ]
-    spread = mun["share_paid_hours"].dropna().to_numpy()
-    for part, q in (("municipal_p10", 0.1), ("municipal_p90", 0.9)):
-        if len(spread) >= 2:
-            v[("R8", part)] = Reproduced(
-                value=100 * float(np.quantile(spread, q)),
-                n=int(mun["n"].sum()),
-                note=f"across {len(spread)} municipalities with at least {threshold} persons",
-            )
-        else:
-            v[("R8", part)] = Reproduced(
-                note="fewer than 2 municipalities pass the disclosure threshold"
-            )
+    v.update(
+        municipal_spread(
+            efforts, pop_review, "share_paid_hours", max(threshold, params.municipal_min_persons)
+        )
+    )
 
     # R16: register proxies of the case-review subgroups
     rp = review[["person_id"]].merge(inputs.persons, on="person_id", how="inner")
@@ -567,7 +582,9 @@ def compute_star2022(
     )
     on = params.caseload_date or ref
     loads = mu.caseloads(spells, inputs.benefit_spells, inputs.caseworker_assignments, on, params)
-    cs = mu.caseload_summary(loads, threshold, params.caseload_threshold).set_index("statistic")
+    cs = mu.caseload_summary(
+        loads, threshold, params.caseload_threshold, scale=params.count_scale
+    ).set_index("statistic")
     tables["caseloads"] = cs.reset_index()
     p50 = cs.loc["caseload_p50"]
     over = cs.loc[f"municipalities_median_caseload_over_{int(params.caseload_threshold)}"]

@@ -156,6 +156,9 @@ class ReproductionOptions(_Section):
     register's hovedveje cohort (the national Q1-2018 cohort size); 1 for a national extract."""
     caseload_date: date | None = None
     """Date of the caseload count (R22); ``None`` = cohorts.reference_date."""
+    municipal_min_persons: int = Field(30, ge=1)
+    """Minimum case-review persons of a municipality in the R8 spread of municipal paid-hours
+    shares (never below the disclosure threshold)."""
 
 
 class SubgroupOptions(_Section):

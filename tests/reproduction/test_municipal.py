@@ -111,3 +111,42 @@ def test_caseloads_count_activity_ready_recipients_with_a_running_assignment(reg
     )
     loads = caseloads(spells, benefit, ca, date(2021, 11, 30), PARAMS)
     assert loads.set_index("caseworker_id")["caseload"].to_dict() == {"A": 1, "B": 1}
+
+
+def test_caseload_summary_scales_sampled_caseloads():
+    # a 1-in-4 sample of persons: raw caseloads 30 and 60 are national caseloads 120 and 240
+    loads = pd.DataFrame(
+        {
+            "caseworker_id": list("abcdefghij"),
+            "municipality_id": [101] * 5 + [330] * 5,
+            "caseload": [30] * 5 + [60] * 5,
+        }
+    )
+    raw = caseload_summary(loads, threshold=5, very_large=200).set_index("statistic")
+    assert raw.loc["municipalities_median_caseload_over_200", "value"] == 0
+    s = caseload_summary(loads, threshold=5, very_large=200, scale=4.0).set_index("statistic")
+    assert s.loc["municipalities_median_caseload_over_200", "value"] == 1
+    # median of 10 (position 4.5): sorted values 3..7 are 30, 30, 30, 60, 60 (x4)
+    assert s.loc["caseload_p50", "value"] == pytest.approx(4 * (30 * 3 + 60 * 2) / 5)
+
+
+def test_municipal_spread_leaves_out_small_municipalities():
+    from analysis.star2022.table import municipal_spread
+
+    pop = "case_review"
+    efforts = pd.DataFrame(
+        {
+            "population": [pop] * 5 + ["other"],
+            "group_type": ["municipality"] * 6,
+            "group": ["101", "147", "330", "461", "751", "101"],
+            "n": [40, 30, 50, 6, 29, 100],
+            "share_paid_hours": [0.05, 0.10, 0.20, 0.0, 0.0, 0.5],
+        }
+    )
+    v = municipal_spread(efforts, pop, "share_paid_hours", min_persons=30)
+    # three municipalities with >= 30 persons: 0.05, 0.10, 0.20 -> p10 = 6 %, p90 = 18 %
+    assert v[("R8", "municipal_p10")].value == pytest.approx(6.0)
+    assert v[("R8", "municipal_p90")].value == pytest.approx(18.0)
+    assert v[("R8", "municipal_p10")].n == 120
+    none = municipal_spread(efforts, pop, "share_paid_hours", min_persons=45)
+    assert none[("R8", "municipal_p10")].value is None
