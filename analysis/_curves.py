@@ -136,37 +136,11 @@ def guard_curve(
 ) -> np.ndarray:
     """Indices of the steps of a curve that may be drawn under disclosure control.
 
-    Same rule as :func:`analysis.disclosure.guard_curve` (BRIEF section 9), with separate
-    thresholds for persons at risk and events. Walking forward in time, events are accumulated
-    and a (merged) step is drawn at the first time the accumulated events reach ``min_events``,
-    at the curve's value there (so it shows the combined jump of the merged steps); it is drawn
-    only if every step merged into it had at least ``min_at_risk`` persons at risk, otherwise it
-    is dropped. Events left after the last drawn step that do not reach ``min_events`` are not
-    drawn: the curve ends at its last drawn step. With ``n_event=None`` (state occupation) every
-    step with at least ``min_at_risk`` at risk is drawn.
-
-    Parameters
-    ----------
-    time, n_risk, n_event
-        One entry per step (event time) of the curve, in time order.
-    min_at_risk, min_events
-        Thresholds in persons; ``None`` or 0 disables a rule.
+    The rule of :func:`analysis.disclosure.guard_curve` (BRIEF section 9) with separate thresholds
+    for persons at risk and events; see :func:`analysis.disclosure.curve_steps`, which this calls.
+    ``time`` is accepted for the callers' convenience (the steps are in time order).
     """
-    risk_ok = np.ones(len(time), dtype=bool)
-    if min_at_risk:
-        risk_ok = np.asarray(n_risk) >= min_at_risk
-    if n_event is None:
-        return np.flatnonzero(risk_ok)
-    events = np.asarray(n_event, dtype=float)
-    need = max(float(min_events or 0), 1.0)
-    rows = []
-    # a short scan over curve steps (not persons): the accumulation resets at each drawn step
-    acc, ok = 0.0, True
-    for i in range(len(events)):
-        acc += events[i]
-        ok = ok and bool(risk_ok[i])
-        if acc >= need:
-            if ok:
-                rows.append(i)
-            acc, ok = 0.0, True
-    return np.asarray(rows, dtype=np.int64)
+    from analysis.disclosure import curve_steps
+
+    rows, _ = curve_steps(n_risk, n_event, min_at_risk, min_events)
+    return rows

@@ -328,6 +328,47 @@ def suppressed_share(count: pd.Series | np.ndarray, n: pd.Series | np.ndarray) -
 # ---------------------------------------------------------------------------------------------
 
 
+def curve_steps(
+    n_risk: np.ndarray,
+    n_event: np.ndarray | None,
+    min_at_risk: int | None,
+    min_events: int | None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The steps of ONE curve that may be drawn, and the events each drawn step aggregates.
+
+    Rules 1-3 of :func:`guard_curve` on arrays (one entry per step, in time order), with separate
+    thresholds for persons at risk and events (``None`` or 0 disables a rule). With
+    ``n_event=None`` (state occupation) every step with at least ``min_at_risk`` at risk is drawn.
+    The single implementation of the curve rule: :func:`guard_curve` and the plot guards of
+    :mod:`analysis.survival` and :mod:`analysis.multistate` call it.
+
+    Returns
+    -------
+    (indices of the drawn steps, merged events per drawn step)
+    """
+    risk_ok = np.ones(len(n_risk), dtype=bool)
+    if min_at_risk:
+        risk_ok = np.asarray(n_risk, dtype=float) >= min_at_risk
+    if n_event is None:
+        rows = np.flatnonzero(risk_ok)
+        return rows, np.zeros(len(rows))
+    events = np.nan_to_num(np.asarray(n_event, dtype=float), nan=0.0)
+    need = max(float(min_events or 0), 1.0)
+    rows, merged = [], []
+    # A short sequential scan over curve steps (not persons): the accumulation resets at each
+    # published step, which has no closed vectorised form. Curves have at most a few thousand steps.
+    acc, ok = 0.0, True
+    for i in range(len(events)):
+        acc += events[i]
+        ok = ok and bool(risk_ok[i])
+        if acc >= need:
+            if ok:
+                rows.append(i)
+                merged.append(acc)
+            acc, ok = 0.0, True
+    return np.asarray(rows, dtype=np.int64), np.asarray(merged, dtype=float)
+
+
 def guard_curve(
     curve: pd.DataFrame,
     *,
@@ -388,24 +429,18 @@ def guard_curve(
     )
     keep = np.zeros(len(data), dtype=bool)
     merged_events = np.zeros(len(data))
-    # A short sequential scan over curve steps (not persons): the accumulation resets at each
-    # published step, which has no closed vectorised form. Curves have at most a few thousand steps.
-    acc = 0.0
-    ok = True
-    for i in range(len(data)):
-        first = i == 0 or group[i] != group[i - 1]
-        if first:
-            acc, ok = 0.0, True
-            if events[i] == 0 and risk[i] >= threshold:
-                keep[i] = True
-                continue
-        acc += events[i]
-        ok = ok and risk[i] >= threshold
-        if acc >= threshold:
-            if ok:
-                keep[i] = True
-                merged_events[i] = acc
-            acc, ok = 0.0, True
+    starts = (
+        np.flatnonzero(np.r_[True, group[1:] != group[:-1]]) if len(data) else np.array([], int)
+    )
+    for lo, hi in zip(starts, [*starts[1:], len(data)], strict=True):
+        first = lo
+        # rule 4: a curve's first row without events is its starting point
+        if events[first] == 0 and risk[first] >= threshold:
+            keep[first] = True
+            lo += 1
+        rows, merged = curve_steps(risk[lo:hi], events[lo:hi], threshold, threshold)
+        keep[lo + rows] = True
+        merged_events[lo + rows] = merged
     out = data.copy()
     out[n_event] = merged_events
     if pd.api.types.is_integer_dtype(data[n_event].dtype):

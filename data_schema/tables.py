@@ -57,11 +57,11 @@ def _overlaps_within(df: pd.DataFrame, keys: list[str]) -> pd.Series:
     if df.empty:
         return pd.Series(True, index=df.index)
     order = df.sort_values([*keys, "start_date", "end_date"], kind="mergesort", na_position="last")
-    end = order["end_date"].fillna(pd.Timestamp.max)
-    # running maximum of earlier ends within the same key group
-    prev_end = end.groupby([order[k] for k in keys], sort=False).transform(
-        lambda s: s.cummax().shift(1)
-    )
+    # an open end runs past any extract window; a fixed far date keeps the column's resolution
+    end = order["end_date"].fillna(pd.Timestamp("2200-01-01"))
+    # running maximum of earlier ends within the same key group (vectorised: cummax, then shift)
+    groups = [order[k] for k in keys]
+    prev_end = end.groupby(groups, sort=False).cummax().groupby(groups, sort=False).shift(1)
     overlap = prev_end.notna() & (order["start_date"] <= prev_end)
     return ~overlap.reindex(df.index)
 
@@ -154,7 +154,7 @@ class WeeklyBenefitCodes(pa.DataFrameModel):
 
     @pa.dataframe_check(error="week_start must be a Monday")
     def week_starts_monday(cls, df: pd.DataFrame) -> pd.Series:
-        return df["week_start"].dt.dayofweek == 0
+        return df["week_start"].dt.day_of_week == 0
 
     @pa.dataframe_check(error="more than one code for the same person and week")
     def one_code_per_week(cls, df: pd.DataFrame) -> pd.Series:

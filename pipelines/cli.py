@@ -205,6 +205,62 @@ def ingest(
         raise typer.Exit(2)
 
 
+@app.command("run")
+@friendly_errors
+def run_cmd(
+    config: Path | None = ConfigOption,
+    synthetic: str | None = typer.Option(
+        None,
+        help="Generate and use the built-in synthetic register of this size (tiny, default, national).",
+    ),
+    seed: int | None = typer.Option(
+        None, help="Seed of the synthetic register (default: synthetic.seed)."
+    ),
+    raw_dir: Path | None = typer.Option(None, help="Register extract (default: paths.raw_dir)."),
+    force: bool = typer.Option(
+        False, help="Re-run every stage even when its cached output is fresh."
+    ),
+    only: list[str] | None = typer.Option(None, help="Run only these stages (repeatable)."),
+) -> None:
+    """Run the whole pipeline: (synthetic register,) ingest, derive, analyses, results.
+
+    Each stage is skipped when its inputs, configuration and code are unchanged since it last ran;
+    an interrupted run resumes where it stopped. Results go to paths.results_dir.
+    """
+    import shutil
+
+    from pipelines.config import load_config
+    from pipelines.run import RunContext, run_pipeline
+    from pipelines.stages import PipelineError, pipeline_stages, synthetic_dir
+
+    overrides: dict[str, object] = {}
+    if synthetic:
+        overrides["synthetic.size"] = synthetic
+    if seed is not None:
+        overrides["synthetic.seed"] = seed
+    cfg = load_config(config, **overrides)
+    raw = raw_dir or (synthetic_dir(cfg) if synthetic else cfg.paths.raw_dir)
+    ctx = RunContext(cfg, Path(raw), cfg.paths.work_dir, cfg.paths.results_dir)
+    stages = pipeline_stages(synthetic=bool(synthetic))
+    with ProgressBar("star run") as bar:
+        ctx.progress = bar
+        try:
+            outcomes = run_pipeline(stages, ctx, force=force, only=only)
+        except PipelineError as exc:
+            console.print(f"[bold red]error:[/] {exc}")
+            raise typer.Exit(2) from None
+    manifest = cfg.paths.results_dir / "provenance" / "provenance.json"
+    if manifest.exists():
+        shutil.copyfile(manifest, cfg.paths.results_dir / "provenance.json")
+    table = Table(title="star run")
+    for col in ("stage", "status", "seconds"):
+        table.add_column(col)
+    for o in outcomes:
+        table.add_row(o.name, "cached" if o.skipped else "ran", f"{o.seconds:.1f}")
+    console.print(table)
+    console.print(f"results in {cfg.paths.results_dir}")
+
+
 @app.command()
 @friendly_errors
 def audit(
@@ -493,6 +549,41 @@ def check_spells(
             f"{r.method}: {r.n_true} on KH on {cfg.cohorts.reference_date}; exact {r.share_exact:.1%}, "
             f"within 31 days {r.share_within_31d:.1%}, same seniority group {r.share_same_group:.1%}"
         )
+
+
+@app.command()
+@friendly_errors
+def synth(
+    size: str = typer.Option(
+        "default", "--size", help="tiny (tests), default (the demo) or national (full scale)."
+    ),
+    seed: int = typer.Option(1, "--seed", help="Random seed; the same seed gives identical files."),
+    out: Path | None = typer.Option(
+        None, "--out", help="Output directory (default: data/synthetic/<size>)."
+    ),
+    fmt: str = typer.Option("parquet", "--format", help="parquet or csv."),
+    weekly: bool = typer.Option(
+        False, "--weekly", help="Also write weekly_benefit_codes (large at national size)."
+    ),
+) -> None:
+    """Generate the synthetic register (all tables + ground_truth/) into a directory."""
+    from pipelines.synthetic import generate
+
+    if size not in ("tiny", "default", "national"):
+        raise ValueError(f"--size must be tiny, default or national, not {size!r}")
+    if fmt not in ("parquet", "csv"):
+        raise ValueError(f"--format must be parquet or csv, not {fmt!r}")
+    out_dir = out or Path("data/synthetic") / size
+    with ProgressBar(f"synthetic register ({size})") as bar:
+        result = generate(size, seed, out_dir, fmt=fmt, weekly=weekly, progress=bar)
+    table = Table(title=f"Synthetic register in {out_dir}")
+    table.add_column("table")
+    table.add_column("rows", justify="right")
+    for name, n in result.rows.items():
+        table.add_row(name, f"{n:,}")
+    console.print(table)
+    timing = ", ".join(f"{k} {v:.1f}s" for k, v in result.seconds.items())
+    console.print(f"ground truth in {out_dir / 'ground_truth'}; {timing}")
 
 
 if __name__ == "__main__":

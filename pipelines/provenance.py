@@ -7,8 +7,10 @@ published number can be traced to exactly what produced it.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
+import os
 import subprocess
 from datetime import UTC, datetime
 from importlib import metadata
@@ -35,7 +37,13 @@ LIBRARIES = (
 
 
 def file_sha256(path: Path, chunk: int = 1 << 20) -> str:
-    """SHA-256 hex digest of a file, read in 1 MiB chunks."""
+    """SHA-256 hex digest of a file, read in 1 MiB chunks (memoised per path, size and mtime)."""
+    st = Path(path).stat()
+    return _sha256_cached(str(Path(path).resolve()), st.st_size, st.st_mtime_ns, chunk)
+
+
+@functools.lru_cache(maxsize=4096)
+def _sha256_cached(path: str, size: int, mtime_ns: int, chunk: int) -> str:
     h = hashlib.sha256()
     with open(path, "rb") as fh:
         while block := fh.read(chunk):
@@ -88,8 +96,26 @@ def build_manifest(
             k: {"path": str(p), "sha256": file_sha256(p)} for k, p in sorted(input_files.items())
         },
         "library_versions": library_versions(),
-        "created": (created or datetime.now(UTC)).isoformat(timespec="seconds"),
+        "created": (created or run_time()).isoformat(timespec="seconds"),
     }
+
+
+def run_time() -> datetime:
+    """Time of the run (UTC): ``SOURCE_DATE_EPOCH`` when set, else now.
+
+    ``SOURCE_DATE_EPOCH`` (seconds since 1970, the reproducible-builds convention) pins the one
+    time-dependent field of a run, so that two runs of the same input, configuration and seed give
+    byte-identical provenance and documents (the documents print this date).
+    """
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    if epoch:
+        try:
+            return datetime.fromtimestamp(int(epoch), UTC)
+        except ValueError as err:
+            raise ValueError(
+                f"SOURCE_DATE_EPOCH must be whole seconds since 1970, got {epoch!r}"
+            ) from err
+    return datetime.now(UTC)
 
 
 def write_manifest(manifest: dict, path: Path) -> Path:

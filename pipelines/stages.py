@@ -1,11 +1,14 @@
 """The stages of ``star run``, in order, wired to the stage functions of each area.
 
 Each stage reads only what it declares (``inputs``) and writes only into its output directory; see
-:mod:`pipelines.run` for caching and atomic replacement.
+:mod:`pipelines.run` for caching and atomic replacement. Order: (synthetic register) -> ingest ->
+derive -> survival, transitions, subgroups, effects -> reproduction (reads the effects estimate for
+R17) -> provenance.
 """
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from pipelines.run import RunContext, Stage
@@ -13,6 +16,43 @@ from pipelines.run import RunContext, Stage
 
 class PipelineError(RuntimeError):
     """A stage cannot produce valid output; the message says why (the CLI exits with code 2)."""
+
+
+def _mapping_file(ctx: RunContext) -> list[Path]:
+    from data_schema.mapping import DEFAULT_MAPPING_PATH
+
+    return [Path(ctx.config.state_mapping or DEFAULT_MAPPING_PATH)]
+
+
+def _truth(ctx: RunContext) -> list[Path]:
+    truth = ctx.raw_dir / "ground_truth"
+    return [truth] if truth.exists() else []
+
+
+def _synth(ctx: RunContext, out: Path) -> None:
+    from pipelines.synthetic import generate
+
+    s = ctx.config.synthetic
+
+    def progress(label: str, done: int, total: int) -> None:
+        if ctx.progress:
+            ctx.progress(f"synth: {label}", done, total)
+
+    generate(s.size, s.seed, out, progress=progress)
+
+
+def synthetic_dir(config) -> Path:
+    """Where ``star run --synthetic`` writes the register of the configured size and seed."""
+    return Path("data") / "synthetic" / f"{config.synthetic.size}-seed{config.synthetic.seed}"
+
+
+SYNTH = Stage(
+    name="synth",
+    output=lambda ctx: ctx.raw_dir,
+    inputs=lambda ctx: [],
+    config_sections=("synthetic",),
+    run=_synth,
+)
 
 
 def _ingest(ctx: RunContext, out: Path) -> None:
@@ -26,21 +66,127 @@ def _ingest(ctx: RunContext, out: Path) -> None:
         raise PipelineError("the extract is unusable:\n  " + "\n  ".join(reasons))
 
 
-def _mapping_file(ctx: RunContext) -> list[Path]:
-    from data_schema.mapping import DEFAULT_MAPPING_PATH
-
-    return [Path(ctx.config.state_mapping or DEFAULT_MAPPING_PATH)]
-
-
 INGEST = Stage(
     name="ingest",
     output=lambda ctx: ctx.work_dir / "ingest",
-    inputs=lambda ctx: [ctx.raw_dir, *_mapping_file(ctx)],
+    # the raw register tables only: a synthetic register's ground truth is not input data
+    inputs=lambda ctx: (
+        [p for p in sorted(ctx.raw_dir.glob("*")) if p.is_file()] + _mapping_file(ctx)
+    ),
     config_sections=("extract_window", "input", "privacy", "state_mapping"),
     run=_ingest,
 )
 
 
-def pipeline_stages() -> list[Stage]:
-    """All stages of a run, in order."""
-    return [INGEST]
+def _derive(ctx: RunContext, out: Path) -> None:
+    from pipelines.derive import build_all
+
+    build_all(ctx.validated_dir, out, ctx.config)
+
+
+DERIVE = Stage(
+    name="derive",
+    output=lambda ctx: ctx.derived_dir,
+    inputs=lambda ctx: [ctx.validated_dir, *_mapping_file(ctx)],
+    config_sections=("extract_window", "spells", "states", "cohorts", "state_mapping"),
+    run=_derive,
+)
+
+
+def _survival(ctx: RunContext, out: Path) -> None:
+    from pipelines.survival import run_stage
+
+    run_stage(ctx, out)
+
+
+SURVIVAL = Stage(
+    name="survival",
+    output=lambda ctx: ctx.results_dir / "survival",
+    inputs=lambda ctx: [ctx.derived_dir, ctx.validated_dir / "persons.parquet"],
+    config_sections=("extract_window", "cohorts", "disclosure"),
+    run=_survival,
+)
+
+
+def _subgroups(ctx: RunContext, out: Path) -> None:
+    from pipelines.subgroups import run_stage
+
+    run_stage(ctx, out)
+
+
+SUBGROUPS = Stage(
+    name="subgroups",
+    output=lambda ctx: ctx.results_dir / "subgroups",
+    inputs=lambda ctx: [ctx.validated_dir, ctx.derived_dir, *_truth(ctx)],
+    config_sections=("subgroups", "disclosure", "extract_window", "state_mapping", "seed"),
+    run=_subgroups,
+)
+
+
+def _reproduction(ctx: RunContext, out: Path) -> None:
+    from pipelines.reproduction import run_stage
+
+    run_stage(ctx, out)
+
+
+REPRODUCTION = Stage(
+    name="reproduction",
+    output=lambda ctx: ctx.results_dir / "reproduction",
+    inputs=lambda ctx: [ctx.validated_dir, ctx.derived_dir, ctx.results_dir / "effects"],
+    config_sections=("cohorts", "disclosure", "reproduction", "state_mapping", "extract_window"),
+    run=_reproduction,
+)
+
+
+def _provenance(ctx: RunContext, out: Path) -> None:
+    from pipelines.provenance import build_manifest
+
+    inputs = {p.name: p for p in sorted(ctx.raw_dir.glob("*")) if p.is_file()}
+    manifest = build_manifest(ctx.config, inputs)
+    manifest["data_source"] = (
+        f"synthetic:{ctx.config.synthetic.size}:seed{ctx.config.synthetic.seed}"
+        if (ctx.raw_dir / "ground_truth").exists()
+        else "register"
+    )
+    manifest["stages"] = sorted(p.stem for p in ctx.cache_dir.glob("*.json"))
+    (out / "provenance.json").write_text(
+        json.dumps(manifest, indent=2, sort_keys=True) + "\n", encoding="utf-8"
+    )
+
+
+def analysis_stages() -> list[Stage]:
+    """Stages after ingest and derive, in order."""
+    return [SURVIVAL, SUBGROUPS, REPRODUCTION]
+
+
+PROVENANCE = Stage(
+    name="provenance",
+    output=lambda ctx: ctx.results_dir / "provenance",
+    inputs=lambda ctx: (
+        [p for p in sorted(ctx.raw_dir.glob("*")) if p.is_file()]
+        + [ctx.results_dir / s.output(ctx).name for s in analysis_stages()]
+    ),
+    config_sections=tuple(
+        (
+            "paths",
+            "extract_window",
+            "input",
+            "state_mapping",
+            "spells",
+            "states",
+            "cohorts",
+            "disclosure",
+            "privacy",
+            "synthetic",
+            "report",
+            "effects",
+            "seed",
+        )
+    ),
+    run=_provenance,
+)
+
+
+def pipeline_stages(synthetic: bool) -> list[Stage]:
+    """All stages of a run, in order (``synthetic``: generate the register first)."""
+    return [*([SYNTH] if synthetic else []), INGEST, DERIVE, *analysis_stages(), PROVENANCE]

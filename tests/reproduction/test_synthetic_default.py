@@ -1,7 +1,6 @@
 """On the `default` synthetic register every decidable row of star2022.csv is within tolerance.
 
-Needs the synthetic register (branch `synthetic`, ``pipelines.synthetic.generate``) and the derive
-stage (branch `spells`, ``pipelines.derive.build.build_all``); skipped until both are on main.
+Uses the session-wide ``default_register`` fixture (tests/conftest.py).
 """
 
 from __future__ import annotations
@@ -12,22 +11,15 @@ import pytest
 from pipelines.config import load_config
 from pipelines.reproduction import run_reproduction
 
-synthetic = pytest.importorskip("pipelines.synthetic")
-build = pytest.importorskip("pipelines.derive.build")
-if not hasattr(synthetic, "generate"):
-    pytest.skip("pipelines.synthetic.generate is not available yet", allow_module_level=True)
-
 pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
-def reproduction(tmp_path_factory) -> pd.DataFrame:
-    tmp = tmp_path_factory.mktemp("synthetic_default")
+def reproduction(default_register, tmp_path_factory) -> pd.DataFrame:
+    tmp = tmp_path_factory.mktemp("reproduction_default")
     cfg = load_config()
-    raw = tmp / "raw"
-    synthetic.generate(size="default", seed=1, out_dir=raw)
-    build.build_all(raw, tmp / "derived", cfg)
-    paths = run_reproduction(raw, tmp / "derived", tmp / "results", cfg)
+    reg = default_register
+    paths = run_reproduction(reg.raw, reg.derived, tmp / "results", cfg)
     return pd.read_csv(paths[0])
 
 

@@ -6,8 +6,7 @@
 - the recovered ARI is at least 90 % of the oracle's (Bayes classifier with the generator's true
   class-conditional probabilities and the population's true class sizes, same register indicators).
 
-Needs the synthetic register (branch `synthetic`, ``pipelines.synthetic.generate``); skipped until
-it is on main.
+Uses the session-wide ``default_register`` fixture (tests/conftest.py).
 """
 
 from __future__ import annotations
@@ -18,24 +17,15 @@ import pytest
 from pipelines.config import load_config
 from pipelines.subgroups import run_subgroups
 
-synthetic = pytest.importorskip("pipelines.synthetic")
-build = pytest.importorskip("pipelines.derive.build")
-if not hasattr(synthetic, "generate"):
-    pytest.skip("pipelines.synthetic.generate is not available yet", allow_module_level=True)
-
 pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
-def results(tmp_path_factory):
+def results(default_register, tmp_path_factory):
     tmp = tmp_path_factory.mktemp("subgroups_default")
     cfg = load_config(None, **{"subgroups.n_bootstrap": 5})
-    raw = tmp / "raw"
-    synthetic.generate(size="default", seed=1, out_dir=raw)
-    build.build_all(raw, tmp / "derived", cfg)
-    paths = run_subgroups(
-        raw, tmp / "derived", tmp / "results", cfg, truth_dir=raw / "ground_truth"
-    )
+    reg = default_register
+    paths = run_subgroups(reg.raw, reg.derived, tmp / "results", cfg, truth_dir=reg.truth)
     return paths[0].parent
 
 

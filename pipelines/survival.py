@@ -1,0 +1,230 @@
+"""Exit pathways stage: cumulative incidence of each exit and cause-specific regression models.
+
+Reads the derived frames (cohorts, spells, the 2018Q1 start-stop frame) and writes, all through
+disclosure control, to ``results/survival/``:
+
+- ``cif.csv``: Aalen-Johansen cumulative incidence of each exit from the kontanthjælp system by
+  cohort, on the time scale *months since the cohort's reference date* (everyone enters at 0;
+  follow-up ends at the spell's end, at the end of the extract, or at ``HORIZON_MONTHS``). Cohorts:
+  the hovedveje stock (default 2018Q1) and the 30 November stock of each year in
+  ``cohorts.annual_years`` (labelled by the year).
+- ``cif_by_seniority.csv``: the same for the hovedveje stock on the *seniority* time scale (years
+  since the spell began) with delayed entry at the seniority on the reference date, by seniority
+  group on that date.
+- ``cause_specific_cox.csv`` and ``ph_tests.csv``: cause-specific Cox models for job,
+  førtidspension and ressourceforløb on the start-stop frame (time since spell start, delayed
+  entry, time-varying covariates, person-clustered robust SEs) with cox.zph tests.
+- ``fine_gray.csv``: Fine-Gray subdistribution hazards for a job exit with baseline covariates
+  (time since the reference date; no delayed entry).
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from analysis.competing_risks import CauseSpecificCox, FineGray
+from analysis.disclosure import assert_publishable, guard_curve, suppress
+from analysis.survival import AalenJohansen
+from data_schema.derived import EXIT_CODES
+from pipelines.config import StarConfig
+
+log = logging.getLogger(__name__)
+
+DAYS_PER_MONTH = 365.25 / 12
+HORIZON_MONTHS = 48
+CAUSES = ("job", "fp", "rf", "fj", "edu", "self_support", "other_benefit", "dead_or_emigrated")
+CODE_TO_CAUSE = {v: k for k, v in EXIT_CODES.items()}
+MODEL_CAUSES = ("job", "fp", "rf")
+BASELINE = [
+    "sex",
+    "origin",
+    "education",
+    "age_entry",
+    "psychiatric_diagnosis",
+    "substance_abuse_treatment",
+]
+TIME_VARYING = ["cw_changes_12m", "conv_3m", "in_activation", "exempt_illness", "has_paid_hours"]
+
+
+def cohort_follow_up(
+    cohorts: pd.DataFrame,
+    spells: pd.DataFrame,
+    extract_end: pd.Timestamp,
+    horizon_months: float = HORIZON_MONTHS,
+) -> pd.DataFrame:
+    """One row per cohort member: months from the reference date to exit (or censoring) and the exit.
+
+    ``event`` is the code of the exit (``EXIT_CODES``) when the member's spell ended within the
+    horizon, else 0. ``entry_years``/``exit_years`` give the same interval on the seniority scale.
+    """
+    sp = spells[["person_id", "spell_id", "spell_end", "exit_state"]]
+    df = cohorts.merge(sp, on=["person_id", "spell_id"], how="left", validate="many_to_one")
+    end = df["spell_end"].fillna(extract_end).clip(upper=extract_end)
+    months = (end - df["reference_date"]).dt.days.to_numpy() / DAYS_PER_MONTH
+    ended = df["spell_end"].notna() & (df["spell_end"] < extract_end)
+    code = df["exit_state"].map(EXIT_CODES).fillna(0).astype(int).where(ended, 0)
+    beyond = months > horizon_months
+    out = pd.DataFrame(
+        {
+            "cohort": df["cohort"].astype(str),
+            "seniority_group": df["seniority_group"].astype(str),
+            "time": np.minimum(months, horizon_months),
+            "event": np.where(beyond, 0, code),
+            "entry_years": df["seniority_days"].to_numpy() / 365.25,
+        }
+    )
+    # a spell that ends on the reference date has follow-up 0: give it a sliver so it counts
+    out["time"] = out["time"].clip(lower=0.5 / DAYS_PER_MONTH)
+    out["exit_years"] = out["entry_years"] + out["time"] * DAYS_PER_MONTH / 365.25
+    return out
+
+
+def _cif_table(
+    fu: pd.DataFrame, group: str, duration: str, entry: str | None, threshold: int
+) -> pd.DataFrame:
+    fit = AalenJohansen().fit(fu, duration=duration, event="event", entry=entry, group=group)
+    tidy = fit.tidy()
+    tidy["cause"] = tidy["cause"].map(CODE_TO_CAUSE)
+    tidy = tidy.rename(columns={"group": group}) if "group" in tidy.columns else tidy
+    keep = [
+        group,
+        "cause",
+        "time",
+        "estimate",
+        "std_error",
+        "conf_low",
+        "conf_high",
+        "n_risk",
+        "n_event",
+    ]
+    return guard_curve(tidy[keep], threshold=threshold, by=[group, "cause"])
+
+
+def _model_frame(start_stop: pd.DataFrame) -> pd.DataFrame:
+    df = start_stop.copy()
+    for col in (
+        "psychiatric_diagnosis",
+        "substance_abuse_treatment",
+        "in_activation",
+        "exempt_illness",
+        "has_paid_hours",
+    ):
+        df[col] = df[col].astype(float)
+    df["conv_3m"] = df["conv_3m"].clip(upper=6)
+    df["cw_changes_12m"] = df["cw_changes_12m"].clip(upper=4)
+    return df
+
+
+def cause_specific_models(
+    start_stop: pd.DataFrame, causes=MODEL_CAUSES
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Cause-specific Cox per cause (hazard ratios) and their proportional-hazards tests."""
+    df = _model_frame(start_stop)
+    formula = " + ".join(
+        [
+            f"C({c})" if df[c].dtype == object or pd.api.types.is_string_dtype(df[c]) else c
+            for c in BASELINE + TIME_VARYING
+        ]
+    )
+    coefs, tests = [], []
+    for cause in causes:
+        code = EXIT_CODES[cause]
+        if int((df["event"] == code).sum()) < 20:
+            log.warning("cause-specific Cox for %s skipped: fewer than 20 events", cause)
+            continue
+        fit = CauseSpecificCox(cause=code).fit(
+            df,
+            duration="tstop",
+            entry="tstart",
+            event="event",
+            covariates=formula,
+            cluster="person_id",
+        )
+        t = fit.tidy()
+        t.insert(0, "cause", cause)
+        t["hazard_ratio"] = np.exp(t["estimate"])
+        t["hr_conf_low"] = np.exp(t["conf_low"])
+        t["hr_conf_high"] = np.exp(t["conf_high"])
+        t["n_event"] = int((df["event"] == code).sum())
+        coefs.append(t)
+        ph = fit.proportional_hazards_test().tidy().rename(columns={"chisq": "statistic"})
+        ph.insert(0, "cause", cause)
+        ph.insert(0, "model", "cause_specific_cox")
+        tests.append(ph)
+    return (
+        pd.concat(coefs, ignore_index=True) if coefs else pd.DataFrame(),
+        pd.concat(tests, ignore_index=True) if tests else pd.DataFrame(),
+    )
+
+
+def fine_gray_job(cohorts: pd.DataFrame, fu: pd.DataFrame) -> pd.DataFrame:
+    """Fine-Gray model for job exits with baseline covariates on the hovedveje cohort."""
+    df = pd.concat(
+        [cohorts.reset_index(drop=True), fu[["time", "event"]].reset_index(drop=True)], axis=1
+    )
+    df["age"] = (df["reference_date"].dt.year - df["birth_year"]).astype(float)
+    for col in ("psychiatric_diagnosis", "substance_abuse_treatment"):
+        df[col] = df[col].astype(float)
+    df["seniority_years"] = df["seniority_days"] / 365.25
+    formula = "C(sex) + C(origin) + C(education) + age + psychiatric_diagnosis + substance_abuse_treatment + seniority_years"
+    fit = FineGray(cause=EXIT_CODES["job"]).fit(
+        df, duration="time", event="event", covariates=formula
+    )
+    t = fit.tidy()
+    t.insert(0, "cause", "job")
+    t["subdistribution_hr"] = np.exp(t["estimate"])
+    t["n_event"] = int((df["event"] == EXIT_CODES["job"]).sum())
+    return t
+
+
+def run_survival(
+    derived_dir: Path, out_dir: Path, config: StarConfig, known_ids=None
+) -> list[Path]:
+    """Compute and write the exit-pathway tables (see module docstring) into ``out_dir``."""
+    derived_dir, out_dir = Path(derived_dir), Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    threshold = config.disclosure.threshold
+    extract_end = pd.Timestamp(config.extract_window.end)
+    cohorts = pd.read_parquet(derived_dir / "cohorts.parquet")
+    spells = pd.read_parquet(derived_dir / "spells.parquet")
+    main = config.cohorts.stock_quarter
+    wanted = {main: main} | {f"stock-{y}-11-30": str(y) for y in config.cohorts.annual_years}
+    sel = cohorts[cohorts["cohort"].isin(wanted)].copy()
+    sel["cohort"] = sel["cohort"].map(wanted)
+    fu = cohort_follow_up(sel, spells, extract_end)
+    written: list[Path] = []
+
+    def write(df: pd.DataFrame, name: str) -> None:
+        assert_publishable(df, threshold=threshold, known_ids=known_ids)
+        path = out_dir / name
+        df.to_csv(path, index=False)
+        written.append(path)
+
+    write(_cif_table(fu, "cohort", "time", None, threshold), "cif.csv")
+    main_fu = fu[fu["cohort"] == main]
+    by_sen = _cif_table(main_fu, "seniority_group", "exit_years", "entry_years", threshold)
+    write(by_sen, "cif_by_seniority.csv")
+
+    ss_path = derived_dir / "start_stop.parquet"
+    if ss_path.exists():
+        coefs, tests = cause_specific_models(pd.read_parquet(ss_path))
+        if len(coefs):
+            write(coefs, "cause_specific_cox.csv")
+            write(tests, "ph_tests.csv")
+    main_cohort = sel[sel["cohort"] == main].reset_index(drop=True)
+    if int((main_fu["event"] == EXIT_CODES["job"]).sum()) >= 20:
+        write(fine_gray_job(main_cohort, main_fu.reset_index(drop=True)), "fine_gray.csv")
+    sizes = fu.groupby("cohort").size().rename("n").reset_index()
+    write(suppress(sizes, counts=["n"], denominator=None, threshold=threshold), "cohort_sizes.csv")
+    return written
+
+
+def run_stage(ctx, out: Path) -> None:
+    """Adapter for :class:`pipelines.run.Stage` (output ``results/survival``, input the derived frames)."""
+    persons = ctx.validated_dir / "persons.parquet"
+    ids = pd.read_parquet(persons, columns=["person_id"])["person_id"] if persons.exists() else None
+    run_survival(ctx.derived_dir, out, ctx.config, known_ids=ids)

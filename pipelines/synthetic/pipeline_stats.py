@@ -1,0 +1,187 @@
+"""The package's own STAR 2022 statistics (``analysis.star2022``) on a synthetic register.
+
+Used by the calibration and the calibration test. The register tables are the generated ones;
+the derived frames (spells, the 2018Q1 cohort, its half-year sequences) are built from the ground
+truth by the definitions of the derive stage (``pipelines/derive``: a quarter stock's reference
+date is the member's first KH day in the quarter, half-year k runs from reference date + 6(k-1)
+months, state = predominant day state, ties by state priority). Because every databrud gap is
+bridged by the jobindsats rule, these are the frames the derive stage rebuilds from the register
+(tested for spells); :func:`star_statistics` accepts derived frames from the derive stage instead
+when they are available.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+import pandas as pd
+
+from data_schema.mapping import load_state_mapping
+from pipelines.synthetic.generate import SyntheticRegister
+
+COHORT = "2018Q1"
+Q_START, Q_END = pd.Timestamp("2018-01-01"), pd.Timestamp("2018-03-31")
+
+# (my statistic name) -> ((id, part), divide by) ; shares in percent in analysis.star2022
+STAT_KEYS: dict[str, tuple[tuple[str, str], float]] = {
+    "R1": (("R1", "all"), 100),
+    "R2": (("R2", "all"), 100),
+    "R3_lt1": (("R3", "lt1"), 100),
+    "R3_ge5": (("R3", "ge5"), 100),
+    "R4_lt1": (("R4", "lt1"), 100),
+    "R4_long": (("R4", "ge5"), 100),
+    "R6": (("R6", "all"), 100),
+    "R7": (("R7", "case_review"), 100),
+    "R8": (("R8", "all"), 100),
+    "R8_case_review": (("R8", "case_review"), 100),
+    "R9": (("R9", "case_review"), 100),
+    "R10": (("R10", "case_review"), 100),
+    "R11": (("R11", "case_review"), 100),
+    "R12": (("R12", "case_review"), 100),
+    "R13": (("R13", "all"), 100),
+    "R14": (("R14", "all"), 100),
+    "R15_fp": (("R15", "fp"), 100),
+    "R15_rf": (("R15", "rf"), 100),
+    "R15_self_support": (("R15", "self_support"), 100),
+    "R16_proxy_nonwestern_women": (("R16", "non_western_women"), 100),
+    "R16_proxy_danish_men": (("R16", "danish_men_50_substance"), 100),
+    "R19_2015": (("R19", "2015"), 1),
+    "R19_2021": (("R19", "2021"), 1),
+    "R19_change": (("R19", "change"), 100),
+    "R20_count": (("R20", "count"), 1),
+    "R20_gt3": (("R20", "ge3y"), 100),
+    "R20_gt10": (("R20", "ge10y"), 100),
+    "R21_slagelse_gt10": (("R21", "slagelse"), 100),
+    "R21_other_gt10": (("R21", "comparison"), 100),
+    "R21_mean_days": (("R21", "mean_days"), 1),
+    "R22_typical": (("R22", "typical"), 1),
+    "R22_over_200": (("R22", "over_200"), 1),
+}
+
+
+def derived_from_truth(truth: Mapping[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
+    """Spells, the 2018Q1 cohort and its sequences from the ground truth."""
+    mapping = load_state_mapping()
+    ts = truth["true_spells"].copy()
+    window_lo = pd.Timestamp("1991-01-01")
+    ts["spell_start"] = ts["spell_start"].clip(lower=window_lo)
+    spells = ts[["person_id", "spell_id", "spell_start", "spell_end", "left_truncated"]].copy()
+    spells["n_records"] = ts["n_cases"].clip(lower=1)
+    spells["exit_state"] = ts["exit_state"].replace({"aged_out": "self_support"})
+
+    # cohort 2018Q1: first spell overlapping the quarter
+    ov = spells[
+        (spells["spell_start"] <= Q_END)
+        & (spells["spell_end"].isna() | (spells["spell_end"] >= Q_START))
+    ]
+    ov = ov.sort_values(["person_id", "spell_start"]).drop_duplicates("person_id")
+    cohort = pd.DataFrame(
+        {
+            "person_id": ov["person_id"].to_numpy(),
+            "cohort": COHORT,
+            "reference_date": np.maximum(ov["spell_start"].to_numpy(), Q_START.to_datetime64()),
+            "spell_id": ov["spell_id"].to_numpy(),
+            "spell_start": ov["spell_start"].to_numpy(),
+        }
+    )
+    cohort["seniority_days"] = (cohort["reference_date"] - cohort["spell_start"]).dt.days
+    cohort["reference_date"] = pd.to_datetime(cohort["reference_date"])
+    cohort["seniority_group"] = _seniority_groups(cohort["spell_start"], cohort["reference_date"])
+
+    # sequences: predominant day state in half-years anchored at the reference date
+    tm = truth["true_monthly_states"]
+    tm = tm[tm["person_id"].isin(cohort["person_id"])]
+    prio = {s: i for i, s in enumerate(mapping.state_codes)}
+    rows = []
+    m_start = tm["month"]
+    m_end = m_start + pd.offsets.MonthEnd(0)
+    for k in range(1, 5):
+        a = cohort[["person_id", "reference_date"]].copy()
+        a["p0"] = a["reference_date"] + pd.DateOffset(months=6 * (k - 1))
+        a["p1"] = a["reference_date"] + pd.DateOffset(months=6 * k) - pd.Timedelta(days=1)
+        j = tm.assign(m0=m_start, m1=m_end).merge(a[["person_id", "p0", "p1"]], on="person_id")
+        lo = j[["m0", "p0"]].max(axis=1)
+        hi = j[["m1", "p1"]].min(axis=1)
+        j["days"] = (hi - lo).dt.days + 1
+        j = j[j["days"] > 0]
+        days = j.groupby(["person_id", "state"], observed=True)["days"].sum().reset_index()
+        # days of the half-year not covered by any month in the population count as self_support
+        tot = days.groupby("person_id")["days"].sum()
+        span = (a.set_index("person_id")["p1"] - a.set_index("person_id")["p0"]).dt.days + 1
+        missing = (span.reindex(tot.index) - tot).clip(lower=0)
+        extra = missing[missing > 0].rename("days").reset_index().assign(state="self_support")
+        days = pd.concat([days, extra], ignore_index=True)
+        days = days.groupby(["person_id", "state"], as_index=False)["days"].sum()
+        days["prio"] = days["state"].map(prio)
+        best = days.sort_values(["person_id", "days", "prio"], ascending=[True, False, True])
+        best = best.drop_duplicates("person_id")
+        rows.append(
+            pd.DataFrame(
+                {
+                    "person_id": best["person_id"],
+                    "cohort": COHORT,
+                    "half_year": k,
+                    "state": best["state"],
+                }
+            )
+        )
+    sequences = pd.concat(rows, ignore_index=True)
+    return {"spells": spells, "cohort": cohort, "sequences": sequences}
+
+
+def _seniority_groups(start: pd.Series, ref: pd.Series) -> np.ndarray:
+    """SENIORITY_GROUPS codes by calendar years (at least k years when the spell started on or
+    before the same calendar day k years earlier), as the derive stage defines them."""
+    from data_schema.codes import SENIORITY_GROUPS
+
+    out = np.full(len(start), SENIORITY_GROUPS[-1][0], dtype=object)
+    done = np.zeros(len(start), bool)
+    for code, _lo, high, *_ in SENIORITY_GROUPS:
+        if high == float("inf"):
+            break
+        limit = ref - pd.DateOffset(years=int(high))
+        sel = ~done & (start > limit).to_numpy()
+        out[sel] = code
+        done |= sel
+    return out
+
+
+def star_statistics(
+    register: SyntheticRegister,
+    derived: Mapping[str, pd.DataFrame] | None = None,
+    threshold: int = 5,
+) -> dict[str, float]:
+    """Values of the calibrated statistics by ``analysis.star2022`` (shares as fractions, counts at
+    national scale), keyed like :data:`pipelines.synthetic.quickstats.PUBLISHED`."""
+    from dataclasses import replace
+
+    from analysis.star2022 import StarInputs, StarParameters, auto_count_scale, compute_star2022
+
+    derived = dict(derived or derived_from_truth(register.truth))
+    t = register.tables
+    inputs = StarInputs(
+        persons=t["persons"],
+        benefit_spells=t["benefit_spells"],
+        activation_offers=t["activation_offers"],
+        exemptions=t["exemptions"],
+        conversations=t["conversations"],
+        monthly_paid_hours=t["monthly_paid_hours"],
+        caseworker_assignments=t["caseworker_assignments"],
+        spells=derived["spells"],
+        cohort=derived.get("cohort"),
+        sequences=derived.get("sequences"),
+    )
+    params = StarParameters()
+    params = replace(params, count_scale=float(auto_count_scale(derived.get("cohort"), params)))
+    res = compute_star2022(inputs, params, threshold)
+    out: dict[str, float] = {"count_scale": params.count_scale}
+    for name, (key, div) in STAT_KEYS.items():
+        r = res.values.get(key)
+        if r is not None and r.value is not None and np.isfinite(r.value):
+            out[name] = float(r.value) / div
+    for key in (("R5", "all"), ("R18", "case_review")):
+        r = res.values.get(key)
+        if r is not None:
+            out[f"{key[0]}_within"] = float(bool(r.within))
+    return out
