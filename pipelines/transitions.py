@@ -357,11 +357,12 @@ def pathway_tables(
 
 
 def run_transitions(
+    raw_dir: str | Path | None,
     derived_dir: str | Path,
     results_dir: str | Path,
     config: StarConfig | None = None,
-    truth_dir: str | Path | None = None,
     *,
+    truth_dir: str | Path | None = None,
     mapping: StateMapping | None = None,
     out_dir: str | Path | None = None,
     progress: Progress | None = None,
@@ -370,17 +371,19 @@ def run_transitions(
 
     Parameters
     ----------
+    raw_dir
+        Register directory; only its ``ground_truth/`` is read, when it exists (a synthetic
+        register): adds ``recovery.csv``. ``None`` = no ground truth.
     derived_dir
         Derive-stage output (``person_month.parquet``, ``sequences.parquet``,
         ``cohorts.parquet``).
     results_dir
         Results root; files go to ``<results_dir>/transitions`` unless ``out_dir`` is given.
     config
-        Run configuration (sections ``transitions``, ``disclosure``, ``states``, ``report``;
-        ``seed``).
+        Run configuration (sections ``transitions``, ``disclosure``, ``state_mapping``,
+        ``report`` (language of figure labels); ``seed``).
     truth_dir
-        Synthetic ground truth (``parameters.json``, ``true_subgroups.parquet``): adds
-        ``recovery.csv``.
+        Ground truth directory instead of ``raw_dir / "ground_truth"``.
     mapping
         State mapping (priority order for half-year ties; default: the configured one).
     progress
@@ -390,6 +393,8 @@ def run_transitions(
     -------
     Paths written.
     """
+    if truth_dir is None and raw_dir is not None and (Path(raw_dir) / "ground_truth").exists():
+        truth_dir = Path(raw_dir) / "ground_truth"
     config = config or StarConfig()
     mapping = mapping or load_state_mapping(config.state_mapping)
     opt = config.transitions
@@ -665,15 +670,11 @@ def recovery_table(
 
 def run_stage(ctx, out: Path) -> None:
     """Adapter for :class:`pipelines.run.Stage`: ``run=run_stage`` with output
-    ``ctx.results_dir / "transitions"``, inputs ``[ctx.derived_dir]`` (plus the ground-truth
-    directory and ``config.transitions.simulation_summary`` when present) and config sections
-    ``("transitions", "disclosure", "states", "state_mapping", "report", "seed")``."""
-    truth = Path(ctx.raw_dir) / "ground_truth"
+    ``ctx.results_dir / "transitions"``, inputs ``[ctx.derived_dir]`` plus the ground-truth
+    directory ``ctx.raw_dir / "ground_truth"`` and ``config.transitions.simulation_summary`` when
+    they exist, and config sections ``("transitions", "disclosure", "state_mapping", "report",
+    "seed")``."""
     run_transitions(
-        ctx.derived_dir,
-        ctx.results_dir,
-        ctx.config,
-        truth_dir=truth if truth.exists() else None,
-        out_dir=out,
+        ctx.raw_dir, ctx.derived_dir, ctx.results_dir, ctx.config, out_dir=out,
         progress=ctx.progress,
-    )
+    )  # fmt: skip

@@ -17,8 +17,15 @@ import numpy as np
 import pandas as pd
 
 from analysis.transitions.model import INTERCEPT, TransitionModel, TransitionModelResult
+from analysis.transitions.register_design import calendar_month_design
 
-__all__ = ["estimable_terms", "fit_specified", "recovery_table"]
+__all__ = [
+    "estimable_terms",
+    "fit_specified",
+    "recovery_table",
+    "register_recovery",
+    "summarise_recovery",
+]
 
 Truth = Mapping[str, Mapping[str, Mapping[str, float]]]
 
@@ -59,7 +66,9 @@ def fit_specified(
         bad = set(rows[destination].dropna()) - set(dests) - {o}
         if bad:
             raise ValueError(f"moves {o} -> {sorted(bad)} are not in the true model")
-        used = sorted({t for d in dests.values() for t, b in d.items() if b != 0 and t != INTERCEPT})
+        used = sorted(
+            {t for d in dests.values() for t, b in d.items() if b != 0 and t != INTERCEPT}
+        )
         used = estimable_terms(rows, used)
         covs[o] = used
         free[o] = {
@@ -87,3 +96,60 @@ def recovery_table(fit: TransitionModelResult, truth: Truth) -> pd.DataFrame:
     cols = ["origin", "destination", "term", "truth", "estimate", "std_error", "conf_low",
             "conf_high", "covered", "z"]  # fmt: skip
     return t[cols]
+
+
+def register_recovery(
+    tables: Mapping[str, pd.DataFrame],
+    monthly_states: pd.DataFrame,
+    spells: pd.DataFrame,
+    subgroups: pd.DataFrame,
+    truth: Truth,
+    *,
+    states: Sequence[str],
+    subgroup_levels: Sequence[str],
+    first_month: str = "2013-01",
+    last_month: str = "2023-12",
+) -> pd.DataFrame:
+    """One draw of the recovery study: the generator's design from the register tables
+    (:func:`~analysis.transitions.register_design.calendar_month_design`), the correctly
+    specified model fitted on the months ``first_month``..``last_month`` (from 2013 the
+    ressourceforløb exists, so no structural zeros), and :func:`recovery_table` with ``n_moves``
+    (observed moves origin -> destination)."""
+    design = calendar_month_design(
+        dict(tables), monthly_states, spells, subgroups=subgroups,
+        subgroup_levels=list(subgroup_levels), first_month=first_month, last_month=last_month,
+    )  # fmt: skip
+    design = design[design["duration_months"].notna()]
+    fit = fit_specified(design, truth, states=states)
+    out = recovery_table(fit, truth)
+    moved = design[design["next_state"] != design["state"]]
+    moves = moved.groupby(["state", "next_state"]).size()
+    out["n_moves"] = [
+        int(moves.get((o, d), 0)) for o, d in zip(out["origin"], out["destination"], strict=True)
+    ]
+    return out
+
+
+def summarise_recovery(draws: Sequence[pd.DataFrame], min_moves: int = 0) -> pd.DataFrame:
+    """Repeated draws of :func:`register_recovery` -> ``parameter`` (``origin->destination:term``),
+    ``origin, destination, term, truth, mean_estimate, bias, sd_estimate, mean_std_error,
+    coverage, n_reps`` (draws in which it was estimated), ``mean_moves``. Parameters whose mean
+    number of moves is below ``min_moves`` are left out (too few events for the normal
+    approximation)."""
+    d = pd.concat([t.assign(rep=i) for i, t in enumerate(draws)], ignore_index=True)
+    g = d.groupby(["origin", "destination", "term"], sort=False)
+    out = g.agg(
+        truth=("truth", "first"),
+        mean_estimate=("estimate", "mean"),
+        sd_estimate=("estimate", "std"),
+        mean_std_error=("std_error", "mean"),
+        coverage=("covered", "mean"),
+        n_reps=("rep", "nunique"),
+        mean_moves=("n_moves", "mean"),
+    ).reset_index()
+    out["bias"] = out["mean_estimate"] - out["truth"]
+    out.insert(0, "parameter", out["origin"] + "->" + out["destination"] + ":" + out["term"])
+    out = out[out["mean_moves"] >= min_moves].reset_index(drop=True)
+    cols = ["parameter", "origin", "destination", "term", "truth", "mean_estimate", "bias",
+            "sd_estimate", "mean_std_error", "coverage", "n_reps", "mean_moves"]  # fmt: skip
+    return out[cols]

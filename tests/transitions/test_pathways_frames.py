@@ -43,7 +43,9 @@ def test_exact_occupation_of_markov_model_is_matrix_power():
     pred = predict_occupation(fit, {"state": "a", "duration_months": 0}, 12, clock=NO_CLOCK)
     start = np.array([1.0, 0.0, 0.0])
     for t in (1, 5, 12):
-        np.testing.assert_allclose(pred.estimate[t], start @ np.linalg.matrix_power(P, t), atol=1e-12)
+        np.testing.assert_allclose(
+            pred.estimate[t], start @ np.linalg.matrix_power(P, t), atol=1e-12
+        )
     np.testing.assert_allclose(pred.estimate.sum(axis=1), 1.0, atol=1e-12)
 
 
@@ -59,6 +61,7 @@ def test_exact_occupation_agrees_with_microsimulation_under_duration_dependence(
     nxt = np.where(move, np.where(state == "a", "b", "a"), state)
     d = pd.DataFrame({"state": state, "next_state": nxt, "duration_months": dur})
     d["log_dur"] = np.log1p(d["duration_months"])
+
     def log_dur(f: pd.DataFrame) -> pd.DataFrame:
         f["log_dur"] = np.log1p(f["duration_months"])
         return f
@@ -82,7 +85,9 @@ def test_parametric_bootstrap_bands_cover_point_estimate():
                               n_draws=200, seed=1)  # fmt: skip
     t = pred.tidy()
     assert {"conf_low", "conf_high"} <= set(t.columns)
-    inside = (t["conf_low"] <= t["probability"] + 1e-12) & (t["probability"] <= t["conf_high"] + 1e-12)
+    inside = (t["conf_low"] <= t["probability"] + 1e-12) & (
+        t["probability"] <= t["conf_high"] + 1e-12
+    )
     assert inside.all()
     late = t[(t["month"] == 6) & (t["state"] == "c")].iloc[0]
     assert 0 < late["conf_high"] - late["conf_low"] < 0.1
