@@ -254,6 +254,15 @@ def predict_occupation(
     )
 
 
+def _slim(frame: pd.DataFrame, model: TransitionModelResult, clock: Clock) -> pd.DataFrame:
+    """Only the columns the models and the clock read (copying rows of a wide model frame at
+    every step costs more than the predictions)."""
+    needed = {v for m in model.models.values() for v in m.builder.variables}
+    needed |= {c for c in (clock.state, clock.duration, clock.seniority, clock.month,
+                           clock.month_index, clock.age, clock.birth_year) if c}  # fmt: skip
+    return frame[[c for c in frame.columns if c in needed]].reset_index(drop=True)
+
+
 def simulate_paths(
     model: TransitionModelResult,
     start: pd.DataFrame,
@@ -289,7 +298,7 @@ def simulate_paths(
     rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
     states = list(model.states)
     s_idx = {s: i for i, s in enumerate(states)}
-    base = start.reset_index(drop=True)
+    base = _slim(start, model, clock)
     n = len(base) * n_rep
     person = np.tile(np.arange(len(base)), n_rep)
     cur = np.array([s_idx[s] for s in base[clock.state]], dtype=np.int64)[person]
