@@ -43,7 +43,6 @@ from __future__ import annotations
 
 import json
 import logging
-import shutil
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
@@ -537,9 +536,13 @@ def run_transitions(
         if rec is not None:
             written.append(_write(rec, out / "recovery.csv", thr, known_ids))
     if opt.simulation_summary is not None and Path(opt.simulation_summary).exists():
-        dest = out / "simulation.csv"
-        shutil.copyfile(opt.simulation_summary, dest)
-        written.append(dest)
+        sim = pd.read_csv(opt.simulation_summary)
+        # n_reps counts draws, not persons, but star audit reads every n_* column as a count
+        few = sim["n_reps"] < thr
+        if few.any():
+            log.warning("transitions: %d recovery rows with fewer than %d draws left out",
+                        int(few.sum()), thr)  # fmt: skip
+        written.append(_write(sim[~few], out / "simulation.csv", thr, known_ids))
     import matplotlib.pyplot as plt
 
     plt.close("all")
