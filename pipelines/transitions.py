@@ -439,6 +439,7 @@ def run_transitions(
     written: list[Path] = []
     lang = config.report.lang
     state_labels, colours, group_label = _labels(lang)
+    hy_label = "halvår" if lang == "da" else "half-year"
 
     say("models")
     specs = model_specs()
@@ -483,7 +484,8 @@ def run_transitions(
     pw_fig = pw.assign(profile=pw["profile"] if lang == "da" else pw["profile_en"])
     written.append(
         _save(
-            plot_pathways(pw_fig, priority, state_labels, colours), out / "predicted_pathways.png"
+            plot_pathways(pw_fig, priority, state_labels, colours, xlabel=hy_label),
+            out / "predicted_pathways.png",
         )
     )
 
@@ -503,10 +505,13 @@ def run_transitions(
     flows.insert(0, "cohort", cohort_label)
     written.append(_write(flows, out / "flows.csv", thr, known_ids))
     groups = ["all"] + [g for g in SENIORITY_LEVELS if g in set(dist["group"])]
-    written.append(_save(plot_state_distribution(dist, groups, priority, state_labels, group_label, colours),
+    written.append(_save(plot_state_distribution(dist, groups, priority, state_labels, group_label, colours, xlabel=hy_label),
                          out / "state_distribution.png"))  # fmt: skip
     written.append(
-        _save(plot_flows(dist, flows, "all", priority, state_labels, colours), out / "flows.png")
+        _save(
+            plot_flows(dist, flows, "all", priority, state_labels, colours, xlabel=hy_label),
+            out / "flows.png",
+        )
     )
 
     say("curves")
@@ -527,7 +532,7 @@ def run_transitions(
     written.append(_write(occ_frames["entry"], out / "state_occupation_entry.csv", thr, known_ids))
     occ_groups = ["all"] + [g for g in SENIORITY_LEVELS if g in set(occ_frames["entry"]["group"])]
     written.append(_save(plot_occupation(occ_frames["entry"], occ_groups, priority, state_labels, group_label,
-                                         colours, xlabel="months since entry"),
+                                         colours, xlabel="måneder siden indgang" if lang == "da" else "months since entry"),
                          out / "state_occupation.png"))  # fmt: skip
 
     say("truth")

@@ -7,6 +7,7 @@ for the states, so the pipeline can pass the report's Danish/English names and p
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
@@ -189,7 +190,7 @@ def plot_pathways(
                 ax.fill_between(
                     r["half_year"], r["conf_low"], r["conf_high"], color=c, alpha=0.2, linewidth=0
                 )
-        ax.set_title(str(prof), fontsize=8, wrap=True)
+        ax.set_title(textwrap.fill(str(prof), 42), fontsize=8)
         ax.set_ylim(0, 1)
         ax.set_xlabel(xlabel, fontsize=8)
     for ax in axes[len(profs) :]:
