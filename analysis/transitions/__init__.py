@@ -14,6 +14,7 @@ Modules:
 * :mod:`.profiles` - covariate profiles with Danish/English labels;
 * :mod:`.register_design` - the synthetic generator's calendar-month covariates from the register
   tables (parameter recovery);
+* :mod:`.recovery` - the correctly specified model fitted against known parameters (coverage);
 * :mod:`.plots` - figures.
 """
 
