@@ -462,7 +462,10 @@ def person_id_columns(
     when any of its text values looks like a raw CPR number, or when any value equals one of
     ``known_ids`` (the ids of the input, when given).
     """
-    known = frozenset(str(i) for i in known_ids) if known_ids is not None else frozenset()
+    if isinstance(known_ids, frozenset | set):
+        known = known_ids
+    else:
+        known = frozenset(str(i) for i in known_ids) if known_ids is not None else frozenset()
     found: list[tuple[str, str]] = []
     for col in df.columns:
         name = str(col)
@@ -477,7 +480,8 @@ def person_id_columns(
             continue
         if looks_like_cpr(txt).any():
             found.append((name, "values look like raw CPR numbers"))
-        elif known and txt.isin(known).any():
+        # distinct values against the Python set: pandas' isin with a large set is slow
+        elif known and any(v in known for v in txt.unique()):
             found.append((name, "values are person ids of the input"))
     return found
 

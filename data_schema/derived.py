@@ -48,8 +48,10 @@ class Spells(pa.DataFrameModel):
     )
     n_records: Series[int] = pa.Field(ge=1, description="Benefit records (cases) merged into it.")
     left_truncated: Series[bool] = pa.Field(
-        description="The spell was already running on the first day of the extract window, so "
-        "its true start (and seniority) is only known to be no later than spell_start."
+        description="The spell may have been running before the extract window: a benefit day "
+        "just before the window would not break it under the gap rule (calendar-month rule: it "
+        "starts in the window's first month), so its true start (and seniority) is only known to "
+        "be no later than spell_start."
     )
     exit_state: Series[str] = pa.Field(
         nullable=True,
@@ -106,7 +108,8 @@ class Cohort(pa.DataFrameModel):
         description="Any day in the kontanthjælp system in the 3 years before spell_start."
     )
     left_truncated: Series[bool] = pa.Field(
-        description="The spell was running on the extract's first day (seniority is a lower bound)."
+        description="The spell may have been running before the extract window (see "
+        "Spells.left_truncated); seniority is a lower bound."
     )
 
     @pa.dataframe_check(error="a person is listed twice in the same cohort")

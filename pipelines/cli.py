@@ -565,9 +565,13 @@ def check_spells(
     out: Path | None = typer.Option(
         None, help="Where the CSVs go (default: <results_dir>/derive)."
     ),
+    compare_rules: bool = typer.Option(
+        False, help="Also rebuild under the alternative gap rules and write gap_rules.csv."
+    ),
 ) -> None:
     """Compare rebuilt (and naive case-start) seniority with the synthetic register's true spells
-    at the configured reference date; writes seniority_accuracy.csv and seniority_errors.csv."""
+    at the configured reference date; writes seniority_accuracy.csv and seniority_errors.csv
+    (and gap_rules.csv with --compare-rules)."""
     import pandas as pd
 
     from pipelines.config import load_config
@@ -587,12 +591,15 @@ def check_spells(
         benefits=bpath,
         shape=shape,
         config=cfg,
+        compare_rules=compare_rules,
     )
     acc = pd.read_csv(paths["accuracy"])
     for r in acc.itertuples():
         console.print(
             f"{r.method}: {r.n_true} on KH on {cfg.cohorts.reference_date}; exact {r.share_exact:.1%}, "
-            f"within 31 days {r.share_within_31d:.1%}, same seniority group {r.share_same_group:.1%}"
+            f"within 31 days {r.share_within_31d:.1%}, same seniority group {r.share_same_group:.1%}; "
+            f"true start inside the window ({r.n_observable}): within 31 days "
+            f"{r.share_within_31d_observable:.1%}; started before the window: {r.n_left_truncated_true}"
         )
 
 

@@ -284,9 +284,7 @@ def run_subgroups(
                 sel.fits[kk],
                 n_boot=opt.n_bootstrap,
                 seed=seed + kk,
-                model=lambda k2, s2: LatentClassModel(
-                    k2, n_starts=max(5, opt.n_starts // 2), seed=s2
-                ),
+                model=lambda k2, s2: LatentClassModel(k2, n_starts=opt.bootstrap_starts, seed=s2),
             )
             stability[kk] = stab.tidy().assign(k=kk)
             say("bootstrap", i + 1, len(ks))

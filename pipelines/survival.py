@@ -226,5 +226,9 @@ def run_survival(
 def run_stage(ctx, out: Path) -> None:
     """Adapter for :class:`pipelines.run.Stage` (output ``results/survival``, input the derived frames)."""
     persons = ctx.validated_dir / "persons.parquet"
-    ids = pd.read_parquet(persons, columns=["person_id"])["person_id"] if persons.exists() else None
+    ids = (
+        frozenset(pd.read_parquet(persons, columns=["person_id"])["person_id"].astype(str))
+        if persons.exists()
+        else None
+    )
     run_survival(ctx.derived_dir, out, ctx.config, known_ids=ids)

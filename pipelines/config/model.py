@@ -209,6 +209,8 @@ class SubgroupOptions(_Section):
     """Random starts per model."""
     n_bootstrap: int = Field(20, ge=0)
     """Bootstrap refits for the stability check (0 = none)."""
+    bootstrap_starts: int = Field(5, ge=1)
+    """Random starts per bootstrap refit (the full-data fits use ``n_starts``)."""
     stability_all_k: bool = True
     """Bootstrap every number of classes (selection.csv: stability_ari per K), not only the chosen."""
     language: Literal["da", "en"] = "da"

@@ -30,8 +30,10 @@ from pipelines.derive.spells import (
 )
 from pipelines.derive.states import monthly_states
 from pipelines.derive.validation import (
+    gap_rule_comparison,
     seniority_accuracy,
     seniority_errors,
+    seniority_validation,
     spell_match,
     write_seniority_validation,
 )
@@ -49,6 +51,7 @@ __all__ = [
     "build_spells",
     "build_start_stop",
     "gap_breaks",
+    "gap_rule_comparison",
     "monthly_states",
     "naive_case_seniority",
     "quarter_bounds",
@@ -56,6 +59,7 @@ __all__ = [
     "seniority_at",
     "seniority_errors",
     "seniority_group",
+    "seniority_validation",
     "spell_match",
     "write_seniority_validation",
 ]

@@ -20,6 +20,21 @@ uninterrupted spells by a gap rule (``config.spells.gap_rule``):
 Overlapping or touching records always merge. The gap is measured from the latest end of all
 earlier records (a long case that encloses shorter ones keeps the spell open).
 
+Weekly panels and the calendar-month rule: a DREAM week cannot be split between two months, so a
+week counts in the month that holds its Thursday (ISO 8601: the month with most of its days), and a
+calendar month is without KH when none of its weeks carries a KH code. With ``T(d)`` = the Thursday
+of the week of day ``d`` the gap breaks iff ``m(T(start)) - m(T(end)) >= 2`` (every month has at
+least four Thursdays, so a month strictly between holds a whole free week). Applying the day rule
+to Monday..Sunday runs instead would let a week that only reaches 1-3 days into a month make that
+month "not free" and bridge a true full-month gap.
+
+Left truncation: a spell is ``left_truncated`` when the gap rule cannot rule out that it continues
+a spell running before the extract window, i.e. when a KH day on the last day before the window
+(for weekly panels: before the first Monday in the window, since earlier weeks are not in the
+extract) would NOT break the spell. Under the calendar-month rule that is every spell starting in
+the window's first calendar month (month of the first week for weekly panels); its seniority is
+then only a lower bound.
+
 Both input shapes run through the same SQL: ``benefit_spells`` records directly; the weekly
 DREAM-style panel is first run-length encoded (consecutive weeks with the same code become one
 record from the first Monday to the last Sunday, :mod:`pipelines.derive.weekly`), then merged by the
@@ -51,11 +66,24 @@ from pipelines.derive.weekly import as_records
 GAP_RULES = ("calendar_month", "strict", "weeks")
 
 
-def gap_breaks_sql(prev_end: str, start: str, rule: str, gap_weeks: int = 4) -> str:
+def thursday_sql(day: str) -> str:
+    """SQL: the Thursday of the (Monday-based) week of a DATE expression."""
+    return f"(date_trunc('week', {day})::DATE + 3)"
+
+
+def gap_breaks_sql(
+    prev_end: str, start: str, rule: str, gap_weeks: int = 4, shape: Shape = "records"
+) -> str:
     """SQL condition: the gap between the last KH day ``prev_end`` and the next KH day ``start``
-    ends the spell under ``rule`` (documented in the module docstring)."""
+    ends the spell under ``rule`` (documented in the module docstring; for ``shape="weekly"`` the
+    calendar-month rule compares the months of the weeks' Thursdays)."""
     if rule == "calendar_month":
-        return f"({start} > {prev_end} + 1 AND {month_index(start)} - {month_index(prev_end)} >= 2)"
+        a, b = (
+            (thursday_sql(prev_end), thursday_sql(start))
+            if shape == "weekly"
+            else (prev_end, start)
+        )
+        return f"({start} > {prev_end} + 1 AND {month_index(b)} - {month_index(a)} >= 2)"
     if rule == "strict":
         return f"({start} > {prev_end} + 1)"
     if rule == "weeks":
@@ -64,7 +92,11 @@ def gap_breaks_sql(prev_end: str, start: str, rule: str, gap_weeks: int = 4) -> 
 
 
 def gap_breaks(
-    prev_end: date, start: date, rule: str = "calendar_month", gap_weeks: int = 4
+    prev_end: date,
+    start: date,
+    rule: str = "calendar_month",
+    gap_weeks: int = 4,
+    shape: Shape = "records",
 ) -> bool:
     """Python version of :func:`gap_breaks_sql` for one gap (for documentation and checks)."""
     prev_end, start = pd.Timestamp(prev_end), pd.Timestamp(start)
@@ -72,7 +104,10 @@ def gap_breaks(
     if free_days <= 0:
         return False
     if rule == "calendar_month":
-        return (start.year * 12 + start.month) - (prev_end.year * 12 + prev_end.month) >= 2
+        a, b = prev_end, start
+        if shape == "weekly":
+            a, b = (d + pd.Timedelta(days=3 - d.weekday()) for d in (a, b))
+        return (b.year * 12 + b.month) - (a.year * 12 + a.month) >= 2
     if rule == "strict":
         return True
     if rule == "weeks":
@@ -100,6 +135,16 @@ def kh_records_table(eng: Engine, records: str, mapping: StateMapping, window: W
     return eng.table(f"SELECT * FROM ({sql}) WHERE s <= e")
 
 
+def last_unobserved_day_sql(window: Window, shape: Shape) -> str:
+    """SQL DATE: the last day before the observable part of the extract - the day before the
+    window for records; for a weekly panel the day before the first Monday on or after the window
+    start (weeks starting earlier are not in a DREAM extract that is cut by ``week_start``)."""
+    if shape == "weekly":
+        first_monday = f"(date_trunc('week', {window.sql_start} + 6)::DATE)"
+        return f"({first_monday} - 1)"
+    return f"({window.sql_start} - 1)"
+
+
 def merge_spells_table(
     eng: Engine,
     kh_records: str,
@@ -111,10 +156,9 @@ def merge_spells_table(
     """Merge KH records into spells by the gap rule; return a table with the columns of
     ``data_schema.derived.Spells`` except ``exit_state`` (plus ``prior_contact_3y`` and
     ``prev_spell_end``), dates as DATE."""
-    brk = gap_breaks_sql("prev_end", "s", rule, gap_weeks)
-    # running on the window's first day (for weeks: in the first week of the window)
-    first_days = 7 if shape == "weekly" else 1
-    trunc = f"spell_start < {window.sql_start} + {first_days}"
+    brk = gap_breaks_sql("prev_end", "s", rule, gap_weeks, shape)
+    # left truncated: a KH day just before the observable window would not break the spell
+    trunc = f"NOT {gap_breaks_sql(last_unobserved_day_sql(window, shape), 'spell_start', rule, gap_weeks, shape)}"
     sql = f"""
     WITH o AS (
         SELECT person_id, s, e, is_open, n,

@@ -105,9 +105,12 @@ RULES: tuple[Rule, ...] = (
         -2.5,
         0.5,
     ),
-    Rule("R3_ge5", ("@psych.long",), "logit", 1.0),
+    # The class-conditional probabilities of the subgroups are NOT calibrated: they are fixed so
+    # that BIC on the case-review population picks the true K = 5 ("variant E", issue 9). R3_ge5
+    # moves the psychiatric diagnosis's effect on job exits instead (who stays long);
+    # @psych.long / @placed.long remain available in apply_step for manual use.
+    Rule("R3_ge5", ("transitions.kh.job.psych",), "logit", -1.0, -2.5, 0.0),
     Rule("R4_lt1", ("transitions.kh.job.children_placed",), "logit", 1.0, -2.0, 0.0),
-    Rule("R4_long", ("@placed.long",), "logit", 1.0),
     Rule("R20_gt3", ("match_group.long_seniority",), "logit", 1.5, -1.0, 1.5),
     Rule("R20_gt10", ("@muni.muni_copenhagen",), "logit", -1.0),
     Rule("R21_mean_days_national", ("transitions.kh.fp.log_dur",), "log", -1.0, -0.6, 0.3),

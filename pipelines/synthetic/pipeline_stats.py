@@ -13,6 +13,7 @@ when they are available.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -184,4 +185,41 @@ def star_statistics(
         r = res.values.get(key)
         if r is not None:
             out[f"{key[0]}_within"] = float(bool(r.within))
+    return out
+
+
+def true_case_review_shares(
+    spells: pd.DataFrame, benefit_spells: pd.DataFrame, true_subgroups: pd.DataFrame
+) -> dict[str, float]:
+    """Shares of the true subgroups in the case-review population of ``analysis.star2022``
+    (activity-ready, at least 5 years' seniority on 2020-03-01), as fractions keyed
+    ``R16_true_<group>`` (``nonwestern_women``, ``danish_men``) plus every subgroup by name."""
+    from analysis.star2022 import StarParameters
+    from analysis.star2022.populations import case_review_population
+
+    review = case_review_population(spells, benefit_spells, StarParameters())
+    sg = review[["person_id"]].merge(true_subgroups, on="person_id", how="inner")["subgroup"]
+    shares = sg.astype(str).value_counts(normalize=True)
+    out = {f"true_share_{k}": float(v) for k, v in shares.items()}
+    out["R16_true_nonwestern_women"] = float(shares.get("nonwestern_women_family", 0.0))
+    out["R16_true_danish_men"] = float(shares.get("danish_men_substance", 0.0))
+    out["n_case_review"] = float(len(sg))
+    return out
+
+
+def star_statistics_on_disk(
+    raw_dir: str | Path, derived_dir: str | Path, threshold: int = 5
+) -> dict[str, float]:
+    """:func:`star_statistics` on a register written by ``star synth`` (``raw_dir``, with
+    ``ground_truth/``) and the derive stage's frames (``derived_dir``), plus the true case-review
+    subgroup shares (:func:`true_case_review_shares`)."""
+    from types import SimpleNamespace
+
+    from pipelines.reproduction import load_derived, load_register
+
+    tables = load_register(Path(raw_dir))
+    derived = {k: v for k, v in load_derived(derived_dir).items() if v is not None}
+    out = star_statistics(SimpleNamespace(tables=tables), derived, threshold)  # type: ignore[arg-type]
+    truth = pd.read_parquet(Path(raw_dir) / "ground_truth" / "true_subgroups.parquet")
+    out.update(true_case_review_shares(derived["spells"], tables["benefit_spells"], truth))
     return out

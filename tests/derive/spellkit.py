@@ -68,6 +68,29 @@ def breaks(gap: set[date], rule: str, gap_weeks: int = 4) -> bool:
     raise ValueError(rule)
 
 
+def thursdays(year: int, month: int) -> set[date]:
+    """Every Thursday of a calendar month."""
+    n = calendar.monthrange(year, month)[1]
+    return {date(year, month, k) for k in range(1, n + 1) if date(year, month, k).weekday() == 3}
+
+
+def breaks_weekly(free_mondays: set[date], rule: str, gap_weeks: int = 4) -> bool:
+    """Independent statement of the gap rules for a weekly panel, on the set of free weeks
+    (their Mondays) between two KH weeks: under the calendar-month rule a month is free when every
+    week whose Thursday falls in it is free (ISO 8601 assignment of weeks to months)."""
+    if not free_mondays:
+        return False
+    if rule == "strict":
+        return True
+    if rule == "weeks":
+        return len(free_mondays) >= gap_weeks
+    if rule == "calendar_month":
+        free_thu = {m + timedelta(days=3) for m in free_mondays}
+        months = {(d.year, d.month) for d in free_thu}
+        return any(thursdays(y, m) <= free_thu for y, m in months)
+    raise ValueError(rule)
+
+
 def to_weekly(recs: pd.DataFrame) -> pd.DataFrame:
     """Expand records to a DREAM-style panel: a week carries the smallest code of the records
     covering any of its days (so a KH code wins over the other codes used in the tests)."""

@@ -137,6 +137,79 @@ def test_left_truncation_and_prior_contact():
     assert sp.spell_id.tolist() == [1, 2, 3]
 
 
+@pytest.mark.parametrize(
+    ("start", "truncated", "why"),
+    [
+        (D(1991, 1, 1), True, "runs on the window's first day"),
+        (D(1991, 1, 20), True, "a KH day on 31 Dec 1990 would be bridged: January is not free"),
+        (D(1991, 1, 31), True, "last day of the first month"),
+        (D(1991, 2, 1), False, "January 1991 wholly free: cannot continue an earlier spell"),
+    ],
+)
+def test_left_truncated_when_the_rule_cannot_exclude_an_earlier_spell(start, truncated, why):
+    sp = build_spells(records((130, start, D(1995, 1, 1))))
+    assert sp.left_truncated.tolist() == [truncated], why
+    strict = build_spells(records((130, start, D(1995, 1, 1))), gap_rule="strict")
+    assert strict.left_truncated.tolist() == [start == D(1991, 1, 1)]
+
+
+def weekly(*runs, person="p1"):
+    """Weekly panel from (code, first Monday, last Monday) runs."""
+    rows = []
+    for code, first, last in runs:
+        w = first
+        while w <= last:
+            rows.append((person, pd.Timestamp(w), str(code)))
+            w += timedelta(weeks=1)
+    df = pd.DataFrame(rows, columns=["person_id", "week_start", "benefit_code"])
+    return df.astype({"week_start": "datetime64[us]"})
+
+
+# Weekly panels under the calendar-month rule: a week counts in the month of its Thursday. The
+# cases are the boundary weeks of month-aligned cases seen in the synthetic register.
+# (last KH week, other-benefit weeks, next KH week, breaks?, why)
+WEEKLY_CASES = [
+    # KH to Thu 30 Sep 2021, other benefit October, KH from Mon 1 Nov: the week of 27 Sep (4 KH
+    # days) is a September week, so October has no KH week
+    (D(2021, 9, 27), (D(2021, 10, 4), D(2021, 10, 25)), D(2021, 11, 1), True, "October free"),
+    # KH to Mon 31 May, other benefit June, KH from Thu 1 Jul: week of 28 Jun (Thu 1 Jul) is July's
+    (D(2021, 5, 24), (D(2021, 5, 31), D(2021, 6, 21)), D(2021, 6, 28), True, "June free"),
+    # a 12-day closure gap 13-24 June 2021 inside a spell: weeks of 14 and 21 Jun without KH
+    (D(2021, 6, 7), (D(2021, 6, 14), D(2021, 6, 21)), D(2021, 6, 28), False, "databrud"),
+    # 4 free weeks whose Thursdays are 4-25 Feb 2021 = every Thursday of February
+    (D(2021, 1, 25), (D(2021, 2, 1), D(2021, 2, 22)), D(2021, 3, 1), True, "February's 4 weeks"),
+    # 4 free weeks with Thursdays 7, 14, 21, 28 Jan 2021 = every Thursday of January
+    (D(2020, 12, 28), (D(2021, 1, 4), D(2021, 1, 25)), D(2021, 2, 1), True, "January free"),
+    # 4 free weeks with Thursdays 10 Dec .. 31 Dec 2020: December also has Thursday 3 Dec (KH)
+    (D(2020, 11, 30), (D(2020, 12, 7), D(2020, 12, 28)), D(2021, 1, 4), False, "3 Dec is KH"),
+]
+
+
+@pytest.mark.parametrize(("last_kh", "other", "next_kh", "expected", "why"), WEEKLY_CASES)
+def test_weekly_calendar_month_rule_uses_the_month_of_each_weeks_thursday(
+    last_kh, other, next_kh, expected, why
+):
+    first = D(2020, 6, 1)
+    panel = weekly((130, first, last_kh), (890, *other), (130, next_kh, D(2022, 6, 27)))
+    sp = spans(build_spells(panel, shape="weekly"))
+    got = [(s, e) for _, s, e in sp]
+    end_last = D(2022, 6, 27) + timedelta(days=6)
+    if expected:
+        assert got == [(first, last_kh + timedelta(days=6)), (next_kh, end_last)], why
+    else:
+        assert got == [(first, end_last)], why
+    assert gap_breaks(last_kh + timedelta(days=6), next_kh, shape="weekly") is expected
+
+
+def test_weekly_left_truncation_counts_from_the_first_monday_in_the_window():
+    # the window starts Tue 1 Jan 1991; the first week a DREAM extract holds is 7 Jan 1991.
+    # A KH week of 31 Dec 1990 (a January week) would be bridged to any spell whose first week
+    # is a January or February 1991 week; a first week in March 1991 starts a new spell.
+    for first, truncated in [(D(1991, 1, 7), True), (D(1991, 2, 25), True), (D(1991, 3, 4), False)]:
+        sp = build_spells(weekly((130, first, D(1992, 1, 6))), shape="weekly")
+        assert sp.left_truncated.tolist() == [truncated], first
+
+
 def test_exit_states():
     base = (130, D(2015, 1, 1), D(2015, 3, 31))
     hours = pd.DataFrame(

@@ -28,8 +28,11 @@ def small_register():
 
 
 def pytest_collection_modifyitems(items):
-    """Run the synthetic-register tests on one xdist worker (they share session fixtures)."""
+    """Run the synthetic-register tests on one xdist worker (they share session fixtures); tests
+    on the shared ``default_register`` stay in its group (root conftest)."""
     here = Path(__file__).parent
     for item in items:
+        if "default_register" in getattr(item, "fixturenames", ()):
+            continue
         if Path(str(item.fspath)).parent == here:
             item.add_marker(pytest.mark.xdist_group("synthetic"))
