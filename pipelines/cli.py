@@ -386,6 +386,51 @@ def subgroups(
 
 @app.command()
 @friendly_errors
+def transitions(
+    config: Path | None = ConfigOption,
+    derived_dir: Path | None = typer.Option(
+        None, help="Derived frames of the derive stage (default: <work_dir>/derived)."
+    ),
+    results_dir: Path | None = typer.Option(
+        None,
+        help="Results root (default: paths.results_dir); files go to <results_dir>/transitions.",
+    ),
+    raw_dir: Path | None = typer.Option(
+        None,
+        help="Register directory; its ground_truth/ (synthetic register) adds recovery.csv.",
+    ),
+) -> None:
+    """Transition models and hovedveje: monthly multinomial-logit transition models, Markov
+    check, calibration, predicted pathways of profiles, sequences and state-occupation curves,
+    written to results/transitions."""
+    from pipelines.config import load_config
+    from pipelines.transitions import run_transitions
+
+    cfg = load_config(config)
+    work = cfg.paths.work_dir
+    with ProgressBar("transitions") as bar:
+        paths = run_transitions(
+            raw_dir,
+            derived_dir or work / "derived",
+            results_dir or cfg.paths.results_dir,
+            cfg,
+            progress=bar,
+        )
+    import pandas as pd
+
+    out = paths[0].parent
+    console.print(f"[green]wrote[/] {len(paths)} files to {out}")
+    cal = out / "calibration.csv"
+    if cal.exists():
+        c = pd.read_csv(cal)
+        console.print(
+            f"calibration ({c['model'].iloc[0]}): largest |predicted - observed| "
+            f"{c['difference'].abs().max() * 100:.2f} percentage points"
+        )
+
+
+@app.command()
+@friendly_errors
 def report(
     config: Path | None = ConfigOption,
     year: int | None = typer.Option(

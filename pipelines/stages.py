@@ -108,6 +108,27 @@ SURVIVAL = Stage(
 )
 
 
+def _transitions(ctx: RunContext, out: Path) -> None:
+    from pipelines.transitions import run_stage
+
+    run_stage(ctx, out)
+
+
+def _transitions_inputs(ctx: RunContext) -> list[Path]:
+    summary = ctx.config.transitions.simulation_summary
+    extra = [Path(summary)] if summary and Path(summary).exists() else []
+    return [ctx.derived_dir, *_truth(ctx), *extra]
+
+
+TRANSITIONS = Stage(
+    name="transitions",
+    output=lambda ctx: ctx.results_dir / "transitions",
+    inputs=_transitions_inputs,
+    config_sections=("transitions", "disclosure", "state_mapping", "report", "seed"),
+    run=_transitions,
+)
+
+
 def _subgroups(ctx: RunContext, out: Path) -> None:
     from pipelines.subgroups import run_stage
 
@@ -156,7 +177,7 @@ def _provenance(ctx: RunContext, out: Path) -> None:
 
 def analysis_stages() -> list[Stage]:
     """Stages after ingest and derive, in order."""
-    return [SURVIVAL, SUBGROUPS, REPRODUCTION]
+    return [SURVIVAL, TRANSITIONS, SUBGROUPS, REPRODUCTION]
 
 
 PROVENANCE = Stage(
@@ -180,6 +201,9 @@ PROVENANCE = Stage(
             "synthetic",
             "report",
             "effects",
+            "transitions",
+            "subgroups",
+            "reproduction",
             "seed",
         )
     ),

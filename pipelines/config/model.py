@@ -222,6 +222,34 @@ class SubgroupOptions(_Section):
     """Follow-up horizons of the pathway summary (years after the reference date)."""
 
 
+class TransitionOptions(_Section):
+    """Transition models and hovedveje (results/transitions)."""
+
+    max_age: int = Field(64, ge=18, le=100)
+    """Person-months in which the person is older (or becomes older next month) are left out."""
+    min_moves: int = Field(30, ge=0)
+    """A destination with fewer moves than this from an origin gets an intercept-only model."""
+    penalty: float = Field(0.01, ge=0)
+    """Ridge precision on non-intercept log-odds (prior sd 1/sqrt(penalty) = 10); keeps estimates
+    finite when a characteristic has no move to a rare destination. 0 = plain maximum likelihood."""
+    n_simulations: int = Field(5, ge=1, le=100)
+    """Microsimulated paths per cohort member for the calibration check."""
+    n_bootstrap: int = Field(200, ge=0, le=5000)
+    """Parametric bootstrap draws of the coefficients for the profile pathways' bands."""
+    pathway_half_years: int = Field(8, ge=1, le=40)
+    """Half-years of the predicted pathways of the profiles."""
+    top_sequences: int = Field(10, ge=1, le=100)
+    """Most frequent four-half-year sequences listed."""
+    markov_comparison: bool = True
+    """Fit the nested models of the Markov comparison (five fits of the monthly model)."""
+    profiles: Path | None = None
+    """YAML file with covariate profiles (structure of analysis.transitions.profiles); None =
+    the shipped profiles."""
+    simulation_summary: Path | None = Path("benchmarks/results/transitions_simulation.csv")
+    """Summary of the recovery simulation study (benchmarks/bench_transitions_recovery.py),
+    copied to results/transitions/simulation.csv when it exists."""
+
+
 class StarConfig(_Section):
     """The whole run configuration."""
 
@@ -242,6 +270,7 @@ class StarConfig(_Section):
     effects: EffectOptions = EffectOptions()
     reproduction: ReproductionOptions = ReproductionOptions()
     subgroups: SubgroupOptions = SubgroupOptions()
+    transitions: TransitionOptions = TransitionOptions()
     seed: int = 20221
     """Seed for every random step of the analyses (bootstrap, cross-fitting, simulation)."""
 

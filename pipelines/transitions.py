@@ -1,0 +1,688 @@
+"""The transitions stage: derived frames -> ``results/transitions/*.csv`` + figures.
+
+Input (``derived_dir``, the derive stage's output): ``person_month.parquet`` (the frame cohort,
+default the 2018Q1 stock followed two years), ``sequences.parquet`` and ``cohorts.parquet``.
+
+Steps
+
+1. Model frame (:func:`analysis.transitions.frames.model_frame`): months in the current state
+   (seniority on KH), clock, person and exposure terms; person-months beyond ``max_age`` dropped.
+2. Monthly transition models (one multinomial logit per origin, staying = reference, cluster-
+   robust SEs by person) on the same person-months: ``markov`` (state only), ``markov_seniority``
+   (+ months in state), ``characteristics`` (+ characteristics, age, period),
+   ``characteristics_seniority`` (both: the forecast model) and ``full`` (+ the KH exposures at
+   the month's first day). Destinations with fewer than ``min_moves`` moves from an origin get an
+   intercept-only model; a ridge ``penalty`` keeps rare-cell estimates finite.
+3. Calibration: every cohort member's monthly path is microsimulated from entry (covariates at
+   entry, seniority and age updated along the path, ``n_simulations`` paths each) with each model,
+   and the predicted share in each state per half-year is compared with the observed share
+   (predominant state of the half-year's months, ties by the state priority; and the state in
+   the half-year's last month). The half-year model (sequences) is checked against the derived
+   sequences themselves.
+4. Profiles: one-month transition matrices and predicted pathways over ``pathway_half_years``
+   (exact Markov chain on state x months in state, from the full model with the profile's
+   exposures held fixed while on KH), with parametric-bootstrap bands.
+5. Hovedveje: state distribution per half-year, most frequent sequences and half-year flows, by
+   seniority group at entry; multi-state Aalen-Johansen occupation curves from KH by seniority
+   group (seniority time scale with delayed entry, and months since entry).
+6. With a synthetic ground truth: ``recovery.csv`` compares the full model (+ true subgroup) with
+   the generator's parameters; ``simulation.csv`` is the summary of the repeated-draw recovery
+   study (``benchmarks/bench_transitions_recovery.py``), copied when present.
+
+Files (person counts through :mod:`analysis.disclosure`; every table checked with
+:func:`~analysis.disclosure.assert_publishable`): ``coefficients.csv``, ``model_fit.csv``,
+``markov_comparison.csv``, ``calibration.csv`` (forecast model, predominant rule: the table the
+technical report shows), ``calibration_models.csv`` (every model and rule),
+``transition_matrices.csv``, ``predicted_pathways.csv``, ``profiles.csv``,
+``state_distribution.csv``, ``sequences.csv``, ``flows.csv``, ``state_occupation.csv``,
+``state_occupation_entry.csv``, ``halfyear_coefficients.csv``; figures ``state_distribution.png``,
+``flows.png``, ``state_occupation.png``, ``predicted_pathways.png``, ``calibration.png``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable, Mapping
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import yaml
+
+from analysis.disclosure import assert_publishable, suppress
+from analysis.transitions import (
+    BASE_TERMS,
+    DEFAULT_PROFILES,
+    DURATION_TERMS,
+    EXPOSURE_TERMS,
+    TransitionModel,
+    TransitionModelResult,
+    calibration_table,
+    compare_models,
+    model_frame,
+    paths_frame,
+    predict_occupation,
+    profile_frame,
+    simulate_paths,
+    sojourns,
+)
+from analysis.transitions.checks import CALIBRATION_SUPPRESSION
+from analysis.transitions.frames import half_year_states, subgroup_terms
+from analysis.transitions.halfyear import (
+    half_year_frame,
+    predict_half_year_occupation,
+    seniority_terms,
+    step_terms,
+)
+from analysis.transitions.plots import (
+    plot_calibration,
+    plot_flows,
+    plot_occupation,
+    plot_pathways,
+    plot_state_distribution,
+)
+from analysis.transitions.sequences import (
+    DISTRIBUTION_SUPPRESSION,
+    FLOW_SUPPRESSION,
+    SEQUENCE_SUPPRESSION,
+    frequent_sequences,
+    half_year_flows,
+    occupation_curves,
+    publishable_occupation,
+    state_distribution,
+)
+from data_schema.codes import SENIORITY_GROUPS
+from data_schema.mapping import StateMapping, load_state_mapping
+from pipelines.config import StarConfig
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[str, int, int], None]
+
+GROUP = "seniority_group_entry"
+"""Grouping column of the hovedveje tables and curves (seniority group at cohort entry)."""
+SENIORITY_LEVELS = tuple(code for code, *_ in SENIORITY_GROUPS)
+ABSORBING = ("fp", "dead_or_emigrated")
+N_HALF_YEARS = 4
+
+
+def model_specs(with_subgroup: tuple[str, ...] = ()) -> dict[str, dict[str, list[str]]]:
+    """Covariates of the nested monthly models, ``{name: {origin or '*': terms}}``."""
+    base, dur, exp = list(BASE_TERMS), list(DURATION_TERMS), list(EXPOSURE_TERMS)
+    sg = list(with_subgroup)
+    return {
+        "markov": {"*": []},
+        "markov_seniority": {"*": dur},
+        "characteristics": {"*": base + sg},
+        "characteristics_seniority": {"*": base + dur + sg},
+        "full": {"kh": base + dur + exp + sg, "*": base + dur + sg},
+    }
+
+
+NESTING = {
+    "markov_seniority": "markov",
+    "characteristics": "markov",
+    "characteristics_seniority": "characteristics",
+    "full": "characteristics_seniority",
+}
+FORECAST_MODEL = "characteristics_seniority"
+
+
+def _write(df: pd.DataFrame, path: Path, threshold: int, known_ids: set[str] | None) -> Path:
+    out = df.copy()
+    for c in out.columns:
+        if pd.api.types.is_datetime64_any_dtype(out[c].dtype):
+            out[c] = out[c].dt.strftime("%Y-%m-%d")
+    assert_publishable(out, threshold, known_ids, name=path.name)
+    out.to_csv(path, index=False, encoding="utf-8")
+    return path
+
+
+def _save(fig, path: Path) -> Path:
+    fig.savefig(path, dpi=130, bbox_inches="tight")
+    return path
+
+
+def _labels(lang: str) -> tuple[dict[str, str], dict[str, str], Callable[[str], str]]:
+    """State labels, state colours and a seniority-group labeller for figures."""
+    from pipelines.report import labels as L
+    from pipelines.report.style import state_colour
+
+    states = {k: (v[0] if lang == "da" else v[1]) for k, v in L.STATES.items()}
+    colours = {k: state_colour(k) for k in L.STATES}
+    sen = {code: (da if lang == "da" else en) for code, _lo, _hi, da, en in SENIORITY_GROUPS}
+    sen["all"] = "Alle" if lang == "da" else "All"
+    return states, colours, lambda g: sen.get(g, g)
+
+
+def load_profiles(path: Path | None) -> Mapping[str, Mapping[str, object]]:
+    """Profiles from a YAML file (``{key: {label_da, label_en, sex, ...}}``) or the shipped ones."""
+    if path is None:
+        return DEFAULT_PROFILES
+    data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    if not isinstance(data, dict) or not data:
+        raise ValueError(f"{path}: expected a mapping of profiles")
+    return data
+
+
+def _free_terms(data: pd.DataFrame, min_moves: int) -> dict[str, dict[str, list[str]]]:
+    """Intercept-only destinations (fewer than ``min_moves`` moves) per origin."""
+    free: dict[str, dict[str, list[str]]] = {}
+    moved = data[data["next_state"] != data["state"]]
+    counts = moved.groupby(["state", "next_state"]).size()
+    for (o, d), c in counts.items():
+        if c < min_moves:
+            free.setdefault(o, {})[d] = ["intercept"]
+    return free
+
+
+def fit_models(
+    mf: pd.DataFrame,
+    specs: dict[str, dict[str, list[str]]],
+    config: StarConfig,
+    states: list[str],
+    progress: Callable[[str], None] | None = None,
+) -> dict[str, TransitionModelResult]:
+    """Fit every model of ``specs`` on the same person-months (complete in all covariates)."""
+    opt = config.transitions
+    terms = sorted({t for spec in specs.values() for v in spec.values() for t in v})
+    rows = mf[mf["next_state"].notna()]
+    rows = rows[rows[terms].notna().all(axis=1)] if terms else rows
+    free = _free_terms(rows, opt.min_moves)
+    est = TransitionModel(penalty=opt.penalty)
+    fits = {}
+    for name, spec in specs.items():
+        if progress:
+            progress(name)
+        fits[name] = est.fit(
+            rows,
+            "state",
+            "next_state",
+            spec,
+            cluster="person_id",
+            states=states,
+            absorbing=[s for s in ABSORBING if s in states],
+            free=free,
+        )
+    return fits
+
+
+def _moves_table(mf: pd.DataFrame) -> pd.Series:
+    m = mf[mf["next_state"].notna() & (mf["next_state"] != mf["state"])]
+    return m.groupby(["state", "next_state"]).size()
+
+
+def coefficient_table(fit: TransitionModelResult, moves: pd.Series, threshold: int) -> pd.DataFrame:
+    """Tidy coefficients with ``n_moves`` (observed moves origin -> destination) and the odds
+    ratio; estimates of destinations with fewer than ``threshold`` moves are blanked (an
+    intercept-only model of 2 moves reveals the count)."""
+    t = fit.tidy()
+    t["odds_ratio"] = np.exp(t["estimate"])
+    t["n_moves"] = [
+        int(moves.get((o, d), 0)) for o, d in zip(t["origin"], t["destination"], strict=True)
+    ]
+    small = (t["n_moves"] > 0) & (t["n_moves"] < threshold)
+    cols = ["estimate", "std_error", "statistic", "p_value", "conf_low", "conf_high", "odds_ratio"]
+    t.loc[small, cols] = np.nan
+    t["n_moves"] = t["n_moves"].astype("Int64").mask(small)
+    t["suppressed"] = small
+    return t
+
+
+def calibration_members(mf: pd.DataFrame, n_months: int) -> pd.DataFrame:
+    """Entry rows of the members observed for all ``n_months`` months from entry (month_index 1)."""
+    n = mf.groupby("person_id")["month_index"].transform("size")
+    ok = (n >= n_months) & (mf["month_index"] == 1) & mf["duration_months"].notna()
+    full = mf.loc[mf["month_index"] <= n_months].groupby("person_id")["month_index"].nunique()
+    ids = full[full == n_months].index
+    return mf[ok & mf["person_id"].isin(ids)].reset_index(drop=True)
+
+
+def calibration_tables(
+    fits: dict[str, TransitionModelResult],
+    mf: pd.DataFrame,
+    sequences: pd.DataFrame | None,
+    priority: list[str],
+    states: list[str],
+    config: StarConfig,
+) -> pd.DataFrame:
+    """Observed vs predicted half-year occupation of the cohort for every model and rule
+    (``model, rule, half_year, state, n, n_persons, observed, predicted, difference``)."""
+    opt = config.transitions
+    months = 6 * N_HALF_YEARS
+    start = calibration_members(mf, months)
+    obs = mf[mf["person_id"].isin(start["person_id"]) & (mf["month_index"] <= months)]
+    frames = []
+    for name, fit in fits.items():
+        paths = simulate_paths(fit, start, months - 1, n_rep=opt.n_simulations, seed=config.seed)
+        pred = paths_frame(paths, fit.states)
+        for rule in ("predominant", "end"):
+            c = calibration_table(obs, pred, states, rule, priority, N_HALF_YEARS)
+            frames.append(c.assign(model=name, rule=rule))
+        if sequences is not None:
+            sq = sequences[sequences["person_id"].isin(start["person_id"])]
+            sq = sq[sq["half_year"] <= N_HALF_YEARS]
+            c = _calibration_against_sequences(sq, pred, states, priority)
+            frames.append(c.assign(model=name, rule="sequences"))
+    out = pd.concat(frames, ignore_index=True)
+    return out[
+        [
+            "model",
+            "rule",
+            "half_year",
+            "state",
+            "n",
+            "n_persons",
+            "observed",
+            "predicted",
+            "difference",
+        ]
+    ]
+
+
+def _calibration_against_sequences(
+    sq: pd.DataFrame, pred: pd.DataFrame, states: list[str], priority: list[str]
+) -> pd.DataFrame:
+    """Observed = derived sequences (day-based predominant state); predicted = simulated paths
+    classified by the month-based predominant rule."""
+    p = half_year_states(pred, "predominant", priority, N_HALF_YEARS)
+    o = pd.crosstab(sq["half_year"], sq["state"]).reindex(columns=states, fill_value=0)
+    pr = pd.crosstab(p["half_year"], p["state"], normalize="index").reindex(
+        columns=states, fill_value=0.0
+    )
+    rows = []
+    for h in o.index:
+        n = int(o.loc[h].sum())
+        for s in states:
+            rows.append((int(h), s, n, int(o.loc[h, s]), o.loc[h, s] / n if n else np.nan,
+                         float(pr.loc[h, s]) if h in pr.index else np.nan))  # fmt: skip
+    out = pd.DataFrame(
+        rows, columns=["half_year", "state", "n", "n_persons", "observed", "predicted"]
+    )
+    out["difference"] = out["predicted"] - out["observed"]
+    return out
+
+
+def _suppress_calibration(cal: pd.DataFrame, threshold: int, keys: list[str]) -> pd.DataFrame:
+    spec = dict(CALIBRATION_SUPPRESSION)
+    spec["denominator_keys"] = [*keys, "half_year"]
+    spec["partitions"] = [[*keys, "half_year"]]
+    out = suppress(cal, threshold=threshold, **spec)
+    out["difference"] = out["difference"].where(out["observed"].notna())
+    return out
+
+
+def pathway_tables(
+    fit: TransitionModelResult,
+    profiles: Mapping[str, Mapping[str, object]],
+    config: StarConfig,
+    start: pd.Timestamp,
+    subgroup_levels: list[str] | None = None,
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Profile rows, one-month transition matrices and predicted pathways by half-year."""
+    opt = config.transitions
+    prof = profile_frame(profiles, start, subgroup_levels=subgroup_levels)
+    rng = np.random.default_rng(config.seed)
+    draws = (
+        {o: m.draw_coefficients(opt.n_bootstrap, rng) for o, m in fit.models.items()}
+        if opt.n_bootstrap
+        else None
+    )
+    months = 6 * opt.pathway_half_years
+    mats, paths = [], []
+    for i in range(len(prof)):
+        row = prof.iloc[[i]].reset_index(drop=True)
+        key, da, en = row.loc[0, "profile"], row.loc[0, "label_da"], row.loc[0, "label_en"]
+        tm = fit.transition_matrix(row).stack().rename("probability").reset_index()
+        mats.append(tm.assign(profile_id=key, profile=da, profile_en=en))
+        pred = predict_occupation(fit, row, months, coef_draws=draws)
+        at = pred.at_months([6 * k - 1 for k in range(1, opt.pathway_half_years + 1)])
+        at["half_year"] = (at["month"] + 1) // 6
+        paths.append(at.assign(profile_id=key, profile=da, profile_en=en))
+    cols = ["profile_id", "profile", "profile_en"]
+    mat = pd.concat(mats, ignore_index=True)
+    mat = mat[cols + ["from", "to", "probability"]]
+    pw = pd.concat(paths, ignore_index=True)
+    pw = pw[
+        cols
+        + ["half_year", "month", "state", "probability"]
+        + [c for c in ("conf_low", "conf_high") if c in pw]
+    ]
+    keep = ["profile", "label_da", "label_en", "sex", "origin", "education", "age", "seniority_months",
+            "psychiatric_diagnosis", "substance_abuse_treatment", *EXPOSURE_TERMS]  # fmt: skip
+    prof_out = prof[[c for c in keep if c in prof]].rename(columns={"profile": "profile_id"})
+    return prof_out, mat, pw
+
+
+def run_transitions(
+    raw_dir: str | Path | None,
+    derived_dir: str | Path,
+    results_dir: str | Path,
+    config: StarConfig | None = None,
+    *,
+    truth_dir: str | Path | None = None,
+    mapping: StateMapping | None = None,
+    out_dir: str | Path | None = None,
+    progress: Progress | None = None,
+) -> list[Path]:
+    """Run the transition analysis and write its tables and figures.
+
+    Parameters
+    ----------
+    raw_dir
+        Register directory; only its ``ground_truth/`` is read, when it exists (a synthetic
+        register): adds ``recovery.csv``. ``None`` = no ground truth.
+    derived_dir
+        Derive-stage output (``person_month.parquet``, ``sequences.parquet``,
+        ``cohorts.parquet``).
+    results_dir
+        Results root; files go to ``<results_dir>/transitions`` unless ``out_dir`` is given.
+    config
+        Run configuration (sections ``transitions``, ``disclosure``, ``state_mapping``,
+        ``report`` (language of figure labels); ``seed``).
+    truth_dir
+        Ground truth directory instead of ``raw_dir / "ground_truth"``.
+    mapping
+        State mapping (priority order for half-year ties; default: the configured one).
+    progress
+        Optional ``progress(step, done, total)``.
+
+    Returns
+    -------
+    Paths written.
+    """
+    if truth_dir is None and raw_dir is not None and (Path(raw_dir) / "ground_truth").exists():
+        truth_dir = Path(raw_dir) / "ground_truth"
+    config = config or StarConfig()
+    mapping = mapping or load_state_mapping(config.state_mapping)
+    opt = config.transitions
+    thr = config.disclosure.threshold
+    out = Path(out_dir) if out_dir is not None else Path(results_dir) / "transitions"
+    out.mkdir(parents=True, exist_ok=True)
+    derived_dir = Path(derived_dir)
+    steps = [
+        "frames",
+        "models",
+        "calibration",
+        "half-year model",
+        "profiles",
+        "hovedveje",
+        "curves",
+        "truth",
+    ]
+    done = 0
+
+    def say(step: str) -> None:
+        nonlocal done
+        log.info("transitions: %s", step)
+        if progress:
+            progress(step, done, len(steps))
+        done += 1
+
+    say("frames")
+    pm = pd.read_parquet(derived_dir / "person_month.parquet")
+    pm["person_id"] = pm["person_id"].astype(str)
+    known_ids = set(pm["person_id"])
+    cohort_label = str(pm["cohort"].iloc[0]) if len(pm) else ""
+    seq = pd.read_parquet(derived_dir / "sequences.parquet")
+    seq["person_id"] = seq["person_id"].astype(str)
+    seq = seq[seq["cohort"] == cohort_label]
+    cohorts = pd.read_parquet(derived_dir / "cohorts.parquet")
+    cohorts["person_id"] = cohorts["person_id"].astype(str)
+    cohort = cohorts[cohorts["cohort"] == cohort_label]
+    priority = list(mapping.state_codes)
+    states = [s for s in priority if s in set(pm["state"]) | set(pm["next_state"].dropna())]
+    mf = model_frame(pm, max_age=opt.max_age)
+    if mf.empty:
+        raise ValueError("the person-month frame has no rows after the age restriction")
+    written: list[Path] = []
+    lang = config.report.lang
+    state_labels, colours, group_label = _labels(lang)
+    hy_label = "halvår" if lang == "da" else "half-year"
+
+    say("models")
+    specs = model_specs()
+    if not opt.markov_comparison:
+        specs = {k: v for k, v in specs.items() if k in (FORECAST_MODEL, "full")}
+    fits = fit_models(mf, specs, config, states)
+    full = fits["full"]
+    moves = _moves_table(mf)
+    written.append(
+        _write(coefficient_table(full, moves, thr), out / "coefficients.csv", thr, known_ids)
+    )
+    fs = full.fit_statistics().rename(columns={"rows": "person_months", "clusters": "n_persons"})
+    fs = suppress(fs, ["n_persons"], denominator=None, threshold=thr)
+    written.append(_write(fs, out / "model_fit.csv", thr, known_ids))
+    if opt.markov_comparison:
+        mk = compare_models(fits, against=NESTING)
+        written.append(_write(mk, out / "markov_comparison.csv", thr, known_ids))
+
+    say("calibration")
+    cal = calibration_tables(fits, mf, seq, priority, states, config)
+    say("half-year model")
+    hy_cal, hy_coef = _half_year(seq, cohort, states, priority, config, moves_threshold=thr)
+    if hy_cal is not None:
+        cal = pd.concat([cal, hy_cal], ignore_index=True)
+    cal_pub = _suppress_calibration(cal, thr, ["model", "rule"])
+    written.append(_write(cal_pub, out / "calibration_models.csv", thr, known_ids))
+    main = cal_pub[(cal_pub["model"] == FORECAST_MODEL) & (cal_pub["rule"] == "predominant")]
+    main = main.drop(columns=["model", "rule"]).assign(model=FORECAST_MODEL, rule="predominant")
+    written.append(_write(main, out / "calibration.csv", thr, known_ids))
+    written.append(_save(plot_calibration(main.dropna(subset=["observed"]), priority, state_labels, colours),
+                         out / "calibration.png"))  # fmt: skip
+    if hy_coef is not None:
+        written.append(_write(hy_coef, out / "halfyear_coefficients.csv", thr, known_ids))
+
+    say("profiles")
+    profiles = load_profiles(opt.profiles)
+    start = pd.Timestamp(pm["month"].min())
+    prof, mats, pw = pathway_tables(full, profiles, config, start)
+    written.append(_write(prof, out / "profiles.csv", thr, known_ids))
+    written.append(_write(mats, out / "transition_matrices.csv", thr, known_ids))
+    written.append(_write(pw.assign(model="full"), out / "predicted_pathways.csv", thr, known_ids))
+    pw_fig = pw.assign(profile=pw["profile"] if lang == "da" else pw["profile_en"])
+    written.append(
+        _save(
+            plot_pathways(pw_fig, priority, state_labels, colours, xlabel=hy_label),
+            out / "predicted_pathways.png",
+        )
+    )
+
+    say("hovedveje")
+    seq_g = seq.merge(cohort[["person_id", "seniority_group"]].rename(columns={"seniority_group": GROUP}),
+                      on="person_id", how="left")  # fmt: skip
+    dist = state_distribution(seq_g, GROUP, states, N_HALF_YEARS)
+    dist = suppress(dist, threshold=thr, **DISTRIBUTION_SUPPRESSION)
+    dist.insert(0, "cohort", cohort_label)
+    written.append(_write(dist, out / "state_distribution.csv", thr, known_ids))
+    top = frequent_sequences(seq_g, GROUP, opt.top_sequences, N_HALF_YEARS)
+    top = suppress(top, threshold=thr, **SEQUENCE_SUPPRESSION)
+    top.insert(0, "cohort", cohort_label)
+    written.append(_write(top, out / "sequences.csv", thr, known_ids))
+    flows = half_year_flows(seq_g, GROUP, states, N_HALF_YEARS)
+    flows = suppress(flows, threshold=thr, **FLOW_SUPPRESSION)
+    flows.insert(0, "cohort", cohort_label)
+    written.append(_write(flows, out / "flows.csv", thr, known_ids))
+    groups = ["all"] + [g for g in SENIORITY_LEVELS if g in set(dist["group"])]
+    written.append(_save(plot_state_distribution(dist, groups, priority, state_labels, group_label, colours, xlabel=hy_label),
+                         out / "state_distribution.png"))  # fmt: skip
+    written.append(
+        _save(
+            plot_flows(dist, flows, "all", priority, state_labels, colours, xlabel=hy_label),
+            out / "flows.png",
+        )
+    )
+
+    say("curves")
+    pm_g = pm.merge(cohort[["person_id", "seniority_group"]].rename(columns={"seniority_group": GROUP}),
+                    on="person_id", how="left") if GROUP not in pm else pm  # fmt: skip
+    pm_g = pm_g[pm_g["person_id"].isin(mf["person_id"])]
+    pm_g = pm_g[
+        pm_g.set_index(["person_id", "month_index"]).index.isin(
+            mf.set_index(["person_id", "month_index"]).index
+        )
+    ]
+    occ_frames = {}
+    for scale in ("seniority", "entry"):
+        soj = sojourns(pm_g, time_scale=scale, group=GROUP)
+        curves = occupation_curves(soj, GROUP, states)
+        occ_frames[scale] = publishable_occupation(curves, thr, scale)
+    written.append(_write(occ_frames["seniority"], out / "state_occupation.csv", thr, known_ids))
+    written.append(_write(occ_frames["entry"], out / "state_occupation_entry.csv", thr, known_ids))
+    occ_groups = ["all"] + [g for g in SENIORITY_LEVELS if g in set(occ_frames["entry"]["group"])]
+    written.append(_save(plot_occupation(occ_frames["entry"], occ_groups, priority, state_labels, group_label,
+                                         colours, xlabel="måneder siden indgang" if lang == "da" else "months since entry"),
+                         out / "state_occupation.png"))  # fmt: skip
+
+    say("truth")
+    if truth_dir is not None:
+        rec = recovery_table(mf, Path(truth_dir), config, states)
+        if rec is not None:
+            written.append(_write(rec, out / "recovery.csv", thr, known_ids))
+    if opt.simulation_summary is not None and Path(opt.simulation_summary).exists():
+        sim = pd.read_csv(opt.simulation_summary)
+        # n_reps counts draws, not persons, but star audit reads every n_* column as a count
+        few = sim["n_reps"] < thr
+        if few.any():
+            log.warning("transitions: %d recovery rows with fewer than %d draws left out",
+                        int(few.sum()), thr)  # fmt: skip
+        written.append(_write(sim[~few], out / "simulation.csv", thr, known_ids))
+    import matplotlib.pyplot as plt
+
+    plt.close("all")
+    return written
+
+
+def _half_year(
+    seq: pd.DataFrame,
+    cohort: pd.DataFrame,
+    states: list[str],
+    priority: list[str],
+    config: StarConfig,
+    moves_threshold: int,
+) -> tuple[pd.DataFrame | None, pd.DataFrame | None]:
+    """Half-year model fit and its calibration against the sequences."""
+    opt = config.transitions
+    if seq.empty or cohort.empty:
+        return None, None
+    hf = half_year_frame(seq, cohort, SENIORITY_LEVELS, N_HALF_YEARS, max_age=opt.max_age)
+    terms = [t for t in (*BASE_TERMS[:-1], "age10", "age10_sq") if t in hf]
+    terms = list(dict.fromkeys(terms))
+    sen = [t for t in seniority_terms(SENIORITY_LEVELS) if t in hf]
+    steps = [t for t in step_terms(N_HALF_YEARS) if t in hf]
+    terms = [t for t in terms if t not in ("p_2020_2023", "age_ge55")] + sen + steps
+    hf = hf[hf[terms].notna().all(axis=1)]
+    moved = hf[hf["to_state"] != hf["from_state"]].groupby(["from_state", "to_state"]).size()
+    free: dict[str, dict[str, list[str]]] = {}
+    for (o, d), c in moved.items():
+        if c < opt.min_moves:
+            free.setdefault(o, {})[d] = ["intercept"]
+    fit = TransitionModel(penalty=opt.penalty).fit(
+        hf, "from_state", "to_state", terms, cluster="person_id", states=states,
+        absorbing=[s for s in ABSORBING if s in states], free=free,
+    )  # fmt: skip
+    members = hf.drop_duplicates("person_id")
+    pred = predict_half_year_occupation(fit, members, SENIORITY_LEVELS, N_HALF_YEARS)
+    sq = seq[seq["person_id"].isin(members["person_id"]) & (seq["half_year"] <= N_HALF_YEARS)]
+    o = pd.crosstab(sq["half_year"], sq["state"]).reindex(columns=states, fill_value=0)
+    rows = []
+    p = pred.set_index(["half_year", "state"])["predicted"]
+    for h in o.index:
+        n = int(o.loc[h].sum())
+        for s in states:
+            rows.append(("half_year", "sequences", int(h), s, n, int(o.loc[h, s]),
+                         o.loc[h, s] / n if n else np.nan, float(p.get((int(h), s), np.nan))))  # fmt: skip
+    cal = pd.DataFrame(
+        rows,
+        columns=["model", "rule", "half_year", "state", "n", "n_persons", "observed", "predicted"],
+    )
+    cal["difference"] = cal["predicted"] - cal["observed"]
+    moves = moved.rename(None)
+    coef = fit.tidy()
+    coef["n_moves"] = [
+        int(moves.get((a, b), 0)) for a, b in zip(coef["origin"], coef["destination"], strict=True)
+    ]
+    small = (coef["n_moves"] > 0) & (coef["n_moves"] < moves_threshold)
+    num = ["estimate", "std_error", "statistic", "p_value", "conf_low", "conf_high"]
+    coef.loc[small, num] = np.nan
+    coef["n_moves"] = coef["n_moves"].astype("Int64").mask(small)
+    return cal, coef
+
+
+def load_truth(truth_dir: Path) -> tuple[pd.DataFrame | None, dict]:
+    """``true_subgroups`` and ``parameters.json`` of a synthetic ground truth (either may be absent)."""
+    sub = next(
+        (
+            p
+            for p in (truth_dir / "true_subgroups.parquet", truth_dir / "true_subgroups.csv")
+            if p.exists()
+        ),
+        None,
+    )
+    truth = None
+    if sub is not None:
+        truth = pd.read_parquet(sub) if sub.suffix == ".parquet" else pd.read_csv(sub)
+        truth["person_id"] = truth["person_id"].astype(str)
+    par_path = truth_dir / "parameters.json"
+    params = json.loads(par_path.read_text(encoding="utf-8")) if par_path.exists() else {}
+    return truth, params
+
+
+TERM_MATCH = {
+    **{t: "same" for t in ("intercept", *BASE_TERMS[:-1], "age10", "age10_sq", "age_ge55")},
+    "log_dur": "same (KH: seniority in the spell; other states: months since entering the state)",
+    "dur_lt6": "same",
+    "p_2020_2023": "same",
+    "poor_health": "first day of the month (generator: any day of the month)",
+    "cw_changes_12m": "365 days up to the month's first day (generator: calendar months m-11..m)",
+    "conv_3m": "job conversations in the 91 days before the month (generator: calendar months m-2..m)",
+    "in_activation": "offer on the month's first day (generator: any day of the month)",
+    "paid_hours": "paid hours in the previous month (generator: this month)",
+}
+
+
+def recovery_table(
+    mf: pd.DataFrame, truth_dir: Path, config: StarConfig, states: list[str]
+) -> pd.DataFrame | None:
+    """Full monthly model with the true subgroup, fitted on the register-derived frame, against
+    the generator's coefficients (one draw; the repeated-draw study is the benchmark)."""
+    sub, params = load_truth(truth_dir)
+    tr = params.get("transitions")
+    if sub is None or not tr:
+        log.warning("transitions: no true subgroups / transition parameters in %s", truth_dir)
+        return None
+    levels = list(params.get("parameters", {}).get("subgroups", {}).get("origin", {}) or [])
+    if not levels:
+        levels = ["close_to_labour", "young_psychiatric", "nonwestern_women_family",
+                  "danish_men_substance", "diffuse_challenges"]  # fmt: skip
+    mfs = model_frame(
+        mf.drop(columns=[c for c in mf.columns if c.startswith("sg_")] + ["subgroup"], errors="ignore"),
+        max_age=config.transitions.max_age, subgroups=sub, subgroup_levels=levels,
+    )  # fmt: skip
+    sg = subgroup_terms(levels)
+    fit = fit_models(mfs, {"full": model_specs(sg)["full"]}, config, states)["full"]
+    t = fit.tidy()
+    t["truth"] = [float(tr.get(o, {}).get(d, {}).get(term, 0.0)) for o, d, term in
+                  zip(t["origin"], t["destination"], t["term"], strict=True)]  # fmt: skip
+    t["covered"] = (t["conf_low"] <= t["truth"]) & (t["truth"] <= t["conf_high"])
+    t["definition"] = t["term"].map(
+        lambda x: TERM_MATCH.get(x, "same" if x.startswith("sg_") else "?")
+    )
+    rare = {(o, d) for o, ds in fit.rare.items() for d in ds}
+    t["intercept_only"] = [
+        (o, d) in rare for o, d in zip(t["origin"], t["destination"], strict=True)
+    ]
+    return t
+
+
+def run_stage(ctx, out: Path) -> None:
+    """Adapter for :class:`pipelines.run.Stage`: ``run=run_stage`` with output
+    ``ctx.results_dir / "transitions"``, inputs ``[ctx.derived_dir]`` plus the ground-truth
+    directory ``ctx.raw_dir / "ground_truth"`` and ``config.transitions.simulation_summary`` when
+    they exist, and config sections ``("transitions", "disclosure", "state_mapping", "report",
+    "seed")``."""
+    run_transitions(
+        ctx.raw_dir, ctx.derived_dir, ctx.results_dir, ctx.config, out_dir=out,
+        progress=ctx.progress,
+    )  # fmt: skip
