@@ -423,7 +423,7 @@ def run_transitions(
     say("frames")
     pm = pd.read_parquet(derived_dir / "person_month.parquet")
     pm["person_id"] = pm["person_id"].astype(str)
-    known_ids = set(pm["person_id"])
+    known_ids = set(pm["person_id"].unique())
     cohort_label = str(pm["cohort"].iloc[0]) if len(pm) else ""
     seq = pd.read_parquet(derived_dir / "sequences.parquet")
     seq["person_id"] = seq["person_id"].astype(str)

@@ -262,28 +262,6 @@ def model_frame(
     return df
 
 
-def _mode_by_priority(
-    keys: pd.DataFrame, state: pd.Series, priority: Sequence[str] | None
-) -> pd.DataFrame:
-    """Most frequent state per key, ties broken by ``priority`` (earlier wins)."""
-    d = keys.copy()
-    d["state"] = state.to_numpy()
-    cnt = (
-        d.groupby([*keys.columns, "state"], sort=False, observed=True)
-        .size()
-        .rename("c")
-        .reset_index()
-    )
-    rank = {s: i for i, s in enumerate(priority or [])}
-    cnt["r"] = cnt["state"].map(rank).fillna(len(rank)).to_numpy()
-    cnt = cnt.sort_values(
-        [*keys.columns, "c", "r"],
-        ascending=[True] * len(keys.columns) + [False, True],
-        kind="mergesort",
-    )
-    return cnt.drop_duplicates(list(keys.columns), keep="first")[[*keys.columns, "state"]]
-
-
 def half_year_states(
     df: pd.DataFrame,
     rule: str = "predominant",
@@ -297,7 +275,8 @@ def half_year_states(
 
     Half-year ``k`` holds months ``order`` = 6(k-1)+1 .. 6k (``order`` 1 = entry month).
     ``rule="predominant"``: the state of most months, ties broken by ``priority`` (the state
-    mapping's priority order); ``"end"``: the state in the half-year's last month. Only complete
+    mapping's priority order; states not in it rank after it, in order of first appearance in
+    ``df``); ``"end"``: the state in the half-year's last month. Only complete
     half-years (all six months present) are returned.
 
     Returns
@@ -305,24 +284,45 @@ def half_year_states(
     ``id, half_year, state``.
     """
     require_columns(df, [id, order, state], "monthly states")
-    m = df[[id, order, state]]
-    m = m[(m[order] >= 1) & (m[order] <= 6 * n_half_years)]
-    hy = ((m[order].to_numpy() - 1) // 6 + 1).astype(np.int64)
-    keys = pd.DataFrame({id: m[id].to_numpy(), "half_year": hy})
-    n_months = keys.groupby([id, "half_year"], sort=False).size().rename("n").reset_index()
-    if rule == "end":
-        last = m[m[order].to_numpy() % 6 == 0]
-        out = pd.DataFrame(
-            {id: last[id].to_numpy(), "half_year": (last[order].to_numpy() // 6).astype(np.int64),
-             "state": last[state].to_numpy()}
-        )  # fmt: skip
-    elif rule == "predominant":
-        out = _mode_by_priority(keys, m[state], priority)
-    else:
+    if rule not in ("predominant", "end"):
         raise ValueError(f"rule must be 'predominant' or 'end', got {rule!r}")
-    full = n_months[n_months["n"] == 6][[id, "half_year"]]
-    out = out.merge(full, on=[id, "half_year"], how="inner")
-    return out.sort_values([id, "half_year"], kind="mergesort").reset_index(drop=True)
+    # Integer codes and bincount instead of a groupby over (id, half-year, state): this runs on
+    # tens of millions of simulated person-months at national scale, where the groupby on string
+    # ids took most of the calibration step.
+    o = df[order].to_numpy()
+    m = df[(o >= 1) & (o <= 6 * n_half_years)]
+    ids, id_uniques = pd.factorize(m[id], sort=True)
+    st, st_uniques = pd.factorize(m[state], sort=False)
+    # state columns in priority order (earlier wins a tie), then the others in order of appearance
+    rank = {s_: i for i, s_ in enumerate(priority or [])}
+    col = np.array(
+        sorted(range(len(st_uniques)), key=lambda i: (rank.get(st_uniques[i], len(rank)), i)),
+        dtype=np.int64,
+    )
+    position = np.empty_like(col)
+    position[col] = np.arange(len(col))
+    n_states = len(col)
+    mo = m[order].to_numpy().astype(np.int64)
+    key = ids.astype(np.int64) * n_half_years + (mo - 1) // 6
+    n_keys = len(id_uniques) * n_half_years
+    n_months = np.bincount(key, minlength=n_keys)
+    if rule == "end":
+        last = mo % 6 == 0
+        state_of = np.full(n_keys, -1, dtype=np.int64)
+        state_of[key[last]] = position[st[last]]
+    else:
+        counts = np.bincount(key * n_states + position[st], minlength=n_keys * n_states)
+        state_of = counts.reshape(n_keys, n_states).argmax(axis=1)
+    keep = np.flatnonzero((n_months == 6) & (state_of >= 0))
+    states = st_uniques.take(col[state_of[keep]])
+    out = pd.DataFrame(
+        {
+            id: id_uniques.take(keep // n_half_years),
+            "half_year": (keep % n_half_years + 1).astype(np.int64),
+            "state": pd.Series(states, dtype=m[state].dtype) if len(keep) else m[state].iloc[:0],
+        }
+    )
+    return out.reset_index(drop=True)
 
 
 def half_year_transitions(

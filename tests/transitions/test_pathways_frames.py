@@ -136,6 +136,36 @@ def test_half_year_states_by_hand():
     assert len(half_year_states(d.iloc[:10], "predominant", n_half_years=2)) == 1
 
 
+def test_half_year_states_agree_with_a_groupby_reference():
+    rng = np.random.default_rng(7)
+    n = 200
+    d = pd.DataFrame(
+        {
+            "person_id": np.repeat([f"p{i:03d}" for i in rng.permutation(n)], 24),
+            "month_index": np.tile(np.arange(1, 25), n),
+            "state": rng.choice(["kh", "job", "edu", "fp"], size=24 * n, p=[0.5, 0.2, 0.2, 0.1]),
+        }
+    )
+    d = d[rng.random(len(d)) > 0.02].sample(frac=1, random_state=1)  # gaps, shuffled rows
+    priority = ["fp", "job", "edu", "kh"]
+    got = half_year_states(d, "predominant", priority, n_half_years=4)
+    # reference: counts per (person, half-year, state); most months, then priority
+    r = d.assign(half_year=(d["month_index"] - 1) // 6 + 1)
+    full = r.groupby(["person_id", "half_year"]).size()
+    full = full[full == 6].index
+    c = r.groupby(["person_id", "half_year", "state"]).size().rename("c").reset_index()
+    c["rank"] = c["state"].map({s: i for i, s in enumerate(priority)})
+    c = c.sort_values(["person_id", "half_year", "c", "rank"], ascending=[True, True, False, True])
+    ref = c.drop_duplicates(["person_id", "half_year"]).set_index(["person_id", "half_year"])
+    ref = ref.loc[full, "state"]
+    assert len(got) == len(ref)
+    assert got.set_index(["person_id", "half_year"])["state"].astype(str).equals(ref.astype(str))
+    end = half_year_states(d, "end", n_half_years=4).set_index(["person_id", "half_year"])
+    last = r[r["month_index"] % 6 == 0].set_index(["person_id", "half_year"])["state"]
+    assert end["state"].astype(str).equals(last.loc[end.index].astype(str))
+    assert set(end.index) == set(full)
+
+
 def _seq() -> pd.DataFrame:
     paths = {"p1": "kh kh job job", "p2": "kh kh job job", "p3": "kh kh kh kh", "p4": "kh fp fp fp",
              "p5": "kh kh job"}  # fmt: skip

@@ -3,8 +3,6 @@ columns, disclosure audit, and internal consistency of what is published."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -24,8 +22,14 @@ def stage_run(tmp_path_factory):
     generate("tiny", seed=5, out_dir=root / "raw", statistics=False)
     build_all(root / "raw", root / "derived", StarConfig())
     cfg = StarConfig.model_validate(
-        {"transitions": {"n_bootstrap": 20, "n_simulations": 2, "pathway_half_years": 4,
-                         "simulation_summary": None}}  # fmt: skip
+        {
+            "transitions": {
+                "n_bootstrap": 20,
+                "n_simulations": 2,
+                "pathway_half_years": 4,
+                "simulation_summary": None,
+            }
+        }  # fmt: skip
     )
     calls = []
     paths = run_transitions(
