@@ -386,6 +386,42 @@ def subgroups(
 
 @app.command()
 @friendly_errors
+def effects(
+    config: Path | None = ConfigOption,
+    work_dir: Path | None = typer.Option(
+        None, help="Work directory with ingest/validated and derived (default: paths.work_dir)."
+    ),
+    results_dir: Path | None = typer.Option(
+        None, help="Results root (default: paths.results_dir); files go to <results_dir>/effects."
+    ),
+    raw_dir: Path | None = typer.Option(
+        None, help="Register directory; its ground_truth/ (synthetic register) fills `truth`."
+    ),
+) -> None:
+    """Effects of case-worker changes and conversations on exits (naive, adjusted, MSM and
+    departure estimators side by side), E-values and policy scenarios, written to
+    results/effects."""
+    from pipelines.config import load_config
+    from pipelines.effects import run_effects
+
+    cfg = load_config(config)
+    work = work_dir or cfg.paths.work_dir
+    truth = Path(raw_dir) / "ground_truth" if raw_dir else None
+    out = (results_dir or cfg.paths.results_dir) / "effects"
+    with ProgressBar("effects") as bar:
+        paths = run_effects(
+            work / "ingest" / "validated",
+            work / "derived",
+            out,
+            cfg,
+            truth_dir=truth if truth and truth.exists() else None,
+            progress=bar,
+        )
+    console.print(f"[green]wrote[/] {len(paths)} files to {out}")
+
+
+@app.command()
+@friendly_errors
 def transitions(
     config: Path | None = ConfigOption,
     derived_dir: Path | None = typer.Option(

@@ -144,6 +144,34 @@ SUBGROUPS = Stage(
 )
 
 
+def _effects(ctx: RunContext, out: Path) -> None:
+    from pipelines.effects import run_stage
+
+    run_stage(ctx, out)
+
+
+def _effects_inputs(ctx: RunContext) -> list[Path]:
+    summary = ctx.config.effects.simulation_summary
+    extra = [Path(summary)] if summary and Path(summary).exists() else []
+    v = ctx.validated_dir
+    return [
+        ctx.derived_dir / "start_stop.parquet",
+        v / "conversations.parquet",
+        v / "caseworker_assignments.parquet",
+        *_truth(ctx),
+        *extra,
+    ]
+
+
+EFFECTS = Stage(
+    name="effects",
+    output=lambda ctx: ctx.results_dir / "effects",
+    inputs=_effects_inputs,
+    config_sections=("effects", "cohorts", "disclosure", "seed"),
+    run=_effects,
+)
+
+
 def _reproduction(ctx: RunContext, out: Path) -> None:
     from pipelines.reproduction import run_stage
 
@@ -177,7 +205,7 @@ def _provenance(ctx: RunContext, out: Path) -> None:
 
 def analysis_stages() -> list[Stage]:
     """Stages after ingest and derive, in order."""
-    return [SURVIVAL, TRANSITIONS, SUBGROUPS, REPRODUCTION]
+    return [SURVIVAL, TRANSITIONS, SUBGROUPS, EFFECTS, REPRODUCTION]
 
 
 PROVENANCE = Stage(

@@ -141,9 +141,23 @@ class ReportOptions(_Section):
 
 
 class EffectOptions(_Section):
+    """Effects of case-worker changes and conversations (analysis.effects, pipelines.effects)."""
+
     cost_per_person_year_dkk: float = Field(250_000.0, gt=0)
     """Assumed public cost of one person-year on kontanthjælp (benefit plus administration), DKK.
     An assumption for the policy scenarios, not a published figure."""
+    max_persons: int | None = Field(60_000, ge=100)
+    """The models are fitted on a simple random sample of this many cohort members when the
+    cohort is larger (national registers: about 120,000); ``None`` = everyone. The sample keeps
+    the national run within its time budget; intervals widen accordingly, and the scenario
+    counts are scaled back to the whole cohort."""
+    horizon_months: int = Field(24, ge=1, le=120)
+    """Months of follow-up of the policy scenarios (two years)."""
+    n_draws: int = Field(200, ge=10, le=5000)
+    """Coefficient draws for the scenario intervals."""
+    simulation_summary: Path | None = Path("benchmarks/results/effects_simulation.csv")
+    """Summary of the coverage study (benchmarks/bench_effects.py), copied to
+    results/effects/simulation.csv when it exists."""
 
 
 class ReproductionOptions(_Section):

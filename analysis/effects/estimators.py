@@ -1,0 +1,259 @@
+"""Effect estimators for time-varying exposures on cause-specific exits (issue 8).
+
+All estimators fit a cause-specific Cox model (:class:`analysis.cox.CoxPH`) to the monthly
+start-stop frame of :func:`analysis.effects.data.monthly_frame` (interval ``(tstart, tstop]`` in
+days since spell start, delayed entry at the first month, exits of other causes censored) with
+cluster-robust (person) standard errors, and report the hazard ratio of the exposure:
+
+``naive``
+    the exposure alone;
+``adjusted``
+    the exposure plus baseline and time-varying confounders (conditional effect);
+``msm_iptw``
+    marginal structural Cox model: the exposure plus baseline covariates, weighted by stabilised
+    inverse-probability-of-treatment weights of the monthly treatment process
+    (:class:`analysis.effects.weights.StabilisedWeights`, truncated), robust SEs. Valid when the
+    time-varying confounders are affected by past exposure, where the adjusted model is not;
+``departure_iv``
+    case-worker departures as a source of variation unrelated to the client: the count of
+    changes caused by the old case worker leaving (``instrument``), with the remaining changes as a
+    separate term, baseline covariates only. Under the assumption that departures are unrelated to
+    the client's health, its hazard ratio is an unconfounded estimate of the effect of a change.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from analysis._base import require_columns
+from analysis.cox import CoxPH, CoxPHResult
+from analysis.effects.weights import StabilisedWeights, WeightsResult
+
+__all__ = ["METHODS", "EffectResult", "ExposureEffect"]
+
+Method = Literal["naive", "adjusted", "msm_iptw", "departure_iv"]
+METHODS: tuple[str, ...] = ("naive", "adjusted", "msm_iptw", "departure_iv")
+
+
+@dataclass(frozen=True)
+class EffectResult:
+    """Hazard ratio of one exposure on one cause-specific exit by one estimator."""
+
+    exposure: str
+    cause: int
+    method: str
+    log_hr: float
+    std_error: float
+    conf_level: float
+    n_persons: int
+    n_events: int
+    cox: CoxPHResult = field(repr=False)
+    weights: WeightsResult | None = field(default=None, repr=False)
+
+    @property
+    def hazard_ratio(self) -> float:
+        return float(np.exp(self.log_hr))
+
+    @property
+    def conf_int(self) -> tuple[float, float]:
+        """Wald interval of the hazard ratio (robust SE, log scale)."""
+        z = stats.norm.ppf(0.5 + self.conf_level / 2)
+        return (
+            float(np.exp(self.log_hr - z * self.std_error)),
+            float(np.exp(self.log_hr + z * self.std_error)),
+        )
+
+    def tidy(self) -> pd.DataFrame:
+        """One row ``term, estimate, std_error, statistic, p_value, conf_low, conf_high`` with
+        estimate and interval on the hazard-ratio scale (std_error of the log hazard ratio)."""
+        z = self.log_hr / self.std_error
+        lo, hi = self.conf_int
+        return pd.DataFrame(
+            {
+                "term": [self.exposure],
+                "estimate": [self.hazard_ratio],
+                "std_error": [self.std_error],
+                "statistic": [z],
+                "p_value": [float(2 * stats.norm.sf(abs(z)))],
+                "conf_low": [lo],
+                "conf_high": [hi],
+            }
+        )
+
+    def summary(self) -> str:
+        lo, hi = self.conf_int
+        text = (
+            f"{self.method}: exposure {self.exposure}, cause {self.cause}: HR {self.hazard_ratio:.3f} "
+            f"({lo:.3f}-{hi:.3f}), {self.n_events} events, {self.n_persons} persons\n"
+            + self.cox.summary()
+        )
+        if self.weights is not None:
+            text += "\n" + self.weights.summary()
+        return text
+
+
+@dataclass(frozen=True)
+class ExposureEffect:
+    """Cause-specific hazard ratio of a time-varying exposure by one of :data:`METHODS`.
+
+    Parameters
+    ----------
+    method
+        ``naive``, ``adjusted``, ``msm_iptw`` or ``departure_iv`` (see the module docstring).
+    conf_level
+        Level of the Wald interval.
+    truncation
+        Percentiles at which the MSM weights are truncated.
+    ties
+        Tie handling of the Cox model.
+    """
+
+    method: Method = "adjusted"
+    conf_level: float = 0.95
+    truncation: tuple[float, float] = (0.01, 0.99)
+    ties: Literal["efron", "breslow"] = "breslow"
+
+    def __post_init__(self) -> None:
+        if self.method not in METHODS:
+            raise ValueError(f"method must be one of {METHODS}, not {self.method!r}")
+
+    def treatment_weights(
+        self,
+        data: pd.DataFrame,
+        *,
+        treatment: str,
+        family: Literal["binomial", "poisson"] = "binomial",
+        baseline: Sequence[str] = (),
+        confounders: Sequence[str] = (),
+        past_treatment: Sequence[str] = (),
+        id_col: str = "person_id",
+    ) -> WeightsResult:
+        """Stabilised IPT weights of the MSM: numerator on baseline and past treatment, the
+        denominator also on the time-varying confounders (see :meth:`fit`)."""
+        num = [*baseline, *past_treatment]
+        return StabilisedWeights(family=family, truncation=self.truncation).fit(
+            data,
+            treatment=treatment,
+            numerator=num,
+            denominator=[*num, *[c for c in confounders if c not in num]],
+            id_col=id_col,
+        )
+
+    def fit(
+        self,
+        data: pd.DataFrame,
+        *,
+        exposure: str,
+        cause: int,
+        baseline: Sequence[str] = (),
+        confounders: Sequence[str] = (),
+        treatment: str | None = None,
+        family: Literal["binomial", "poisson"] = "binomial",
+        past_treatment: Sequence[str] = (),
+        instrument: str | None = None,
+        duration: str = "tstop",
+        entry: str = "tstart",
+        event: str = "event",
+        id_col: str = "person_id",
+        strata: str | Sequence[str] | None = None,
+        msm_weights: WeightsResult | None = None,
+    ) -> EffectResult:
+        """Fit the estimator.
+
+        Parameters
+        ----------
+        data
+            Monthly frame, one row per person and month (``id_col``, ``month_no``,
+            ``entry``/``duration`` in days, ``event`` = exit code on the last month).
+        exposure
+            Exposure column (e.g. case-worker changes in the last 12 months).
+        cause
+            Exit code whose cause-specific hazard is modelled (others are censored).
+        baseline
+            Baseline covariates (adjusted, MSM numerator and outcome model, departure design).
+        confounders
+            Time-varying confounders (adjusted model; MSM denominator).
+        treatment, family, past_treatment
+            MSM only: the incident treatment of the month (``family`` binomial: any, poisson:
+            count) and columns summarising past treatment (both weight models).
+        instrument
+            Departure design only: the part of ``exposure`` caused by case-worker departures.
+        strata
+            Strata of the Cox baseline hazard.
+        msm_weights
+            MSM only: weights already fitted on ``data`` (same rows) with the same treatment
+            models; the weights do not depend on the outcome, so one fit serves every exit.
+        """
+        require_columns(data, [exposure, duration, entry, event, id_col], "effects data")
+        frame = data.copy()
+        frame["_event"] = (frame[event].to_numpy() == cause).astype(np.int8)
+        weights = None
+        w_col = None
+        if self.method == "naive":
+            covs, term = [exposure], exposure
+        elif self.method == "adjusted":
+            covs, term = [exposure, *baseline, *confounders], exposure
+        elif self.method == "msm_iptw":
+            if treatment is None:
+                raise ValueError("msm_iptw needs the incident 'treatment' column")
+            weights = msm_weights or self.treatment_weights(
+                frame,
+                treatment=treatment,
+                family=family,
+                baseline=baseline,
+                confounders=confounders,
+                past_treatment=past_treatment,
+                id_col=id_col,
+            )
+            if len(weights.truncated) != len(frame):
+                raise ValueError("msm_weights were fitted on other rows than data")
+            frame["_w"] = weights.truncated.to_numpy()
+            w_col = "_w"
+            covs, term = [exposure, *baseline], exposure
+        else:  # departure_iv
+            if instrument is None:
+                raise ValueError("departure_iv needs the 'instrument' column")
+            frame["_other_changes"] = np.maximum(
+                frame[exposure].to_numpy(float) - frame[instrument].to_numpy(float), 0.0
+            )
+            covs, term = [instrument, "_other_changes", *baseline], instrument
+        cox = CoxPH(ties=self.ties, conf_level=self.conf_level, robust=True).fit(
+            frame,
+            duration=duration,
+            entry=entry,
+            event="_event",
+            covariates=_formula(frame, covs),
+            weights=w_col,
+            cluster=id_col,
+            strata=strata,
+        )
+        i = list(cox.terms).index(term)
+        return EffectResult(
+            exposure=exposure,
+            cause=int(cause),
+            method=self.method,
+            log_hr=float(cox.coef[i]),
+            std_error=float(np.sqrt(cox.var[i, i])),
+            conf_level=self.conf_level,
+            n_persons=int(frame[id_col].nunique()),
+            n_events=int(frame["_event"].sum()),
+            cox=cox,
+            weights=weights,
+        )
+
+
+def _formula(frame: pd.DataFrame, covs: Sequence[str]) -> list[str]:
+    """Covariate list for CoxPH, dropping duplicates and constant columns."""
+    out: list[str] = []
+    for c in covs:
+        if c in out:
+            continue
+        if frame[c].nunique(dropna=False) > 1:
+            out.append(c)
+    return out

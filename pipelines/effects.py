@@ -1,0 +1,229 @@
+"""Effects of case-worker changes and conversations, and policy scenarios (results/effects).
+
+Reads the hovedveje cohort's start-stop frame (derive stage) and the validated conversations and
+case-worker assignments, builds the monthly analysis frame (:func:`analysis.effects.study.
+prepare_frame`) and writes, each table through :func:`analysis.disclosure.assert_publishable`:
+
+``estimates.csv``
+    ``exposure, outcome, estimator, estimate, conf_low, conf_high, truth, std_error, n_events``:
+    cause-specific hazard ratios (job, førtidspension, ressourceforløb) of case-worker changes in
+    the last 12 months and job conversations in the last 3 months by the naive, adjusted, MSM
+    (stabilised IPT weights) and departure estimators; ``truth`` is the synthetic register's
+    parameter (empty on real data). Estimates from fewer than ``disclosure.threshold`` events and
+    degenerate fits (hazard ratio outside [1e-3, 1e3]) are left empty.
+``job_probability_12m.csv``
+    implied relative change in the probability of a job within 12 months (to set against BIP's
+    -22 % per change).
+``evalues.csv``
+    E-values of every estimate.
+``weights.csv``
+    distribution of the MSM weights per exposure (percentiles as means of ``threshold`` order
+    statistics).
+``scenarios.csv``
+    g-computation scenarios over two years: extra persons in job, person-years saved on KH and
+    the saving at the configured (assumed) cost per person-year; for the whole cohort.
+``simulation.csv``
+    copy of the coverage study's summary (``benchmarks/bench_effects.py``) when it exists.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from analysis.disclosure import assert_publishable, safe_quantile
+from analysis.effects.study import (
+    CAUSES,
+    estimate_effects,
+    evalue_table,
+    job_probability_table,
+    municipal_caseload,
+    policy_scenarios,
+    prepare_frame,
+)
+from pipelines.config import StarConfig
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[str, int, int], None]
+
+ESTIMATE_COLUMNS = (
+    "exposure",
+    "outcome",
+    "estimator",
+    "estimate",
+    "conf_low",
+    "conf_high",
+    "truth",
+    "std_error",
+    "n_events",
+)
+HR_RANGE = (1e-3, 1e3)
+"""Hazard ratios outside this range come from fits without information (e.g. a departure design
+with almost no departure changes before the exit) and are not published."""
+
+
+def _write(df: pd.DataFrame, path: Path, threshold: int, known_ids: set[str]) -> Path:
+    assert_publishable(df, threshold, known_ids, name=path.name)
+    df.to_csv(path, index=False, encoding="utf-8", float_format="%.10g")
+    return path
+
+
+def sample_persons(
+    frame: pd.DataFrame, max_persons: int | None, seed: int
+) -> tuple[pd.DataFrame, float]:
+    """A simple random sample of ``max_persons`` persons (all their months) when the frame has
+    more, and the factor from the sample to the whole frame (1 without sampling)."""
+    ids = pd.unique(frame["person_id"])
+    if max_persons is None or len(ids) <= max_persons:
+        return frame, 1.0
+    rng = np.random.default_rng(seed)
+    keep = rng.choice(ids, size=max_persons, replace=False)
+    out = frame[frame["person_id"].isin(set(keep))].reset_index(drop=True)
+    return out, len(ids) / max_persons
+
+
+def publishable_estimates(estimates: pd.DataFrame, threshold: int) -> pd.DataFrame:
+    """Estimates with too few events or outside :data:`HR_RANGE` blanked (kept as rows)."""
+    e = estimates.copy()
+    lo, hi = HR_RANGE
+    bad = (
+        (e["n_events"] < threshold) | ~e["estimate"].between(lo, hi) | ~np.isfinite(e["std_error"])
+    )
+    e.loc[bad, ["estimate", "conf_low", "conf_high", "std_error"]] = np.nan
+    e["n_events"] = e["n_events"].where(e["n_events"] >= threshold)
+    return e[list(ESTIMATE_COLUMNS)]
+
+
+def weights_table(fitted: dict, threshold: int) -> pd.DataFrame:
+    """Distribution of the MSM weights of each exposure (one fit per exposure)."""
+    rows = []
+    seen: set[str] = set()
+    for (exposure, _outcome, method), res in fitted.items():
+        if method != "msm_iptw" or res.weights is None or exposure in seen:
+            continue
+        seen.add(exposure)
+        d = res.weights.distribution(quantile=lambda v, q: safe_quantile(v, q, threshold))
+        rows.append(d.assign(exposure=exposure))
+    cols = ["exposure", "weight", "p01", "p25", "p50", "p75", "p99", "mean", "truncated_share"]
+    return pd.concat(rows, ignore_index=True)[cols] if rows else pd.DataFrame(columns=cols)
+
+
+def load_truth(truth_dir: Path | None) -> dict | None:
+    """``true_effects`` of a synthetic register's ``parameters.json`` (``None`` on real data)."""
+    if truth_dir is None or not (Path(truth_dir) / "parameters.json").exists():
+        return None
+    return json.loads((Path(truth_dir) / "parameters.json").read_text()).get("true_effects")
+
+
+def run_effects(
+    validated_dir: str | Path,
+    derived_dir: str | Path,
+    out_dir: str | Path,
+    config: StarConfig | None = None,
+    *,
+    truth_dir: str | Path | None = None,
+    progress: Progress | None = None,
+) -> list[Path]:
+    """Run the effects analysis and write its tables (see the module docstring).
+
+    Parameters
+    ----------
+    validated_dir
+        Ingest output (``conversations.parquet``, ``caseworker_assignments.parquet``).
+    derived_dir
+        Derive output (``start_stop.parquet``: the hovedveje cohort's start-stop frame).
+    out_dir
+        Where the tables go (``results/effects``).
+    config
+        Sections ``effects``, ``cohorts``, ``disclosure``; ``seed``.
+    truth_dir
+        A synthetic register's ``ground_truth/`` (fills the ``truth`` column).
+    progress
+        Optional ``progress(step, done, total)``.
+    """
+    config = config or StarConfig()
+    opt = config.effects
+    thr = config.disclosure.threshold
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    steps = ["frame", "estimates", "scenarios", "tables"]
+
+    def say(i: int) -> None:
+        log.info("effects: %s", steps[i])
+        if progress:
+            progress(steps[i], i, len(steps))
+
+    say(0)
+    ss = pd.read_parquet(Path(derived_dir) / "start_stop.parquet")
+    cohort = config.cohorts.stock_quarter
+    if "cohort" in ss.columns:
+        ss = ss[ss["cohort"].astype(str) == cohort]
+    if ss.empty:
+        raise ValueError(f"the start-stop frame has no rows of cohort {cohort}")
+    ss = ss.assign(person_id=ss["person_id"].astype(str))
+    known_ids = set(ss["person_id"].unique())
+    v = Path(validated_dir)
+    conv = pd.read_parquet(v / "conversations.parquet")
+    asg = pd.read_parquet(v / "caseworker_assignments.parquet")
+    frame = prepare_frame(ss, conv, asg)
+    frame, scale = sample_persons(frame, opt.max_persons, config.seed)
+    if scale > 1:
+        log.info(
+            "effects: a random sample of %d persons (1 in %.2f of the cohort; effects.max_persons)",
+            opt.max_persons,
+            scale,
+        )
+
+    say(1)
+    truth = load_truth(Path(truth_dir) if truth_dir else None)
+    estimates, fitted = estimate_effects(frame, causes=CAUSES, truth=truth)
+    written = [_write(publishable_estimates(estimates, thr), out / "estimates.csv", thr, known_ids)]
+    job = job_probability_table(frame, estimates[estimates["n_events"] >= thr])
+    written.append(_write(job, out / "job_probability_12m.csv", thr, known_ids))
+    pub = publishable_estimates(estimates, thr).dropna(subset=["estimate"])
+    written.append(_write(evalue_table(pub), out / "evalues.csv", thr, known_ids))
+    written.append(_write(weights_table(fitted, thr), out / "weights.csv", thr, known_ids))
+
+    say(2)
+    on = pd.Timestamp(config.cohorts.reference_date)
+    scen, details = policy_scenarios(
+        frame,
+        caseload=municipal_caseload(asg, on),
+        cost_per_person_year=opt.cost_per_person_year_dkk,
+        horizon=opt.horizon_months,
+        n_draws=opt.n_draws,
+        seed=config.seed,
+    )
+    counts = [
+        c
+        for c in scen.columns
+        if c.startswith(("extra_in_job", "person_years", "saving_dkk", "in_job"))
+    ]
+    scen[counts] = scen[counts] * scale  # from the sample to the whole cohort
+    log.info("effects: scenario multipliers %s", details.get("caseload_multipliers"))
+    written.append(_write(scen, out / "scenarios.csv", thr, known_ids))
+
+    say(3)
+    if opt.simulation_summary is not None and Path(opt.simulation_summary).exists():
+        sim = pd.read_csv(opt.simulation_summary)
+        written.append(_write(sim, out / "simulation.csv", thr, known_ids))
+    return written
+
+
+def run_stage(ctx, out: Path) -> None:
+    """Adapter for :class:`pipelines.run.Stage` (output ``ctx.results_dir / "effects"``)."""
+    truth = ctx.raw_dir / "ground_truth"
+    run_effects(
+        ctx.validated_dir,
+        ctx.derived_dir,
+        out,
+        ctx.config,
+        truth_dir=truth if truth.exists() else None,
+        progress=ctx.progress,
+    )
