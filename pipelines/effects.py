@@ -168,17 +168,28 @@ def run_effects(
         raise ValueError(f"the start-stop frame has no rows of cohort {cohort}")
     ss = ss.assign(person_id=ss["person_id"].astype(str))
     known_ids = set(ss["person_id"].unique())
-    v = Path(validated_dir)
-    conv = pd.read_parquet(v / "conversations.parquet")
-    asg = pd.read_parquet(v / "caseworker_assignments.parquet")
-    frame = prepare_frame(ss, conv, asg)
-    frame, scale = sample_persons(frame, opt.max_persons, config.seed)
+    # sample persons before anything is built (memory: national cohorts and their conversations)
+    ss, scale = sample_persons(ss, opt.max_persons, config.seed)
     if scale > 1:
         log.info(
             "effects: a random sample of %d persons (1 in %.2f of the cohort; effects.max_persons)",
             opt.max_persons,
             scale,
         )
+    ids = sorted(set(ss["person_id"]))
+    v = Path(validated_dir)
+    conv = pd.read_parquet(
+        v / "conversations.parquet",
+        columns=["person_id", "conversation_date", "conversation_type"],
+        filters=[("person_id", "in", ids)],
+    )
+    # all assignments: whether a case worker left is seen from every client, not only the cohort's
+    asg = pd.read_parquet(
+        v / "caseworker_assignments.parquet",
+        columns=["person_id", "caseworker_id", "municipality_id", "start_date", "end_date"],
+    )
+    frame = prepare_frame(ss, conv, asg)
+    del conv
 
     say(1)
     truth = load_truth(Path(truth_dir) if truth_dir else None)

@@ -306,7 +306,7 @@ def caseload_multipliers(
     out = {}
     for name, col in (("x_cw12", "new_cw_changes"), ("x_conv3", "new_conversations")):
         y = frame[col].to_numpy(float)[ok]
-        slope = sm.GLM(y, x, family=sm.families.Poisson()).fit().params[1]
+        slope = sm.Poisson(y, x).fit(disp=0).params[1]
         out[name] = float(np.exp(slope * np.log(target / current)))
     return out
 
