@@ -45,7 +45,7 @@ def one_draw(size: float | str, seed: int) -> pd.DataFrame:
 
 
 def run(quick: bool = False, out: Path | None = OUT) -> dict:
-    size, n_reps = (0.003, 3) if quick else (0.01, 20)
+    size, n_reps = (0.003, 3) if quick else (0.005, 20)
     draws, seconds = [], []
     for r in range(n_reps):
         t0 = time.perf_counter()
