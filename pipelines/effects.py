@@ -36,7 +36,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from analysis.disclosure import assert_publishable, safe_quantile
+from analysis.disclosure import safe_quantile
 from analysis.effects.study import (
     CAUSES,
     estimate_effects,
@@ -47,6 +47,7 @@ from analysis.effects.study import (
     prepare_frame,
 )
 from pipelines.config import StarConfig
+from pipelines.publish import write_table
 
 log = logging.getLogger(__name__)
 
@@ -66,12 +67,6 @@ ESTIMATE_COLUMNS = (
 HR_RANGE = (1e-3, 1e3)
 """Hazard ratios outside this range come from fits without information (e.g. a departure design
 with almost no departure changes before the exit) and are not published."""
-
-
-def _write(df: pd.DataFrame, path: Path, threshold: int, known_ids: set[str]) -> Path:
-    assert_publishable(df, threshold, known_ids, name=path.name)
-    df.to_csv(path, index=False, encoding="utf-8", float_format="%.10g")
-    return path
 
 
 def sample_persons(
@@ -168,6 +163,10 @@ def run_effects(
         raise ValueError(f"the start-stop frame has no rows of cohort {cohort}")
     ss = ss.assign(person_id=ss["person_id"].astype(str))
     known_ids = set(ss["person_id"].unique())
+
+    def write(df: pd.DataFrame, name: str) -> Path:
+        return write_table(df, out / name, thr, known_ids, float_format="%.10g")
+
     # sample persons before anything is built (memory: national cohorts and their conversations)
     ss, scale = sample_persons(ss, opt.max_persons, config.seed)
     if scale > 1:
@@ -194,12 +193,14 @@ def run_effects(
     say(1)
     truth = load_truth(Path(truth_dir) if truth_dir else None)
     estimates, fitted = estimate_effects(frame, causes=CAUSES, truth=truth)
-    written = [_write(publishable_estimates(estimates, thr), out / "estimates.csv", thr, known_ids)]
+    pub = publishable_estimates(estimates, thr)
     job = job_probability_table(frame, estimates[estimates["n_events"] >= thr])
-    written.append(_write(job, out / "job_probability_12m.csv", thr, known_ids))
-    pub = publishable_estimates(estimates, thr).dropna(subset=["estimate"])
-    written.append(_write(evalue_table(pub), out / "evalues.csv", thr, known_ids))
-    written.append(_write(weights_table(fitted, thr), out / "weights.csv", thr, known_ids))
+    written = [
+        write(pub, "estimates.csv"),
+        write(job, "job_probability_12m.csv"),
+        write(evalue_table(pub.dropna(subset=["estimate"])), "evalues.csv"),
+        write(weights_table(fitted, thr), "weights.csv"),
+    ]
 
     say(2)
     on = pd.Timestamp(config.cohorts.reference_date)
@@ -218,12 +219,12 @@ def run_effects(
     ]
     scen[counts] = scen[counts] * scale  # from the sample to the whole cohort
     log.info("effects: scenario multipliers %s", details.get("caseload_multipliers"))
-    written.append(_write(scen, out / "scenarios.csv", thr, known_ids))
+    written.append(write(scen, "scenarios.csv"))
 
     say(3)
     if opt.simulation_summary is not None and Path(opt.simulation_summary).exists():
         sim = pd.read_csv(opt.simulation_summary)
-        written.append(_write(sim, out / "simulation.csv", thr, known_ids))
+        written.append(write(sim, "simulation.csv"))
     return written
 
 

@@ -114,10 +114,14 @@ def _transitions(ctx: RunContext, out: Path) -> None:
     run_stage(ctx, out)
 
 
+def _if_present(path: Path | str | None) -> list[Path]:
+    """``[path]`` when it is configured and exists (an optional input, e.g. a benchmark summary)."""
+    return [Path(path)] if path and Path(path).exists() else []
+
+
 def _transitions_inputs(ctx: RunContext) -> list[Path]:
     summary = ctx.config.transitions.simulation_summary
-    extra = [Path(summary)] if summary and Path(summary).exists() else []
-    return [ctx.derived_dir, *_truth(ctx), *extra]
+    return [ctx.derived_dir, *_truth(ctx), *_if_present(summary)]
 
 
 TRANSITIONS = Stage(
@@ -151,15 +155,13 @@ def _effects(ctx: RunContext, out: Path) -> None:
 
 
 def _effects_inputs(ctx: RunContext) -> list[Path]:
-    summary = ctx.config.effects.simulation_summary
-    extra = [Path(summary)] if summary and Path(summary).exists() else []
     v = ctx.validated_dir
     return [
         ctx.derived_dir / "start_stop.parquet",
         v / "conversations.parquet",
         v / "caseworker_assignments.parquet",
         *_truth(ctx),
-        *extra,
+        *_if_present(ctx.config.effects.simulation_summary),
     ]
 
 

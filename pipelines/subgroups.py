@@ -44,7 +44,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from analysis.disclosure import assert_publishable, suppress
+from analysis.disclosure import suppress
 from analysis.star2022 import efforts as ef
 from analysis.star2022.params import StarParameters
 from analysis.star2022.populations import at_least_years, kh_case_on, stock_on
@@ -68,6 +68,7 @@ from analysis.subgroups.plots import plot_model_selection, plot_pathways, plot_p
 from analysis.subgroups.profiles import row_names
 from data_schema.mapping import StateMapping, load_state_mapping
 from pipelines.config import StarConfig
+from pipelines.publish import save_figure, write_table
 from pipelines.reproduction import load_register
 
 log = logging.getLogger(__name__)
@@ -91,24 +92,6 @@ def population(
         st = st.merge(case, on="person_id", how="left")
         st = st[st["match_group"] == opt.match_group]
     return st.reset_index(drop=True)
-
-
-def _write(df: pd.DataFrame, path: Path, threshold: int, known_ids: set[str]) -> Path:
-    out = df.copy()
-    for c in out.columns:
-        if pd.api.types.is_datetime64_any_dtype(out[c].dtype):
-            out[c] = out[c].dt.strftime("%Y-%m-%d")
-    assert_publishable(out, threshold, known_ids, name=path.name)
-    out.to_csv(path, index=False, encoding="utf-8")
-    return path
-
-
-def _save(fig, path: Path) -> Path:
-    import matplotlib.pyplot as plt
-
-    fig.savefig(path, dpi=130, bbox_inches="tight")
-    plt.close(fig)
-    return path
 
 
 def _parameters_table(fit, n: int, threshold: int) -> pd.DataFrame:
@@ -288,22 +271,24 @@ def run_subgroups(
             )
             stability[kk] = stab.tidy().assign(k=kk)
             say("bootstrap", i + 1, len(ks))
-    written.append(_write(_selection_table(sel, stability), out / "selection.csv", thr, known_ids))
+    written.append(
+        write_table(_selection_table(sel, stability), out / "selection.csv", thr, known_ids)
+    )
     if stability:
         st = pd.concat(stability.values(), ignore_index=True)
         st = st[["k", *[c for c in st.columns if c != "k"]]]
         st["chosen"] = st["k"] == k
-        written.append(_write(st, out / "stability.csv", thr, known_ids))
+        written.append(write_table(st, out / "stability.csv", thr, known_ids))
     written.append(
-        _write(_parameters_table(fit, len(data), thr), out / "parameters.csv", thr, known_ids)
+        write_table(_parameters_table(fit, len(data), thr), out / "parameters.csv", thr, known_ids)
     )
 
     # profiles and labels
     prof = publish_profiles(profile_table(data, groups, opt.profile_indicators), thr)
     labels = label_groups(prof, language=opt.language)
     lab = labels.set_index("group")
-    written.append(_write(_profiles_out(prof), out / "profiles.csv", thr, known_ids))
-    written.append(_write(labels, out / "labels.csv", thr, known_ids))
+    written.append(write_table(_profiles_out(prof), out / "profiles.csv", thr, known_ids))
+    written.append(write_table(labels, out / "labels.csv", thr, known_ids))
 
     # sizes and posterior diagnostics
     ap = fit.average_posterior()
@@ -331,7 +316,7 @@ def run_subgroups(
         threshold=thr,
         complement=False,
     )
-    written.append(_write(sizes, out / "sizes.csv", thr, known_ids))
+    written.append(write_table(sizes, out / "sizes.csv", thr, known_ids))
 
     cr = find_case_review_groups(data, groups)
     cr["label"] = cr["group"].map(lab["label"])
@@ -339,7 +324,7 @@ def run_subgroups(
     cr["published_share"] = cr["definition"].map(
         {"non_western_women": 0.24, "danish_men_substance": 0.14}
     )
-    written.append(_write(cr, out / "case_review_groups.csv", thr, known_ids))
+    written.append(write_table(cr, out / "case_review_groups.csv", thr, known_ids))
 
     # pathways
     mem = members[["person_id", "spell_start", "seniority_days"]].merge(
@@ -349,13 +334,13 @@ def run_subgroups(
         mem, spells, pd.Timestamp(opt.reference_date), pd.Timestamp(config.extract_window.end)
     )
     curves, _ = pathway_curves(frame, threshold=thr)
-    written.append(_write(curves, out / "pathways.csv", thr, known_ids))
+    written.append(write_table(curves, out / "pathways.csv", thr, known_ids))
     summ = pathway_summary(curves, frame, opt.horizons_years, threshold=thr)
     summ["label"] = summ["group"].map(lab["label"])
     summ = suppress(
         summ, [], denominator="n", stats=["estimate", "conf_low", "conf_high"], threshold=thr
     )
-    written.append(_write(summ, out / "pathways_summary.csv", thr, known_ids))
+    written.append(write_table(summ, out / "pathways_summary.csv", thr, known_ids))
 
     # efforts in the two years before the reference date
     params = StarParameters(kh_codes=kh_codes)
@@ -374,19 +359,19 @@ def run_subgroups(
     eff = ef.efforts_table(pe, {"subgroup": (groups, order)}, _population_label(config))
     eff = ef.publish_efforts(eff, thr)
     eff.insert(3, "label", eff["group"].map(lab["label"]).fillna(""))
-    written.append(_write(eff, out / "efforts.csv", thr, known_ids))
+    written.append(write_table(eff, out / "efforts.csv", thr, known_ids))
 
     # figures
-    written.append(_save(plot_model_selection(sel.table), out / "model_selection.png"))
+    written.append(save_figure(plot_model_selection(sel.table), out / "model_selection.png"))
     size_map = dict(zip(ap["class"].astype(str), ap["weight"], strict=True))
     written.append(
-        _save(
+        save_figure(
             plot_profile_heatmap(prof, dict(lab["label"]), size_map, language=opt.language),
             out / "profiles_heatmap.png",
         )
     )
     written.append(
-        _save(
+        save_figure(
             plot_pathways(curves, dict(lab["label"]), exit_names=cause_labels(opt.language)),
             out / "pathways.png",
         )
@@ -454,8 +439,8 @@ def _recovery_tables(
     ).to_numpy()
     grp = suppress(grp, {"n": ["true_share"]}, denominator=None, threshold=thr, complement=False)
     return [
-        _write(rec, out / "recovery.csv", thr, known_ids),
-        _write(grp, out / "recovery_groups.csv", thr, known_ids),
+        write_table(rec, out / "recovery.csv", thr, known_ids),
+        write_table(grp, out / "recovery_groups.csv", thr, known_ids),
     ]
 
 

@@ -50,7 +50,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from analysis.disclosure import assert_publishable, suppress
+from analysis.disclosure import suppress
 from analysis.transitions import (
     BASE_TERMS,
     DEFAULT_PROFILES,
@@ -95,6 +95,7 @@ from analysis.transitions.sequences import (
 from data_schema.codes import SENIORITY_GROUPS
 from data_schema.mapping import StateMapping, load_state_mapping
 from pipelines.config import StarConfig
+from pipelines.publish import save_figure, write_table
 
 log = logging.getLogger(__name__)
 
@@ -127,21 +128,6 @@ NESTING = {
     "full": "characteristics_seniority",
 }
 FORECAST_MODEL = "characteristics_seniority"
-
-
-def _write(df: pd.DataFrame, path: Path, threshold: int, known_ids: set[str] | None) -> Path:
-    out = df.copy()
-    for c in out.columns:
-        if pd.api.types.is_datetime64_any_dtype(out[c].dtype):
-            out[c] = out[c].dt.strftime("%Y-%m-%d")
-    assert_publishable(out, threshold, known_ids, name=path.name)
-    out.to_csv(path, index=False, encoding="utf-8")
-    return path
-
-
-def _save(fig, path: Path) -> Path:
-    fig.savefig(path, dpi=130, bbox_inches="tight")
-    return path
 
 
 def _labels(lang: str) -> tuple[dict[str, str], dict[str, str], Callable[[str], str]]:
@@ -449,14 +435,14 @@ def run_transitions(
     full = fits["full"]
     moves = _moves_table(mf)
     written.append(
-        _write(coefficient_table(full, moves, thr), out / "coefficients.csv", thr, known_ids)
+        write_table(coefficient_table(full, moves, thr), out / "coefficients.csv", thr, known_ids)
     )
     fs = full.fit_statistics().rename(columns={"rows": "person_months", "clusters": "n_persons"})
     fs = suppress(fs, ["n_persons"], denominator=None, threshold=thr)
-    written.append(_write(fs, out / "model_fit.csv", thr, known_ids))
+    written.append(write_table(fs, out / "model_fit.csv", thr, known_ids))
     if opt.markov_comparison:
         mk = compare_models(fits, against=NESTING)
-        written.append(_write(mk, out / "markov_comparison.csv", thr, known_ids))
+        written.append(write_table(mk, out / "markov_comparison.csv", thr, known_ids))
 
     say("calibration")
     cal = calibration_tables(fits, mf, seq, priority, states, config)
@@ -465,25 +451,27 @@ def run_transitions(
     if hy_cal is not None:
         cal = pd.concat([cal, hy_cal], ignore_index=True)
     cal_pub = _suppress_calibration(cal, thr, ["model", "rule"])
-    written.append(_write(cal_pub, out / "calibration_models.csv", thr, known_ids))
+    written.append(write_table(cal_pub, out / "calibration_models.csv", thr, known_ids))
     main = cal_pub[(cal_pub["model"] == FORECAST_MODEL) & (cal_pub["rule"] == "predominant")]
     main = main.drop(columns=["model", "rule"]).assign(model=FORECAST_MODEL, rule="predominant")
-    written.append(_write(main, out / "calibration.csv", thr, known_ids))
-    written.append(_save(plot_calibration(main.dropna(subset=["observed"]), priority, state_labels, colours),
+    written.append(write_table(main, out / "calibration.csv", thr, known_ids))
+    written.append(save_figure(plot_calibration(main.dropna(subset=["observed"]), priority, state_labels, colours),
                          out / "calibration.png"))  # fmt: skip
     if hy_coef is not None:
-        written.append(_write(hy_coef, out / "halfyear_coefficients.csv", thr, known_ids))
+        written.append(write_table(hy_coef, out / "halfyear_coefficients.csv", thr, known_ids))
 
     say("profiles")
     profiles = load_profiles(opt.profiles)
     start = pd.Timestamp(pm["month"].min())
     prof, mats, pw = pathway_tables(full, profiles, config, start)
-    written.append(_write(prof, out / "profiles.csv", thr, known_ids))
-    written.append(_write(mats, out / "transition_matrices.csv", thr, known_ids))
-    written.append(_write(pw.assign(model="full"), out / "predicted_pathways.csv", thr, known_ids))
+    written.append(write_table(prof, out / "profiles.csv", thr, known_ids))
+    written.append(write_table(mats, out / "transition_matrices.csv", thr, known_ids))
+    written.append(
+        write_table(pw.assign(model="full"), out / "predicted_pathways.csv", thr, known_ids)
+    )
     pw_fig = pw.assign(profile=pw["profile"] if lang == "da" else pw["profile_en"])
     written.append(
-        _save(
+        save_figure(
             plot_pathways(pw_fig, priority, state_labels, colours, xlabel=hy_label),
             out / "predicted_pathways.png",
         )
@@ -495,20 +483,20 @@ def run_transitions(
     dist = state_distribution(seq_g, GROUP, states, N_HALF_YEARS)
     dist = suppress(dist, threshold=thr, **DISTRIBUTION_SUPPRESSION)
     dist.insert(0, "cohort", cohort_label)
-    written.append(_write(dist, out / "state_distribution.csv", thr, known_ids))
+    written.append(write_table(dist, out / "state_distribution.csv", thr, known_ids))
     top = frequent_sequences(seq_g, GROUP, opt.top_sequences, N_HALF_YEARS)
     top = suppress(top, threshold=thr, **SEQUENCE_SUPPRESSION)
     top.insert(0, "cohort", cohort_label)
-    written.append(_write(top, out / "sequences.csv", thr, known_ids))
+    written.append(write_table(top, out / "sequences.csv", thr, known_ids))
     flows = half_year_flows(seq_g, GROUP, states, N_HALF_YEARS)
     flows = suppress(flows, threshold=thr, **FLOW_SUPPRESSION)
     flows.insert(0, "cohort", cohort_label)
-    written.append(_write(flows, out / "flows.csv", thr, known_ids))
+    written.append(write_table(flows, out / "flows.csv", thr, known_ids))
     groups = ["all"] + [g for g in SENIORITY_LEVELS if g in set(dist["group"])]
-    written.append(_save(plot_state_distribution(dist, groups, priority, state_labels, group_label, colours, xlabel=hy_label),
+    written.append(save_figure(plot_state_distribution(dist, groups, priority, state_labels, group_label, colours, xlabel=hy_label),
                          out / "state_distribution.png"))  # fmt: skip
     written.append(
-        _save(
+        save_figure(
             plot_flows(dist, flows, "all", priority, state_labels, colours, xlabel=hy_label),
             out / "flows.png",
         )
@@ -528,10 +516,14 @@ def run_transitions(
         soj = sojourns(pm_g, time_scale=scale, group=GROUP)
         curves = occupation_curves(soj, GROUP, states)
         occ_frames[scale] = publishable_occupation(curves, thr, scale)
-    written.append(_write(occ_frames["seniority"], out / "state_occupation.csv", thr, known_ids))
-    written.append(_write(occ_frames["entry"], out / "state_occupation_entry.csv", thr, known_ids))
+    written.append(
+        write_table(occ_frames["seniority"], out / "state_occupation.csv", thr, known_ids)
+    )
+    written.append(
+        write_table(occ_frames["entry"], out / "state_occupation_entry.csv", thr, known_ids)
+    )
     occ_groups = ["all"] + [g for g in SENIORITY_LEVELS if g in set(occ_frames["entry"]["group"])]
-    written.append(_save(plot_occupation(occ_frames["entry"], occ_groups, priority, state_labels, group_label,
+    written.append(save_figure(plot_occupation(occ_frames["entry"], occ_groups, priority, state_labels, group_label,
                                          colours, xlabel="måneder siden indgang" if lang == "da" else "months since entry"),
                          out / "state_occupation.png"))  # fmt: skip
 
@@ -539,7 +531,7 @@ def run_transitions(
     if truth_dir is not None:
         rec = recovery_table(mf, Path(truth_dir), config, states)
         if rec is not None:
-            written.append(_write(rec, out / "recovery.csv", thr, known_ids))
+            written.append(write_table(rec, out / "recovery.csv", thr, known_ids))
     if opt.simulation_summary is not None and Path(opt.simulation_summary).exists():
         sim = pd.read_csv(opt.simulation_summary)
         # n_reps counts draws, not persons, but star audit reads every n_* column as a count
@@ -547,7 +539,7 @@ def run_transitions(
         if few.any():
             log.warning("transitions: %d recovery rows with fewer than %d draws left out",
                         int(few.sum()), thr)  # fmt: skip
-        written.append(_write(sim[~few], out / "simulation.csv", thr, known_ids))
+        written.append(write_table(sim[~few], out / "simulation.csv", thr, known_ids))
     import matplotlib.pyplot as plt
 
     plt.close("all")
