@@ -169,8 +169,14 @@ def fit_models(
     config: StarConfig,
     states: list[str],
     progress: Callable[[str], None] | None = None,
+    start: Mapping[str, TransitionModelResult] | None = None,
 ) -> dict[str, TransitionModelResult]:
-    """Fit every model of ``specs`` on the same person-months (complete in all covariates)."""
+    """Fit every model of ``specs`` on the same person-months (complete in all covariates).
+
+    A model nested in an earlier one of ``specs`` (see ``NESTING``) starts Newton-Raphson from
+    that fit (fewer iterations, same estimates); ``start`` gives starting fits by model name
+    (e.g. the register model when refitting it with the true subgroups).
+    """
     opt = config.transitions
     terms = sorted({t for spec in specs.values() for v in spec.values() for t in v})
     rows = mf[mf["next_state"].notna()]
@@ -181,6 +187,7 @@ def fit_models(
     for name, spec in specs.items():
         if progress:
             progress(name)
+        begin = (start or {}).get(name) or fits.get(NESTING.get(name, ""))
         fits[name] = est.fit(
             rows,
             "state",
@@ -190,6 +197,7 @@ def fit_models(
             states=states,
             absorbing=[s for s in ABSORBING if s in states],
             free=free,
+            start=begin,
         )
     return fits
 
@@ -234,14 +242,19 @@ def calibration_tables(
     config: StarConfig,
 ) -> pd.DataFrame:
     """Observed vs predicted half-year occupation of the cohort for every model and rule
-    (``model, rule, half_year, state, n, n_persons, observed, predicted, difference``)."""
+    (``model, rule, half_year, state, n, n_persons, observed, predicted, difference``); paths are
+    simulated from at most ``transitions.calibration_max_persons`` members (a seeded sample)."""
     opt = config.transitions
     months = 6 * N_HALF_YEARS
     start = calibration_members(mf, months)
     obs = mf[mf["person_id"].isin(start["person_id"]) & (mf["month_index"] <= months)]
+    cap = opt.calibration_max_persons
+    sim_start = start.sample(n=cap, random_state=config.seed) if cap and len(start) > cap else start
     frames = []
     for name, fit in fits.items():
-        paths = simulate_paths(fit, start, months - 1, n_rep=opt.n_simulations, seed=config.seed)
+        paths = simulate_paths(
+            fit, sim_start, months - 1, n_rep=opt.n_simulations, seed=config.seed
+        )
         pred = paths_frame(paths, fit.states)
         for rule in ("predominant", "end"):
             c = calibration_table(obs, pred, states, rule, priority, N_HALF_YEARS)
@@ -529,7 +542,7 @@ def run_transitions(
 
     say("truth")
     if truth_dir is not None:
-        rec = recovery_table(mf, Path(truth_dir), config, states)
+        rec = recovery_table(mf, Path(truth_dir), config, states, start={"full": full})
         if rec is not None:
             written.append(write_table(rec, out / "recovery.csv", thr, known_ids))
     if opt.simulation_summary is not None and Path(opt.simulation_summary).exists():
@@ -635,10 +648,15 @@ TERM_MATCH = {
 
 
 def recovery_table(
-    mf: pd.DataFrame, truth_dir: Path, config: StarConfig, states: list[str]
+    mf: pd.DataFrame,
+    truth_dir: Path,
+    config: StarConfig,
+    states: list[str],
+    start: Mapping[str, TransitionModelResult] | None = None,
 ) -> pd.DataFrame | None:
     """Full monthly model with the true subgroup, fitted on the register-derived frame, against
-    the generator's coefficients (one draw; the repeated-draw study is the benchmark)."""
+    the generator's coefficients (one draw; the repeated-draw study is the benchmark). ``start``:
+    ``{"full": fit}`` of the register model to start from."""
     sub, params = load_truth(truth_dir)
     tr = params.get("transitions")
     if sub is None or not tr:
@@ -653,7 +671,7 @@ def recovery_table(
         max_age=config.transitions.max_age, subgroups=sub, subgroup_levels=levels,
     )  # fmt: skip
     sg = subgroup_terms(levels)
-    fit = fit_models(mfs, {"full": model_specs(sg)["full"]}, config, states)["full"]
+    fit = fit_models(mfs, {"full": model_specs(sg)["full"]}, config, states, start=start)["full"]
     t = fit.tidy()
     t["truth"] = [float(tr.get(o, {}).get(d, {}).get(term, 0.0)) for o, d, term in
                   zip(t["origin"], t["destination"], t["term"], strict=True)]  # fmt: skip

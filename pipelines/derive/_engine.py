@@ -10,7 +10,9 @@ through pandas. DuckDB spills to disk beyond its memory limit.
 from __future__ import annotations
 
 import itertools
+import shutil
 import tempfile
+import weakref
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -35,7 +37,8 @@ class Engine:
     threads
         Worker threads.
     temp_dir
-        Spill directory; a fresh temporary directory when ``None``.
+        Spill directory; when ``None`` a fresh temporary directory, removed by :meth:`close`
+        (or when the engine is garbage-collected or the process exits).
     """
 
     memory_limit: str = "4GB"
@@ -45,7 +48,10 @@ class Engine:
 
     def __post_init__(self) -> None:
         self.con = duckdb.connect(":memory:")
-        tmp = self.temp_dir or Path(tempfile.mkdtemp(prefix="star_duckdb_"))
+        tmp = self.temp_dir
+        if tmp is None:
+            tmp = Path(tempfile.mkdtemp(prefix="star_duckdb_"))
+            self._cleanup = weakref.finalize(self, shutil.rmtree, tmp, ignore_errors=True)
         Path(tmp).mkdir(parents=True, exist_ok=True)
         self.con.execute(f"SET memory_limit = '{self.memory_limit}'")
         self.con.execute(f"SET threads = {int(self.threads)}")
@@ -122,6 +128,9 @@ class Engine:
 
     def close(self) -> None:
         self.con.close()
+        cleanup = getattr(self, "_cleanup", None)
+        if cleanup is not None:
+            cleanup()
 
 
 def _sql_str(s: str) -> str:

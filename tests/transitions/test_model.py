@@ -155,3 +155,19 @@ def test_lr_test_and_markov_comparison():
     assert tab.loc[1, "aic"] == pytest.approx(-2 * m1.loglik + 2 * m1.n_parameters)
     assert tab.loc[1, "bic"] == pytest.approx(-2 * m1.loglik + np.log(1200) * m1.n_parameters)
     assert tab.loc[1, "lr_statistic"] == pytest.approx(lr["lr_statistic"])
+
+
+def test_start_from_nested_fit_gives_the_same_estimate_in_fewer_iterations(mn, statsmodels_fit):
+    est = MultinomialLogit(tol=1e-12)
+    nested = est.fit(mn, "y", ["x1"], outcomes=[0, 1, 2, 3])
+    cold = est.fit(mn, "y", ["x1", "x2"], outcomes=[0, 1, 2, 3])
+    warm = est.fit(mn, "y", ["x1", "x2"], outcomes=[0, 1, 2, 3], start=nested)
+    np.testing.assert_allclose(warm.coef, statsmodels_fit.params.to_numpy(), atol=1e-7)
+    np.testing.assert_allclose(warm.cov, cold.cov, rtol=1e-8)
+    assert warm.converged and warm.iterations < cold.iterations
+    # transition model: the start is taken per origin, by term and destination
+    d = mn.assign(state="s", next_state=np.array(["s", "a", "b", "c"])[mn["y"]])
+    tm = TransitionModel(tol=1e-12, cov_type="model")
+    m1 = tm.fit(d, "state", "next_state", ["x1"])
+    m2 = tm.fit(d, "state", "next_state", ["x1", "x2"], start=m1)
+    np.testing.assert_allclose(m2.models["s"].coef, statsmodels_fit.params.to_numpy(), atol=1e-7)
