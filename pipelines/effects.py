@@ -175,7 +175,7 @@ def run_effects(
             opt.max_persons,
             scale,
         )
-    ids = sorted(set(ss["person_id"]))
+    ids = sorted(ss["person_id"].unique())
     v = Path(validated_dir)
     conv = pd.read_parquet(
         v / "conversations.parquet",

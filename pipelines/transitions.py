@@ -247,7 +247,7 @@ def calibration_tables(
     opt = config.transitions
     months = 6 * N_HALF_YEARS
     start = calibration_members(mf, months)
-    obs = mf[mf["person_id"].isin(start["person_id"]) & (mf["month_index"] <= months)]
+    obs = mf[mf["person_id"].isin(start["person_id"].unique()) & (mf["month_index"] <= months)]
     cap = opt.calibration_max_persons
     sim_start = start.sample(n=cap, random_state=config.seed) if cap and len(start) > cap else start
     frames = []
@@ -260,7 +260,7 @@ def calibration_tables(
             c = calibration_table(obs, pred, states, rule, priority, N_HALF_YEARS)
             frames.append(c.assign(model=name, rule=rule))
         if sequences is not None:
-            sq = sequences[sequences["person_id"].isin(start["person_id"])]
+            sq = sequences[sequences["person_id"].isin(start["person_id"].unique())]
             sq = sq[sq["half_year"] <= N_HALF_YEARS]
             c = _calibration_against_sequences(sq, pred, states, priority)
             frames.append(c.assign(model=name, rule="sequences"))
@@ -431,7 +431,8 @@ def run_transitions(
     cohorts["person_id"] = cohorts["person_id"].astype(str)
     cohort = cohorts[cohorts["cohort"] == cohort_label]
     priority = list(mapping.state_codes)
-    states = [s for s in priority if s in set(pm["state"]) | set(pm["next_state"].dropna())]
+    seen = set(pm["state"].unique()) | set(pm["next_state"].dropna().unique())
+    states = [s for s in priority if s in seen]
     mf = model_frame(pm, max_age=opt.max_age)
     if mf.empty:
         raise ValueError("the person-month frame has no rows after the age restriction")
@@ -518,7 +519,6 @@ def run_transitions(
     say("curves")
     pm_g = pm.merge(cohort[["person_id", "seniority_group"]].rename(columns={"seniority_group": GROUP}),
                     on="person_id", how="left") if GROUP not in pm else pm  # fmt: skip
-    pm_g = pm_g[pm_g["person_id"].isin(mf["person_id"])]
     pm_g = pm_g[
         pm_g.set_index(["person_id", "month_index"]).index.isin(
             mf.set_index(["person_id", "month_index"]).index
@@ -589,7 +589,9 @@ def _half_year(
     )  # fmt: skip
     members = hf.drop_duplicates("person_id")
     pred = predict_half_year_occupation(fit, members, SENIORITY_LEVELS, N_HALF_YEARS)
-    sq = seq[seq["person_id"].isin(members["person_id"]) & (seq["half_year"] <= N_HALF_YEARS)]
+    sq = seq[
+        seq["person_id"].isin(members["person_id"].unique()) & (seq["half_year"] <= N_HALF_YEARS)
+    ]
     o = pd.crosstab(sq["half_year"], sq["state"]).reindex(columns=states, fill_value=0)
     rows = []
     p = pred.set_index(["half_year", "state"])["predicted"]

@@ -113,7 +113,7 @@ def gaps(blocks: pd.DataFrame, win: pd.DataFrame) -> pd.DataFrame:
     w = win[["person_id", "lo", "hi"]]
     before = pd.DataFrame({"person_id": w["person_id"], "s": w["lo"] - 1, "e": w["lo"] - 1})
     after = pd.DataFrame({"person_id": w["person_id"], "s": w["hi"] + 1, "e": w["hi"] + 1})
-    b = blocks[blocks["person_id"].isin(w["person_id"])][["person_id", "s", "e"]]
+    b = blocks[blocks["person_id"].isin(w["person_id"].unique())][["person_id", "s", "e"]]
     allb = pd.concat([before, b, after], ignore_index=True).sort_values(
         ["person_id", "s"], kind="mergesort"
     )

@@ -141,7 +141,7 @@ def caseloads(
     running = ca[
         (iv.days(ca["start_date"]) <= d) & (iv.days(ca["end_date"], fill=iv.OPEN_END) >= d)
     ]
-    m = running[running["person_id"].isin(ar["person_id"])]
+    m = running[running["person_id"].isin(ar["person_id"].unique())]
     return m.groupby(["caseworker_id", "municipality_id"]).size().rename("caseload").reset_index()
 
 

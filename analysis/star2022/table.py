@@ -507,7 +507,7 @@ def compute_star2022(
             v[key] = Reproduced(note=why)
     else:
         paths = hv.person_pathways(seq, params.n_half_years)
-        paths = paths[paths.index.isin(cohort["person_id"])]
+        paths = paths[paths.index.isin(cohort["person_id"].unique())]
         c = cohort.set_index("person_id")
         groups = {
             "seniority_group": c["seniority_group"].astype(str),

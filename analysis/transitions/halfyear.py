@@ -82,7 +82,7 @@ def half_year_frame(
     if max_age is not None and "age_entry" in base:
         base = base[base["age_entry"] + (n_half_years + 1) // 2 <= max_age]
     seq = sequences[sequences["half_year"] <= n_half_years]
-    seq = seq[seq["person_id"].isin(base["person_id"])]
+    seq = seq[seq["person_id"].isin(base["person_id"].unique())]
     keep = [c for c in base.columns if c not in ("cohort", "half_year", "state")]
     tr = half_year_transitions(seq, entry_state=entry_state, baseline=base[keep])
     return _add_terms(tr, seniority_levels, n_half_years)

@@ -248,10 +248,11 @@ class TransitionOptions(_Section):
     finite when a characteristic has no move to a rare destination. 0 = plain maximum likelihood."""
     n_simulations: int = Field(5, ge=1, le=100)
     """Microsimulated paths per cohort member for the calibration check."""
-    calibration_max_persons: int | None = Field(100_000, ge=1000)
+    calibration_max_persons: int | None = Field(50_000, ge=1000)
     """The calibration check simulates paths from a random sample of this many cohort members
-    when there are more (observed shares always use every member; with 100,000 members x 5 paths
-    the Monte Carlo error of a predicted share is below 0.1 percentage points). None = all."""
+    when there are more (observed shares always use every member; with 50,000 members the
+    standard error of a predicted share from the sampling is at most 0.25 percentage points).
+    None = all."""
     n_bootstrap: int = Field(200, ge=0, le=5000)
     """Parametric bootstrap draws of the coefficients for the profile pathways' bands."""
     pathway_half_years: int = Field(8, ge=1, le=40)

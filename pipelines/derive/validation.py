@@ -108,7 +108,9 @@ def seniority_errors(
         if c in out:
             out[c] = out[c].astype("Float64")
     # persons a method puts on KH that the truth does not (reported as a count)
-    out.attrs["n_spurious_rebuilt"] = int((~rebuilt["person_id"].isin(truth["person_id"])).sum())
+    out.attrs["n_spurious_rebuilt"] = int(
+        (~rebuilt["person_id"].isin(truth["person_id"].unique())).sum()
+    )
     return out
 
 

@@ -92,7 +92,7 @@ def derived_from_truth(truth: Mapping[str, pd.DataFrame]) -> dict[str, pd.DataFr
 
     # sequences: predominant day state in half-years anchored at the reference date
     tm = truth["true_monthly_states"]
-    tm = tm[tm["person_id"].isin(cohort["person_id"])]
+    tm = tm[tm["person_id"].isin(cohort["person_id"].unique())]
     prio = {s: i for i, s in enumerate(mapping.state_codes)}
     rows = []
     m_start = tm["month"]
