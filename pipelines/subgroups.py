@@ -268,6 +268,7 @@ def run_subgroups(
                 n_boot=opt.n_bootstrap,
                 seed=seed + kk,
                 model=lambda k2, s2: LatentClassModel(k2, n_starts=opt.bootstrap_starts, seed=s2),
+                n_jobs=opt.n_jobs,
             )
             stability[kk] = stab.tidy().assign(k=kk)
             say("bootstrap", i + 1, len(ks))

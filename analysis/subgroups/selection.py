@@ -18,6 +18,7 @@ from typing import Literal
 
 import numpy as np
 import pandas as pd
+from joblib import Parallel, delayed
 from scipy.optimize import linear_sum_assignment
 from sklearn.metrics import adjusted_rand_score
 
@@ -238,6 +239,7 @@ def bootstrap_stability(
     seed: int = 0,
     model: Callable[[int, int], LatentClassModel] | None = None,
     progress: Callable[[str, int, int], None] | None = None,
+    n_jobs: int = 1,
 ) -> StabilityResult:
     """Refit ``reference``'s model on ``n_boot`` bootstrap resamples of ``df``.
 
@@ -256,29 +258,53 @@ def bootstrap_stability(
         seed=...)``).
     progress
         Called as ``progress("bootstrap", b, n_boot)``.
+    n_jobs
+        Processes for the refits (joblib); the resamples and seeds are drawn up front, so the
+        result does not depend on it.
     """
     k = reference.n_classes
     make = model or (lambda kk, s: LatentClassModel(kk, seed=s))
     rng = np.random.default_rng(seed)
-    ref_cls = reference.classes
     n = len(df)
-    rows = []
-    for b in range(n_boot):
+    draws = []
+    for _ in range(n_boot):
         counts = rng.multinomial(n, np.full(n, 1.0 / n)).astype(float)
-        fit = make(k, int(rng.integers(2**31))).fit(df, reference.indicators, weights=counts)
-        cls = fit.predict(df)
-        mapping = match_classes(ref_cls, cls, k)
-        relabel = mapping[cls - 1]
-        sizes = np.zeros(k)
-        sizes[mapping - 1] = fit.weights
-        row = {
-            "replicate": b + 1,
-            "ari": float(adjusted_rand_score(ref_cls, cls)),
-            "agreement": float(np.mean(relabel == ref_cls)),
-            "log_likelihood": fit.log_likelihood,
-        }
-        row.update({f"size_{j + 1}": float(sizes[j]) for j in range(k)})
-        rows.append(row)
+        draws.append((counts, int(rng.integers(2**31))))
+    args = (df, reference.indicators, reference.classes, k, make)
+    if n_jobs == 1 or n_boot < 2:
+        results = (_bootstrap_replicate(*args, c, s) for c, s in draws)
+    else:
+        results = Parallel(n_jobs=n_jobs, return_as="generator")(
+            delayed(_bootstrap_replicate)(*args, c, s) for c, s in draws
+        )
+    rows = []
+    for b, row in enumerate(results):
+        rows.append({"replicate": b + 1, **row})
         if progress is not None:
             progress("bootstrap", b + 1, n_boot)
     return StabilityResult(pd.DataFrame(rows), np.asarray(reference.weights).copy())
+
+
+def _bootstrap_replicate(
+    df: pd.DataFrame,
+    indicators: Sequence[str],
+    ref_cls: np.ndarray,
+    k: int,
+    make: Callable[[int, int], LatentClassModel],
+    counts: np.ndarray,
+    seed: int,
+) -> dict:
+    """One refit of :func:`bootstrap_stability` (resample given as frequency weights)."""
+    fit = make(k, seed).fit(df, indicators, weights=counts)
+    cls = fit.predict(df)
+    mapping = match_classes(ref_cls, cls, k)
+    relabel = mapping[cls - 1]
+    sizes = np.zeros(k)
+    sizes[mapping - 1] = fit.weights
+    row = {
+        "ari": float(adjusted_rand_score(ref_cls, cls)),
+        "agreement": float(np.mean(relabel == ref_cls)),
+        "log_likelihood": fit.log_likelihood,
+    }
+    row.update({f"size_{j + 1}": float(sizes[j]) for j in range(k)})
+    return row

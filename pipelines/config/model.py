@@ -230,6 +230,8 @@ class SubgroupOptions(_Section):
     """Random starts per bootstrap refit (the full-data fits use ``n_starts``)."""
     stability_all_k: bool = True
     """Bootstrap every number of classes (selection.csv: stability_ari per K), not only the chosen."""
+    n_jobs: int = Field(2, ge=1, le=64)
+    """Processes for the bootstrap refits (results do not depend on it)."""
     language: Literal["da", "en"] = "da"
     """Language of the group labels (both are written; this one is the ``label`` column)."""
     horizons_years: list[float] = Field(default_factory=lambda: [1.0, 2.0, 3.0])

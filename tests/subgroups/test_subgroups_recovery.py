@@ -165,8 +165,14 @@ def test_bootstrap_stability_of_a_clear_solution():
     assert t.loc["ari", "mean"] > 0.85
     for k in (1, 2, 3):
         assert t.loc[f"size_{k}", "mean"] == pytest.approx(ref.weights[k - 1], abs=0.04)
+    # same resamples and seeds whether the refits run in one process or two
     again = bootstrap_stability(
-        df, ref, n_boot=4, seed=1, model=lambda k, s: LatentClassModel(k, n_starts=4, seed=s)
+        df,
+        ref,
+        n_boot=4,
+        seed=1,
+        model=lambda k, s: LatentClassModel(k, n_starts=4, seed=s),
+        n_jobs=2,
     )
     pd.testing.assert_frame_equal(stab.replicates, again.replicates)
 
