@@ -247,7 +247,11 @@ def calibration_tables(
     opt = config.transitions
     months = 6 * N_HALF_YEARS
     start = calibration_members(mf, months)
-    obs = mf[mf["person_id"].isin(start["person_id"].unique()) & (mf["month_index"] <= months)]
+    ids = start["person_id"].unique()
+    obs = mf[mf["person_id"].isin(ids) & (mf["month_index"] <= months)]
+    sq = None
+    if sequences is not None:
+        sq = sequences[sequences["person_id"].isin(ids) & (sequences["half_year"] <= N_HALF_YEARS)]
     cap = opt.calibration_max_persons
     sim_start = start.sample(n=cap, random_state=config.seed) if cap and len(start) > cap else start
     frames = []
@@ -259,9 +263,7 @@ def calibration_tables(
         for rule in ("predominant", "end"):
             c = calibration_table(obs, pred, states, rule, priority, N_HALF_YEARS)
             frames.append(c.assign(model=name, rule=rule))
-        if sequences is not None:
-            sq = sequences[sequences["person_id"].isin(start["person_id"].unique())]
-            sq = sq[sq["half_year"] <= N_HALF_YEARS]
+        if sq is not None:
             c = _calibration_against_sequences(sq, pred, states, priority)
             frames.append(c.assign(model=name, rule="sequences"))
     out = pd.concat(frames, ignore_index=True)

@@ -45,6 +45,8 @@ class Engine:
     threads: int = 2
     temp_dir: Path | None = None
     con: duckdb.DuckDBPyConnection = field(init=False, repr=False)
+    _cleanup: weakref.finalize | None = field(init=False, repr=False, default=None)
+    """Removes the spill directory the engine made itself (``None`` when ``temp_dir`` was given)."""
 
     def __post_init__(self) -> None:
         self.con = duckdb.connect(":memory:")
@@ -128,9 +130,8 @@ class Engine:
 
     def close(self) -> None:
         self.con.close()
-        cleanup = getattr(self, "_cleanup", None)
-        if cleanup is not None:
-            cleanup()
+        if self._cleanup is not None:
+            self._cleanup()
 
 
 def _sql_str(s: str) -> str:
