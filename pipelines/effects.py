@@ -14,6 +14,11 @@ prepare_frame`) and writes, each table through :func:`analysis.disclosure.assert
 ``job_probability_12m.csv``
     implied relative change in the probability of a job within 12 months (to set against BIP's
     -22 % per change).
+``estimates_by_group.csv``
+    ``grouping, group, exposure, outcome, estimator, estimate, conf_low, conf_high, truth, std_error,
+    n_events``: job-exit hazard ratios of both exposures by the adjusted estimator within
+    seniority groups, target groups and match groups at entry (effect modification; groups
+    with fewer than ``effects.group_min_events`` job exits are left out).
 ``evalues.csv``
     E-values of every estimate.
 ``weights.csv``
@@ -40,6 +45,7 @@ from analysis.disclosure import safe_quantile
 from analysis.effects.study import (
     CAUSES,
     estimate_effects,
+    estimates_by_group,
     evalue_table,
     job_probability_table,
     municipal_caseload,
@@ -84,7 +90,8 @@ def sample_persons(
 
 
 def publishable_estimates(estimates: pd.DataFrame, threshold: int) -> pd.DataFrame:
-    """Estimates with too few events or outside :data:`HR_RANGE` blanked (kept as rows)."""
+    """Estimates with too few events or outside :data:`HR_RANGE` blanked (kept as rows); the
+    grouping columns of a by-group table (``grouping, group``) come first."""
     e = estimates.copy()
     lo, hi = HR_RANGE
     bad = (
@@ -92,7 +99,8 @@ def publishable_estimates(estimates: pd.DataFrame, threshold: int) -> pd.DataFra
     )
     e.loc[bad, ["estimate", "conf_low", "conf_high", "std_error"]] = np.nan
     e["n_events"] = e["n_events"].where(e["n_events"] >= threshold)
-    return e[list(ESTIMATE_COLUMNS)]
+    keys = [c for c in ("grouping", "group") if c in e.columns]
+    return e[[*keys, *ESTIMATE_COLUMNS]]
 
 
 def weights_table(fitted: dict, threshold: int) -> pd.DataFrame:
@@ -198,6 +206,13 @@ def run_effects(
     written = [
         write(pub, "estimates.csv"),
         write(job, "job_probability_12m.csv"),
+        write(
+            publishable_estimates(
+                estimates_by_group(frame, truth=truth, min_events=max(thr, opt.group_min_events)),
+                thr,
+            ),
+            "estimates_by_group.csv",
+        ),
         write(evalue_table(pub.dropna(subset=["estimate"])), "evalues.csv"),
         write(weights_table(fitted, thr), "weights.csv"),
     ]

@@ -585,10 +585,14 @@ def _half_year(
     for (o, d), c in moved.items():
         if c < opt.min_moves:
             free.setdefault(o, {})[d] = ["intercept"]
-    fit = TransitionModel(penalty=opt.penalty).fit(
-        hf, "from_state", "to_state", terms, cluster="person_id", states=states,
-        absorbing=[s for s in ABSORBING if s in states], free=free,
-    )  # fmt: skip
+    try:
+        fit = TransitionModel(penalty=opt.penalty).fit(
+            hf, "from_state", "to_state", terms, cluster="person_id", states=states,
+            absorbing=[s for s in ABSORBING if s in states], free=free,
+        )  # fmt: skip
+    except ValueError as err:  # e.g. a state that nobody stays in for a half-year (tiny registers)
+        log.warning("half-year model skipped: %s", err)
+        return None, None
     members = hf.drop_duplicates("person_id")
     pred = predict_half_year_occupation(fit, members, SENIORITY_LEVELS, N_HALF_YEARS)
     sq = seq[

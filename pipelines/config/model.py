@@ -155,6 +155,10 @@ class EffectOptions(_Section):
     """Months of follow-up of the policy scenarios (two years)."""
     n_draws: int = Field(200, ge=10, le=5000)
     """Coefficient draws for the scenario intervals."""
+    group_min_events: int = Field(100, ge=1)
+    """Job exits a group needs before its own hazard ratios are estimated (estimates_by_group.csv;
+    never fewer than the disclosure threshold): the adjusted model has about 20 covariates and
+    a baseline hazard per municipality, which a few dozen events cannot carry."""
     simulation_summary: Path | None = Path("benchmarks/results/effects_simulation.csv")
     """Summary of the coverage study (benchmarks/bench_effects.py), copied to
     results/effects/simulation.csv when it exists."""

@@ -236,6 +236,20 @@ CATALOG: dict[str, ResultSpec] = {
         ("exposure", "weight", "p01", "p25", "p50", "p75", "p99", "mean", "truncated_share"),
         "effects",
     ),
+    "effects_by_group": ResultSpec(
+        "effects/estimates_by_group.csv",
+        (
+            "grouping",
+            "group",
+            "exposure",
+            "estimator",
+            "estimate",
+            "conf_low",
+            "conf_high",
+            "n_events",
+        ),
+        "effects",
+    ),
     "evalues": ResultSpec(
         "effects/evalues.csv",
         ("exposure", "outcome", "estimator", "evalue_point", "evalue_ci"),

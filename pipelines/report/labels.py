@@ -177,6 +177,22 @@ SCENARIOS: dict[str, tuple[str, str]] = {
     "caseload_45": ("Sagsstamme fra 100 til 45", "Caseload from 100 to 45"),
 }
 
+EFFECT_GROUPS: dict[str, tuple[str, str]] = {
+    "seniority_at_entry": ("Anciennitet ved start", "Seniority at entry"),
+    "target_group": ("Målgruppe", "Target group"),
+    "match_group_at_entry": ("Matchgruppe ved start", "Match group at entry"),
+    "nonwestern_women": ("Kvinder, ikke-vestlig oprindelse", "Women of non-western origin"),
+    "danish_men_substance": (
+        "Mænd, dansk oprindelse, misbrug",
+        "Danish-origin men, substance abuse",
+    ),
+    "psychiatric_diagnosis": ("Psykiatrisk diagnose (øvrige)", "Psychiatric diagnosis (others)"),
+    "other": ("Øvrige", "Others"),
+    "activity_ready": ("Aktivitetsparat", "Activity-ready"),
+    "job_ready": ("Jobparat", "Job-ready"),
+}
+"""Groupings and groups of the effect-modification table (analysis.effects.study.EFFECT_GROUPS)."""
+
 ATTACHMENT: dict[str, tuple[str, str]] = {
     "low": ("Lav kontakt før", "Low prior contact"),
     "high": ("Høj kontakt før", "High prior contact"),
@@ -194,6 +210,7 @@ _ALL = (
     SCENARIOS,
     ATTACHMENT,
     PATHWAY_MEASURES,
+    EFFECT_GROUPS,
 )
 
 # Aliases: names the producing stages may use for the same thing.

@@ -1,7 +1,8 @@
 """Effect estimators on cases with known answers: hand-computed stabilised weights, weights that
 must be 1, a randomised exposure (every estimator agrees and covers the truth) and time-varying
 confounding (the naive estimate is biased, the adjusted and MSM estimates cover the truth); the
-E-value and the 12-month job-probability conversion by hand."""
+E-value and the 12-month job-probability conversion by hand; the study's municipality indicators
+and target groups by hand, and by-group estimates equal to fits within each group."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from analysis.effects import study
 from analysis.effects.estimators import ExposureEffect
 from analysis.effects.gformula import GFormula
 from analysis.effects.sensitivity import evalue, job_probability_change
@@ -193,3 +195,66 @@ def test_job_probability_change_by_hand():
     p0, p1 = 1 - np.exp(-h), 1 - np.exp(-0.78 * h)
     assert job_probability_change(0.78, h) == pytest.approx(p1 / p0 - 1)
     assert job_probability_change(1.0, h) == pytest.approx(0.0)
+
+
+def test_every_estimator_but_the_naive_one_is_stratified_by_municipality():
+    """The municipality enters as Cox strata (a baseline hazard per municipality): the adjusted
+    and MSM rows equal direct stratified fits, the naive row an unstratified one; a frame
+    without the column is fitted unstratified."""
+    f = simulate(4000, seed=5, confounded=True)
+    f["municipality_id"] = f["person_id"].astype(int) % 3 + 101
+    spec = study.ExposureSpec("change", "x", "new_change", "binomial", "lag_x", None, "z")
+    opts = {"exposures": [spec], "baseline": ["z"], "confounders": ["poor"], "causes": {"job": 1}}
+    tab, fitted = study.estimate_effects(f, methods=("naive", "adjusted", "msm_iptw"), **opts)
+    est = tab.set_index("estimator")["estimate"]
+    common = {"exposure": "x", "cause": 1, "baseline": ["z"], "confounders": ["poor", "z"]}
+    naive = ExposureEffect("naive").fit(f, **common)
+    adjusted = ExposureEffect("adjusted").fit(f, strata="municipality_id", **common)
+    flat = ExposureEffect("adjusted").fit(f, **common)
+    assert est["naive"] == naive.hazard_ratio
+    assert est["adjusted"] == adjusted.hazard_ratio != flat.hazard_ratio
+    msm = ExposureEffect("msm_iptw").fit(
+        f, strata="municipality_id", treatment="new_change", past_treatment=["lag_x"],
+        msm_weights=fitted[("change", "job", "msm_iptw")].weights, **common,
+    )  # fmt: skip
+    assert est["msm_iptw"] == msm.hazard_ratio
+    unstratified, _ = study.estimate_effects(
+        f.drop(columns="municipality_id"), methods=("adjusted",), **opts
+    )
+    assert unstratified["estimate"].iloc[0] == flat.hazard_ratio
+
+
+def test_target_groups_by_hand():
+    f = pd.DataFrame(
+        {
+            "sex": ["F", "M", "M", "F", "M"],
+            "origin": ["non_western", "danish", "danish", "danish", "western"],
+            "substance_abuse_treatment": [True, True, False, False, False],
+            "psychiatric_diagnosis": [True, True, True, False, False],
+        }
+    )
+    assert study._target_group(f).tolist() == [
+        "nonwestern_women", "danish_men_substance", "psychiatric_diagnosis", "other", "other",
+    ]  # fmt: skip
+
+
+def test_estimates_by_group_are_the_fits_within_each_group():
+    f = simulate(8000, seed=3, confounded=True)
+    f["half"] = np.where(f["person_id"].astype(int) % 2 == 0, "even", "odd")
+    spec = study.ExposureSpec("change", "x", "new_change", "binomial", "lag_x", None, "z")
+    groups = {"half": lambda d: d["half"]}
+    opts = {"exposures": [spec], "baseline": ["z"], "confounders": ["poor"]}
+    tab = study.estimates_by_group(f, groups=groups, methods=("adjusted",), **opts)
+    assert tab["group"].tolist() == ["even", "odd"]
+    assert (tab["grouping"] == "half").all() and (tab["outcome"] == "job").all()
+    for row in tab.itertuples():
+        sub = f[f["half"] == row.group]
+        direct = ExposureEffect("adjusted").fit(
+            sub, exposure="x", cause=1, baseline=["z"], confounders=["poor", "z"]
+        )
+        assert row.estimate == direct.hazard_ratio
+        assert row.n_events == int((sub["event"] == 1).sum())
+        # the effect is the same in both halves: each adjusted interval covers it
+        assert row.conf_low <= TRUE_HR <= row.conf_high
+    few = study.estimates_by_group(f, groups=groups, min_events=10**6, **opts)
+    assert few.empty and list(few.columns[:2]) == ["grouping", "group"]
