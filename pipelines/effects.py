@@ -44,6 +44,7 @@ import pandas as pd
 from analysis.disclosure import safe_quantile
 from analysis.effects.study import (
     CAUSES,
+    ESTIMATE_COLUMNS,
     estimate_effects,
     estimates_by_group,
     evalue_table,
@@ -59,17 +60,6 @@ log = logging.getLogger(__name__)
 
 Progress = Callable[[str, int, int], None]
 
-ESTIMATE_COLUMNS = (
-    "exposure",
-    "outcome",
-    "estimator",
-    "estimate",
-    "conf_low",
-    "conf_high",
-    "truth",
-    "std_error",
-    "n_events",
-)
 HR_RANGE = (1e-3, 1e3)
 """Hazard ratios outside this range come from fits without information (e.g. a departure design
 with almost no departure changes before the exit) and are not published."""

@@ -30,6 +30,7 @@ __all__ = [
     "CAUSES",
     "CONFOUNDERS",
     "EFFECT_GROUPS",
+    "ESTIMATE_COLUMNS",
     "EXPOSURE_SPECS",
     "ExposureSpec",
     "caseload_multipliers",
@@ -182,6 +183,28 @@ def prepare_frame(
     return m.reset_index(drop=True)
 
 
+ESTIMATE_COLUMNS: tuple[str, ...] = (
+    "exposure",
+    "outcome",
+    "estimator",
+    "estimate",
+    "conf_low",
+    "conf_high",
+    "truth",
+    "std_error",
+    "n_events",
+)
+"""Columns of the table of :func:`estimate_effects` (hazard-ratio scale)."""
+
+
+def _estimate_table(rows: list[dict]) -> pd.DataFrame:
+    """The estimates table of ``rows``; without rows, empty with text and float columns."""
+    if rows:
+        return pd.DataFrame(rows, columns=list(ESTIMATE_COLUMNS))
+    text = ("exposure", "outcome", "estimator")
+    return pd.DataFrame({c: pd.Series(dtype=str if c in text else float) for c in ESTIMATE_COLUMNS})
+
+
 def estimate_effects(
     frame: pd.DataFrame,
     *,
@@ -267,7 +290,7 @@ def estimate_effects(
                     }
                 )
                 fitted[(spec.name, outcome, method)] = res
-    return pd.DataFrame(rows), fitted
+    return _estimate_table(rows), fitted
 
 
 def job_probability_table(
@@ -441,15 +464,8 @@ def estimates_by_group(
                 strata=strata,
             )
             rows.append(est.assign(grouping=grouping, group=group))
+    columns = ["grouping", "group", *ESTIMATE_COLUMNS]
     if not rows:
-        text = ["grouping", "group", "exposure", "outcome", "estimator"]
-        numbers = ["estimate", "conf_low", "conf_high", "truth", "std_error", "n_events"]
-        return pd.DataFrame(
-            {
-                **{c: pd.Series(dtype=str) for c in text},
-                **{c: pd.Series(dtype=float) for c in numbers},
-            }
-        )
-    out = pd.concat(rows, ignore_index=True)
-    first = ["grouping", "group"]
-    return out[[*first, *[c for c in out.columns if c not in first]]]
+        text = pd.Series(dtype=str)
+        return _estimate_table([]).assign(grouping=text, group=text)[columns]
+    return pd.concat(rows, ignore_index=True)[columns]
