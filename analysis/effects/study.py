@@ -24,6 +24,7 @@ from analysis.effects.data import (
 from analysis.effects.estimators import EffectResult, ExposureEffect
 from analysis.effects.gformula import GFormula
 from analysis.effects.sensitivity import cumulative_hazard_months, evalue, job_probability_change
+from data_schema.codes import SENIORITY_GROUPS
 
 __all__ = [
     "BASELINE",
@@ -415,13 +416,22 @@ def _target_group(frame: pd.DataFrame) -> pd.Series:
 
 
 EFFECT_GROUPS: dict[str, Callable[[pd.DataFrame], pd.Series]] = {
-    "seniority_at_entry": lambda f: f["seniority_group_entry"].astype(str),
+    "seniority_at_entry": lambda f: pd.Series(
+        pd.Categorical(
+            f["seniority_group_entry"].astype(str),
+            categories=[code for code, *_ in SENIORITY_GROUPS],
+            ordered=True,
+        ),
+        index=f.index,
+    ),
     "target_group": _target_group,
     "match_group_at_entry": lambda f: pd.Series(
         np.where(f["activity_ready_entry"], "activity_ready", "job_ready"), index=f.index
     ),
 }
-"""Person-level groupings (all measured at entry) for :func:`estimates_by_group`."""
+"""Person-level groupings (all measured at entry) for :func:`estimates_by_group`; a categorical
+grouping is reported in the order of its categories (seniority from the shortest), others
+alphabetically."""
 
 
 def estimates_by_group(
@@ -449,9 +459,10 @@ def estimates_by_group(
     rows = []
     for grouping, label_of in groups.items():
         labels = label_of(frame)
-        for group in sorted(labels.unique()):
+        ordered = isinstance(labels.dtype, pd.CategoricalDtype)
+        for group in labels.cat.categories if ordered else sorted(labels.unique()):
             sub = frame[(labels == group).to_numpy()]
-            if int((sub["event"] == job_cause).sum()) < min_events:
+            if sub.empty or int((sub["event"] == job_cause).sum()) < min_events:
                 continue
             est, _ = estimate_effects(
                 sub,

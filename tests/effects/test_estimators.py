@@ -238,6 +238,13 @@ def test_target_groups_by_hand():
     ]  # fmt: skip
 
 
+def test_seniority_groups_are_reported_from_the_shortest():
+    f = pd.DataFrame({"seniority_group_entry": ["5_10", "lt1", "1_2", "lt1"]})
+    labels = study.EFFECT_GROUPS["seniority_at_entry"](f)
+    assert labels.tolist() == ["5_10", "lt1", "1_2", "lt1"]
+    assert list(labels.cat.categories[:3]) == ["lt1", "1_2", "2_3"]
+
+
 def test_estimates_by_group_are_the_fits_within_each_group():
     f = simulate(8000, seed=3, confounded=True)
     f["half"] = np.where(f["person_id"].astype(int) % 2 == 0, "even", "odd")
