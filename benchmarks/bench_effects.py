@@ -28,22 +28,18 @@ ROBUST = ("adjusted", "msm_iptw")
 
 
 def one_draw(size: float | str, seed: int) -> pd.DataFrame:
-    from analysis.effects.study import estimate_effects, prepare_frame
+    from analysis.effects.study import estimate_effects
     from pipelines.config import StarConfig
     from pipelines.derive.build import build_all
+    from pipelines.effects import load_effects_data, load_truth
     from pipelines.synthetic import generate
 
     with tempfile.TemporaryDirectory() as tmp:
         raw, derived = Path(tmp) / "raw", Path(tmp) / "derived"
         generate(size, seed=seed, out_dir=raw, statistics=False)
         build_all(raw, derived, StarConfig())
-        ss = pd.read_parquet(derived / "start_stop.parquet")
-        frame = prepare_frame(
-            ss,
-            pd.read_parquet(raw / "conversations.parquet"),
-            pd.read_parquet(raw / "caseworker_assignments.parquet"),
-        )
-        truth = json.loads((raw / "ground_truth" / "parameters.json").read_text())["true_effects"]
+        frame = load_effects_data(raw, derived, StarConfig()).frame
+        truth = load_truth(raw / "ground_truth")
     est, _ = estimate_effects(frame, methods=("naive", *ROBUST), causes={"job": 1}, truth=truth)
     return est.assign(seed=seed, n_persons=frame["person_id"].nunique())
 

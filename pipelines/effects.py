@@ -37,6 +37,7 @@ import json
 import logging
 from collections.abc import Callable
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -114,6 +115,66 @@ def load_truth(truth_dir: Path | None) -> dict | None:
     return json.loads((Path(truth_dir) / "parameters.json").read_text()).get("true_effects")
 
 
+class EffectsData(NamedTuple):
+    """What the effects models are fitted on (:func:`load_effects_data`)."""
+
+    frame: pd.DataFrame
+    """Person-month frame of :func:`analysis.effects.study.prepare_frame` (sampled persons)."""
+    assignments: pd.DataFrame
+    """Every case-worker assignment of the register (not only the cohort's)."""
+    scale: float
+    """Cohort persons per sampled person (1 without sampling)."""
+    cohort_ids: set[str]
+    """Person ids of the whole cohort (the disclosure audit checks outputs against them)."""
+
+
+def load_effects_data(
+    validated_dir: str | Path, derived_dir: str | Path, config: StarConfig | None = None
+) -> EffectsData:
+    """Read the stock cohort's start-stop frame, sample it (``effects.max_persons``), attach its
+    conversations and the case-worker assignments, and build the person-month frame.
+
+    Parameters
+    ----------
+    validated_dir
+        Ingest output (``conversations.parquet``, ``caseworker_assignments.parquet``).
+    derived_dir
+        Derive output (``start_stop.parquet``).
+    config
+        Sections ``cohorts`` (``stock_quarter``), ``effects`` (``max_persons``); ``seed``.
+    """
+    config = config or StarConfig()
+    ss = pd.read_parquet(Path(derived_dir) / "start_stop.parquet")
+    cohort = config.cohorts.stock_quarter
+    if "cohort" in ss.columns:
+        ss = ss[ss["cohort"].astype(str) == cohort]
+    if ss.empty:
+        raise ValueError(f"the start-stop frame has no rows of cohort {cohort}")
+    ss = ss.assign(person_id=ss["person_id"].astype(str))
+    cohort_ids = set(ss["person_id"].unique())
+    # sample persons before anything is built (memory: national cohorts and their conversations)
+    ss, scale = sample_persons(ss, config.effects.max_persons, config.seed)
+    if scale > 1:
+        log.info(
+            "effects: a random sample of %d persons (1 in %.2f of the cohort; effects.max_persons)",
+            config.effects.max_persons,
+            scale,
+        )
+    ids = sorted(ss["person_id"].unique())
+    v = Path(validated_dir)
+    conv = pd.read_parquet(
+        v / "conversations.parquet",
+        columns=["person_id", "conversation_date", "conversation_type"],
+        filters=[("person_id", "in", ids)],
+    )
+    # all assignments: whether a case worker left is seen from every client, not only the cohort's
+    asg = pd.read_parquet(
+        v / "caseworker_assignments.parquet",
+        columns=["person_id", "caseworker_id", "municipality_id", "start_date", "end_date"],
+    )
+    return EffectsData(prepare_frame(ss, conv, asg), asg, scale, cohort_ids)
+
+
 def run_effects(
     validated_dir: str | Path,
     derived_dir: str | Path,
@@ -153,40 +214,11 @@ def run_effects(
             progress(steps[i], i, len(steps))
 
     say(0)
-    ss = pd.read_parquet(Path(derived_dir) / "start_stop.parquet")
-    cohort = config.cohorts.stock_quarter
-    if "cohort" in ss.columns:
-        ss = ss[ss["cohort"].astype(str) == cohort]
-    if ss.empty:
-        raise ValueError(f"the start-stop frame has no rows of cohort {cohort}")
-    ss = ss.assign(person_id=ss["person_id"].astype(str))
-    known_ids = set(ss["person_id"].unique())
+    data = load_effects_data(validated_dir, derived_dir, config)
+    frame, asg, scale = data.frame, data.assignments, data.scale
 
     def write(df: pd.DataFrame, name: str) -> Path:
-        return write_table(df, out / name, thr, known_ids, float_format="%.10g")
-
-    # sample persons before anything is built (memory: national cohorts and their conversations)
-    ss, scale = sample_persons(ss, opt.max_persons, config.seed)
-    if scale > 1:
-        log.info(
-            "effects: a random sample of %d persons (1 in %.2f of the cohort; effects.max_persons)",
-            opt.max_persons,
-            scale,
-        )
-    ids = sorted(ss["person_id"].unique())
-    v = Path(validated_dir)
-    conv = pd.read_parquet(
-        v / "conversations.parquet",
-        columns=["person_id", "conversation_date", "conversation_type"],
-        filters=[("person_id", "in", ids)],
-    )
-    # all assignments: whether a case worker left is seen from every client, not only the cohort's
-    asg = pd.read_parquet(
-        v / "caseworker_assignments.parquet",
-        columns=["person_id", "caseworker_id", "municipality_id", "start_date", "end_date"],
-    )
-    frame = prepare_frame(ss, conv, asg)
-    del conv
+        return write_table(df, out / name, thr, data.cohort_ids, float_format="%.10g")
 
     say(1)
     truth = load_truth(Path(truth_dir) if truth_dir else None)

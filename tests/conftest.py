@@ -52,8 +52,13 @@ def default_register(tmp_path_factory) -> DefaultRegister:
     return reg
 
 
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the xdist_group markers
 def pytest_collection_modifyitems(config, items):
-    """Keep every test that needs the shared register on one xdist worker, and mark it slow."""
+    """Keep every test that needs the shared register on one xdist worker, and mark it slow.
+
+    Runs first: pytest-xdist turns the ``xdist_group`` marks into node-id suffixes in its own
+    collection hook; a mark added after that is ignored and each worker then builds its own
+    register (and pytest 9 breaks the suffixes altogether: pinned below 9 in pyproject.toml)."""
     for item in items:
         if DEFAULT_REGISTER_GROUP in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.xdist_group(DEFAULT_REGISTER_GROUP))

@@ -89,7 +89,7 @@ RULES: tuple[Rule, ...] = (
     Rule("R8_case_review", ("paid_hours.activity_ready",), "logit", 1.0, -4.0, 0.5),
     Rule("R10", ("health.onset.intercept",), "logit", 0.7),
     Rule("R11", ("activation.absence.intercept",), "logit", 1.0, -6.0, -1.5),
-    Rule("R12", ("activation.start_intercept",), "logit", 0.8, -2.0, -0.2),
+    Rule("R12", ("activation.start_intercept",), "logit", 0.8, -2.0, 2.0),
     Rule("R9", ("@passive_months",), "logit", 0.8),
     Rule("R6", ("activation.first_active_months",), "logit", 1.5, 4.0, 60.0),
     Rule("R16_nonwestern_women", ("@entry_share.2",), "logit", 0.8),
@@ -111,9 +111,18 @@ RULES: tuple[Rule, ...] = (
     # @psych.long / @placed.long remain available in apply_step for manual use.
     Rule("R3_ge5", ("transitions.kh.job.psych",), "logit", -1.0, -2.5, 0.0),
     Rule("R4_lt1", ("transitions.kh.job.children_placed",), "logit", 1.0, -2.0, 0.0),
-    Rule("R20_gt3", ("match_group.long_seniority",), "logit", 1.5, -1.0, 1.5),
+    Rule("R20_gt3", ("match_group.long_seniority",), "logit", 1.5, -2.0, 1.5),
     Rule("R20_gt10", ("@muni.muni_copenhagen",), "logit", -1.0),
-    Rule("R21_mean_days_national", ("transitions.kh.fp.log_dur",), "log", -1.0, -0.6, 0.3),
+    # Outside Slagelse, the share with more than 10 years on kh: the duration dependence of the
+    # exits to fp and rf (long stays end there). The mean-days statistic follows it.
+    Rule(
+        "R21_other_gt10",
+        ("transitions.kh.fp.log_dur", "transitions.kh.rf.log_dur"),
+        "logit",
+        -0.5,
+        -1.0,
+        0.3,
+    ),
     Rule("R20_count", ("@weight.101",), "log", 1.0),
     Rule("R21_slagelse_gt10", ("@muni.muni_slagelse",), "logit", -0.5),
 )
@@ -160,15 +169,21 @@ def apply_step(raw: dict, rule: Rule, step: float) -> None:
                 round(float(min(max(1.5, v), 10.0)), 4) for v in mm * math.exp(step)
             ]
         elif path.startswith("@entry_share."):
+            # Move group g; groups 1 and 4 (young psychiatric, diffuse challenges) absorb the
+            # difference in equal parts. close_to_labour keeps its hand-set share: renormalising
+            # all five had pushed it down until BIC no longer found it as a class (issue 8).
             g = int(path.rsplit(".", 1)[1])
             for year, share in raw["subgroups"]["entry_share"].items():
                 s = np.asarray(share, float)
-                s[g] *= math.exp(step)
+                new_g = min(max(s[g] * math.exp(step), 0.02), 0.4)
+                half = (new_g - s[g]) / 2
+                s[g] = new_g
+                s[1] = max(s[1] - half, 0.02)
+                s[4] = max(s[4] - half, 0.02)
                 s = s / s.sum()
-                raw["subgroups"]["entry_share"][year] = [round(float(x), 5) for x in s]
-                raw["subgroups"]["entry_share"][year][-1] = round(
-                    1 - sum(raw["subgroups"]["entry_share"][year][:-1]), 5
-                )
+                rounded = [round(float(x), 5) for x in s]
+                rounded[-1] = round(1 - sum(rounded[:-1]), 5)
+                raw["subgroups"]["entry_share"][year] = rounded
         elif path.startswith(("@psych.", "@placed.")):
             what, which = path[1:].split(".")
             key = "psychiatric_diagnosis" if what == "psych" else "children_placed_given_children"

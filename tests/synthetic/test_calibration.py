@@ -10,6 +10,7 @@ statistics run on exactly what the pipeline sees. About 15 s on top of the share
 
 from __future__ import annotations
 
+import math
 from datetime import date
 
 import pandas as pd
@@ -113,3 +114,19 @@ def test_calibration_table_shape(default_stats):
         "statistic", "published", "synthetic", "tolerance", "tolerance_kind", "within",
     ]  # fmt: skip
     assert len(table) >= 20
+
+
+def test_entry_share_step_keeps_close_to_labour_and_sums_to_one():
+    """Calibrating one subgroup's entry share (R16) moves that share; groups 1 and 4 absorb the
+    difference in equal parts and close_to_labour keeps its hand-set share (else BIC stops finding
+    it as a class: issue 8)."""
+    from pipelines.synthetic.calibrate import RULES, apply_step
+
+    raw = {"subgroups": {"entry_share": {2014: [0.35, 0.2, 0.15, 0.1, 0.2]}}}
+    rule = next(r for r in RULES if r.paths == ("@entry_share.3",))
+    apply_step(raw, rule, math.log(1.2))
+    s = raw["subgroups"]["entry_share"][2014]
+    assert s[0] == 0.35 and s[2] == 0.15
+    assert s[3] == pytest.approx(0.12)
+    assert s[1] == pytest.approx(0.19) and s[4] == pytest.approx(0.19)
+    assert sum(s) == pytest.approx(1, abs=1e-9)
