@@ -56,6 +56,7 @@ from analysis.transitions import (
     DEFAULT_PROFILES,
     DURATION_TERMS,
     EXPOSURE_TERMS,
+    NoStayersError,
     TransitionModel,
     TransitionModelResult,
     calibration_table,
@@ -590,7 +591,7 @@ def _half_year(
             hf, "from_state", "to_state", terms, cluster="person_id", states=states,
             absorbing=[s for s in ABSORBING if s in states], free=free,
         )  # fmt: skip
-    except ValueError as err:  # e.g. a state that nobody stays in for a half-year (tiny registers)
+    except NoStayersError as err:  # a state nobody stays in for a half-year (tiny registers)
         log.warning("half-year model skipped: %s", err)
         return None, None
     members = hf.drop_duplicates("person_id")

@@ -33,6 +33,7 @@ from analysis.transitions import _mnlogit as eng
 __all__ = [
     "INTERCEPT",
     "MultinomialLogit",
+    "NoStayersError",
     "MultinomialLogitResult",
     "TransitionModel",
     "TransitionModelResult",
@@ -42,6 +43,14 @@ INTERCEPT = "intercept"
 """Name of the constant term in tidy tables and ``free`` specifications."""
 
 CovariateSpec = str | Sequence[str]
+
+
+class NoStayersError(ValueError):
+    """An origin state that is left in every one of its periods: staying, the reference outcome
+    of the origin's multinomial logit, never occurs, so the model is not identified (typical of
+    small registers and coarse periods, e.g. half-years)."""
+
+
 CovType = Literal["cluster", "model", "robust"]
 
 
@@ -707,6 +716,12 @@ class TransitionModel:
             if s in set(absorbing) or len(moves) == 0 or len(sub) == 0:
                 no_model.append(s)
                 continue
+            if len(moves) == len(sub):
+                raise NoStayersError(
+                    f"origin state {s!r}: all {len(sub)} periods move to another state, none "
+                    "stays (staying is the reference outcome); merge it with another state or use "
+                    "shorter periods"
+                )
             spec = _spec_for(covariates, s)
             counts = moves.value_counts()
             dests = [d for d in states if d != s and counts.get(d, 0) > 0]

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 import statsmodels.api as sm
 
-from analysis.transitions import MultinomialLogit, TransitionModel, lr_test
+from analysis.transitions import MultinomialLogit, NoStayersError, TransitionModel, lr_test
 from analysis.transitions.checks import compare_models
 
 
@@ -126,6 +126,16 @@ def test_intercept_only_transition_matrix_is_empirical():
     assert fit.loglik == pytest.approx(ll, abs=1e-9)
     tidy = fit.tidy()
     assert set(tidy["origin"]) == {"a", "b"} and len(tidy) == 3
+
+
+def test_an_origin_nobody_stays_in_is_a_named_error():
+    """Staying is the reference outcome; an origin left in every period cannot be fitted. The
+    error is its own type (the pipeline skips only this case, never other errors)."""
+    d = pd.DataFrame(
+        {"state": ["a"] * 4 + ["b"] * 3, "next_state": ["a", "a", "b", "c", "a", "c", "a"]}
+    )
+    with pytest.raises(NoStayersError, match="origin state 'b': all 3 periods move"):
+        TransitionModel(cov_type="model").fit(d, "state", "next_state", states=["a", "b", "c"])
 
 
 def test_rare_destinations_get_intercept_only():
