@@ -224,6 +224,10 @@ def _escape_cell(text: str) -> str:
     return str(text).replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
 
 
+CELL_PADDING = 2
+"""Characters added to every column's relative width in :func:`pipe_table` (cell padding)."""
+
+
 def pipe_table(
     header: Sequence[str],
     rows: Sequence[Sequence[str]],
@@ -239,7 +243,9 @@ def pipe_table(
     ncol = len(header)
     align = list(align or ["l"] + ["r"] * (ncol - 1))
     # Pandoc takes relative column widths of wide tables from the dashes of this line:
-    # make them proportional to the longest word-wrapped content (header words, cells).
+    # make them proportional to the longest word-wrapped content (header words, cells) plus the
+    # cell's padding, which every column has whatever its content (without it a short numeric
+    # column next to a long label column came out too narrow and hyphenated its header).
     dashes = []
     for j in range(ncol):
         given = widths[j] if widths is not None else None
@@ -247,7 +253,7 @@ def pipe_table(
             cells = [len(str(r[j])) for r in rows]
             words = [len(w) for w in str(header[j]).split()] or [0]
             given = min(max(cells + words + [3]), 40)
-        dashes.append(max(int(given), 3))
+        dashes.append(max(int(given), 3) + CELL_PADDING)
     sep = [
         ("-" * w + ":") if a == "r" else (":" + "-" * w) for a, w in zip(align, dashes, strict=True)
     ]

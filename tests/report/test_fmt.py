@@ -97,3 +97,14 @@ def test_wide_table_pivots_in_given_order() -> None:
     assert rows[0] == "| ch | <1 | 5+ |"
     assert rows[2] == "| x | 10% | 25% |"
     assert rows[3] == "| y | 33% | .. |"  # absent cell
+
+
+def test_pipe_table_widths_leave_room_for_padding() -> None:
+    """A short numeric column beside a long label column gets more than its header word's share
+    (cell padding counts in every column), so its header is not hyphenated in the PDF."""
+    text = pipe_table(["Gruppe", "Jobafgange"], [["Psykiatrisk diagnose (øvrige) i alt", "1.236"]])
+    label, number = text.splitlines()[1].strip("|").split("|")
+    share = (len(number) - 1) / (len(label) + len(number) - 2)  # without the alignment colons
+    assert share > len("Jobafgange") / (
+        len("Psykiatrisk diagnose (øvrige) i alt") + len("Jobafgange")
+    )
