@@ -224,8 +224,10 @@ def _escape_cell(text: str) -> str:
     return str(text).replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
 
 
-CELL_PADDING = 2
+CELL_PADDING = 3
 """Characters added to every column's relative width in :func:`pipe_table` (cell padding)."""
+HEADER_WIDTH = 1.15
+"""Header words are set in bold: they count this many characters per character."""
 
 
 def pipe_table(
@@ -251,7 +253,7 @@ def pipe_table(
         given = widths[j] if widths is not None else None
         if given is None:
             cells = [len(str(r[j])) for r in rows]
-            words = [len(w) for w in str(header[j]).split()] or [0]
+            words = [math.ceil(HEADER_WIDTH * len(w)) for w in str(header[j]).split()] or [0]
             given = min(max(cells + words + [3]), 40)
         dashes.append(max(int(given), 3) + CELL_PADDING)
     sep = [
