@@ -52,14 +52,29 @@ def default_register(tmp_path_factory) -> DefaultRegister:
     return reg
 
 
-@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the xdist_group markers
+@pytest.hookimpl(wrapper=True)
 def pytest_collection_modifyitems(config, items):
     """Keep every test that needs the shared register on one xdist worker, and mark it slow.
 
-    Runs first: pytest-xdist turns the ``xdist_group`` marks into node-id suffixes in its own
-    collection hook; a mark added after that is ignored and each worker then builds its own
-    register (and pytest 9 breaks the suffixes altogether: pinned below 9 in pyproject.toml)."""
+    A wrapper: the marks are added before pytest-xdist's own collection hook turns
+    ``xdist_group`` marks into node-id suffixes (a mark added after it is ignored, and then each
+    worker builds its own register), and afterwards the suffixes are checked: pytest 9 with
+    pytest-xdist 3.8 drops them silently (pytest pinned below 9 in pyproject.toml)."""
     for item in items:
         if DEFAULT_REGISTER_GROUP in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.xdist_group(DEFAULT_REGISTER_GROUP))
             item.add_marker(pytest.mark.slow)
+    result = yield
+    if getattr(config.option, "loadgroup", False):  # an xdist worker under --dist loadgroup
+        lost = [
+            item.nodeid
+            for item in items
+            if DEFAULT_REGISTER_GROUP in getattr(item, "fixturenames", ())
+            and not item.nodeid.endswith("@" + DEFAULT_REGISTER_GROUP)
+        ]
+        if lost:
+            raise pytest.UsageError(
+                f"pytest-xdist did not group {len(lost)} tests of the shared register (e.g. "
+                f"{lost[0]}): every worker would build its own; check the pytest/xdist versions"
+            )
+    return result
