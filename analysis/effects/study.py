@@ -227,9 +227,11 @@ def estimate_effects(
     by this column (default the municipality of the case at entry: municipalities differ in
     caseloads, turnover, conversation practice and exit rates, so they confound both exposures;
     a stratum per municipality costs nothing per municipality, unlike ~100 indicator columns;
-    ignored when the frame lacks the column). Returns the table ``exposure, outcome, estimator, estimate, conf_low, conf_high, truth,
-    std_error, n_events`` (hazard-ratio scale; ``truth`` from ``parameters.json["true_effects"]``
-    when ``truth`` is given) and the fitted results keyed by ``(exposure, outcome, estimator)``.
+    ignored when the frame lacks the column).
+
+    Returns the table :data:`ESTIMATE_COLUMNS` (hazard-ratio scale; ``truth`` from
+    ``parameters.json["true_effects"]`` when ``truth`` is given) and the fitted results keyed by
+    ``(exposure, outcome, estimator)``.
     The departure design is fitted for case-worker changes only.
     """
     rows, fitted = [], {}
@@ -449,12 +451,11 @@ def estimates_by_group(
 ) -> pd.DataFrame:
     """Job-exit hazard ratios of each exposure within groups of persons (effect modification).
 
-    Fits :func:`estimate_effects` (same ``baseline``, ``confounders`` and ``strata``) on the months of each
-    group (every grouping of ``groups``
-    labels persons by characteristics at entry). Groups with fewer than ``min_events`` job exits
-    are skipped. Returns ``grouping, group, exposure, outcome, estimator, estimate, conf_low,
-    conf_high, truth, std_error, n_events`` (the synthetic register's parameter is the same in every group:
-    it has no effect modification).
+    Fits :func:`estimate_effects` (same ``baseline``, ``confounders`` and ``strata``) on the
+    months of each group (every grouping of ``groups`` labels persons by characteristics at
+    entry). Groups with fewer than ``min_events`` job exits are skipped. Returns ``grouping,
+    group`` and :data:`ESTIMATE_COLUMNS` (the synthetic register's parameter is the same in every
+    group: it has no effect modification).
     """
     rows = []
     for grouping, label_of in groups.items():

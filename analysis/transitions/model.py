@@ -33,8 +33,8 @@ from analysis.transitions import _mnlogit as eng
 __all__ = [
     "INTERCEPT",
     "MultinomialLogit",
-    "NoStayersError",
     "MultinomialLogitResult",
+    "NoStayersError",
     "TransitionModel",
     "TransitionModelResult",
 ]
@@ -43,15 +43,13 @@ INTERCEPT = "intercept"
 """Name of the constant term in tidy tables and ``free`` specifications."""
 
 CovariateSpec = str | Sequence[str]
+CovType = Literal["cluster", "model", "robust"]
 
 
 class NoStayersError(ValueError):
     """An origin state that is left in every one of its periods: staying, the reference outcome
     of the origin's multinomial logit, never occurs, so the model is not identified (typical of
     small registers and coarse periods, e.g. half-years)."""
-
-
-CovType = Literal["cluster", "model", "robust"]
 
 
 @dataclass(frozen=True)

@@ -1,8 +1,9 @@
 """Effect estimators on cases with known answers: hand-computed stabilised weights, weights that
 must be 1, a randomised exposure (every estimator agrees and covers the truth) and time-varying
 confounding (the naive estimate is biased, the adjusted and MSM estimates cover the truth); the
-E-value and the 12-month job-probability conversion by hand; the study's municipality indicators
-and target groups by hand, and by-group estimates equal to fits within each group."""
+E-value and the 12-month job-probability conversion by hand; the municipality strata (equal to
+direct stratified fits), target groups by hand, and by-group estimates equal to fits within each
+group."""
 
 from __future__ import annotations
 
