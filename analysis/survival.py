@@ -39,6 +39,7 @@ from scipy import stats
 
 from analysis import _curves
 from analysis._aj_engine import aalen_johansen
+from analysis._base import MissingPolicy, TestResult, drop_missing
 from analysis._curves import guard_curve
 
 __all__ = [
@@ -48,9 +49,11 @@ __all__ = [
     "GrayTestResult",
     "KaplanMeier",
     "KaplanMeierResult",
+    "LogRankResult",
     "SurvivalCurve",
     "gray_test",
     "guard_curve",
+    "logrank_test",
     "plot_cumulative_incidence",
     "plot_survival",
 ]
@@ -94,6 +97,9 @@ class SurvivalCurve:
         Numbers of rows (persons) at risk / with an event at each time (unweighted).
     weighted_n_risk, weighted_n_event
         Weighted versions (R's ``n.risk``, ``n.event`` when weights are given).
+    first_time, last_time
+        Smallest and largest exit time of the group's rows, events or not (R's first and last
+        ``survfit`` time; the quantiles and the restricted mean need them).
     """
 
     time: np.ndarray
@@ -105,14 +111,92 @@ class SurvivalCurve:
     n_event: np.ndarray
     weighted_n_risk: np.ndarray
     weighted_n_event: np.ndarray
+    first_time: float = np.nan
+    last_time: float = np.nan
 
     def __post_init__(self) -> None:
         _frozen(*(getattr(self, f) for f in self.__dataclass_fields__))
 
 
+_QUANTILE_TOL = float(np.sqrt(np.finfo(float).eps))  # R's tolerance for S(t) == 1 - p
+
+
+def _findq(x: np.ndarray, y: np.ndarray, probs: np.ndarray, xmax: float) -> np.ndarray:
+    """Times at which the step function ``y`` (= 1 - S, at times ``x``) reaches ``probs``.
+
+    R's ``survival:::findq``: the first time with ``y >= p``; where ``y`` equals ``p`` (within
+    ``sqrt(eps)``) on a flat step, the midpoint of that step (the step from the last point to
+    ``xmax``, the last follow-up time, for the last one); missing (NaN) values of ``y`` are
+    skipped; NaN where ``p`` is not reached.
+    """
+    out = np.full(probs.shape, np.nan)
+    finite = ~np.isnan(y)
+    if not finite.any() or np.nanmax(y) < probs.min():
+        return out
+    # drop repeated values (keep the first; all NaN count as one value), as R's duplicated()
+    _, first = np.unique(np.where(finite, y, np.inf), return_index=True)
+    keep = np.sort(first)
+    x, y = x[keep], y[keep]
+    n = y.size
+    ok = ~np.isnan(y)
+    order = np.flatnonzero(ok)[np.argsort(y[ok], kind="stable")]  # approx() sorts the knots
+    knots = y[order]
+
+    def index(shift: float) -> np.ndarray:
+        # approx(y + shift, 1:n, p, method = "constant", f = 1): smallest knot >= p, NaN outside
+        v = knots + shift
+        k = np.searchsorted(v, probs, side="left")
+        inside = (k < v.size) & (probs >= v[0])
+        res = np.full(probs.shape, -1)
+        res[inside] = order[k[inside]]
+        return res
+
+    i1, i2 = index(_QUANTILE_TOL), index(-_QUANTILE_TOL)
+    both = (i1 >= 0) & (i2 >= 0)
+    out[both] = (x[i1[both]] + x[i2[both]]) / 2
+    out[probs == 0] = x[0]
+    if not np.isnan(y[n - 1]):
+        last = (np.abs(probs - y[n - 1]) < _QUANTILE_TOL) & (i1 >= 0)
+        out[last] = (x[i1[last]] + xmax) / 2
+    return out
+
+
+def _first_below_half(y: np.ndarray, x: np.ndarray) -> float:
+    """print.survfit's median of a curve ``y`` at times ``x`` (R's ``minmin``): first time with
+    ``y <= 0.5``; if ``y`` is 0.5 there (within ``sqrt(eps)``), the midpoint to the next drop."""
+    keep = ~np.isnan(y) & (y < 0.5 + _QUANTILE_TOL)
+    if not keep.any():
+        return np.nan
+    x, y = x[keep], y[keep]
+    lower = np.flatnonzero(y < y[0])
+    if abs(y[0] - 0.5) < _QUANTILE_TOL and lower.size:
+        return float((x[0] + x[lower[0]]) / 2)
+    return float(x[0])
+
+
+def _rmst(c: SurvivalCurve, tau: float, start: float) -> tuple[float, float]:
+    """Restricted mean ``int_start^tau S(t) dt`` and its SE as R's ``survmean``: variance
+    ``sum_j A_j^2 d_j / (n_j (n_j - d_j))`` over event times ``t_j <= tau``, with
+    ``A_j = int_{t_j}^tau S`` and weighted counts ``n_j, d_j`` (0 where ``n_j = d_j``)."""
+    keep = c.time <= tau
+    t, s = c.time[keep], c.estimate[keep]
+    n, d = c.weighted_n_risk[keep], c.weighted_n_event[keep]
+    grid = np.concatenate([[start], t, [tau]])
+    height = np.concatenate([[1.0], s])
+    rect = np.diff(grid) * height
+    with np.errstate(divide="ignore", invalid="ignore"):
+        hh = np.where(n - d == 0, 0.0, d / (n * (n - d)))
+    after = np.cumsum(rect[::-1])[::-1][1:]  # area after each event time, up to tau
+    return float(rect.sum() + start), float(np.sqrt(np.sum(after**2 * hh)))
+
+
 @dataclass(frozen=True)
 class KaplanMeierResult:
-    """Result of :meth:`KaplanMeier.fit`: one :class:`SurvivalCurve` per group."""
+    """Result of :meth:`KaplanMeier.fit`: one :class:`SurvivalCurve` per group.
+
+    ``n`` holds the number of rows used per group and ``n_missing`` the number of rows dropped
+    for missing values (R: "k observations deleted due to missingness").
+    """
 
     curves: MappingProxyType
     group: str | None
@@ -120,6 +204,14 @@ class KaplanMeierResult:
     conf_type: str
     variance: str
     n: MappingProxyType = field(default_factory=lambda: MappingProxyType({}))
+    n_missing: int = 0
+    cluster: str | None = None
+
+    def _frame(self, rows: list[dict]) -> pd.DataFrame:
+        out = pd.DataFrame(rows)
+        if self.group is None:
+            return out.drop(columns="group")
+        return out.rename(columns={"group": self.group})
 
     def tidy(self, weighted_counts: bool = False) -> pd.DataFrame:
         """Long table ``[group,] time, estimate, std_error, conf_low, conf_high, n_risk, n_event``.
@@ -166,39 +258,137 @@ class KaplanMeierResult:
             frames.append(f)
         return pd.concat(frames, ignore_index=True)
 
-    def median(self) -> pd.DataFrame:
-        """Median survival time per group: first event time with S(t) <= 0.5 (NaN if not reached).
+    def quantile(self, probs: Sequence[float] | float = (0.25, 0.5, 0.75)) -> pd.DataFrame:
+        """Quantiles of the survival time with confidence limits, as R ``quantile.survfit``.
 
-        (R's ``quantile.survfit`` averages two times when S is exactly 0.5 on a flat stretch; this
-        takes the first time.)
+        The ``p`` quantile is the first time with ``S(t) <= 1 - p``. Where ``S`` equals ``1 - p``
+        exactly (within ``sqrt(machine eps)``) on a flat step, it is the midpoint of the step
+        (e.g. ``S = 0.5`` from 52 to the next event at 53 gives a median of 52.5; on the last step
+        the midpoint with the last follow-up time). ``conf_low``/``conf_high`` are the same
+        quantile of the lower/upper pointwise confidence curve (``conf_type`` bands; Brookmeyer-
+        Crowley style). NaN where the curve does not reach ``1 - p``.
+
+        Returns
+        -------
+        DataFrame ``[group,] prob, estimate, conf_low, conf_high`` (time unit of the input).
         """
+        p = np.atleast_1d(np.asarray(probs, dtype=float))
+        if np.isnan(p).any() or (p < 0).any() or (p > 1).any():
+            raise ValueError(f"probs must be in [0, 1], got {probs!r}")
         rows = []
         for key, c in self.curves.items():
-            hit = np.flatnonzero(c.estimate <= 0.5)
-            rows.append({"group": key, "median": float(c.time[hit[0]]) if hit.size else np.nan})
-        out = pd.DataFrame(rows)
-        if self.group is None:
-            return out.drop(columns="group")
-        return out.rename(columns={"group": self.group})
+            # R's survfit times: 0 first, then a point with S = 1 if a row leaves before the first
+            # event (where a log-log limit is missing), then the event times
+            pre = c.first_time < c.time[0] if c.time.size else True
+            one_low, one_high = _curves.confint(np.ones(1), np.zeros(1), self.conf_level,
+                                                self.conf_type)  # fmt: skip
+            x = np.concatenate([[0.0], [c.first_time] if pre else [], c.time])
+
+            def curve(v: np.ndarray, at_one: np.ndarray) -> np.ndarray:
+                return np.concatenate([[0.0], 1.0 - at_one if pre else [], 1.0 - v])
+
+            q = _findq(x, curve(c.estimate, np.ones(1)), p, c.last_time)
+            lo = _findq(x, curve(c.conf_low, one_low), p, c.last_time)
+            hi = _findq(x, curve(c.conf_high, one_high), p, c.last_time)
+            for i, pi in enumerate(p):
+                rows.append({"group": key, "prob": float(pi), "estimate": q[i],
+                             "conf_low": lo[i], "conf_high": hi[i]})  # fmt: skip
+        return self._frame(rows)
+
+    def median(self) -> pd.DataFrame:
+        """Median survival time per group with its CI: :meth:`quantile` at 0.5 (R
+        ``quantile(fit, 0.5)``); columns ``[group,] median, conf_low, conf_high``."""
+        q = self.quantile([0.5]).drop(columns="prob")
+        return q.rename(columns={"estimate": "median"})
+
+    def _tau(self, tau: float | str) -> dict:
+        if isinstance(tau, str):
+            if tau not in ("common", "individual"):
+                raise ValueError(f"tau must be a number, 'common' or 'individual', got {tau!r}")
+            last = {k: c.last_time for k, c in self.curves.items()}
+            if tau == "individual":
+                return last
+            return dict.fromkeys(last, max(last.values()))
+        tau = float(tau)
+        if not tau >= min(c.first_time for c in self.curves.values()):
+            raise ValueError(f"tau = {tau:g} is before the first time of the data")
+        return dict.fromkeys(self.curves, tau)
+
+    def rmst(self, tau: float | str = "common") -> pd.DataFrame:
+        """Restricted mean survival time ``int_0^tau S(t) dt`` with its standard error.
+
+        As R ``summary(fit, rmean = tau)$table[, c("rmean", "se(rmean)")]``: ``tau`` a time,
+        ``"common"`` (R's default: the largest follow-up time of all groups, the same for every
+        group) or ``"individual"`` (each group's own last follow-up time). ``S`` is extended
+        flat beyond its last time. The SE is R's formula ``sum_j A_j^2 d_j / (n_j (n_j - d_j))``
+        (``A_j`` the area under ``S`` from the event time ``t_j`` to ``tau``, weighted counts)
+        whatever the ``variance`` of the fit (R does the same; it is not a robust SE).
+        The integral starts at ``min(0, first time)``, as R.
+
+        Returns
+        -------
+        DataFrame ``[group,] tau, estimate, std_error`` (time unit of the input).
+        """
+        taus = self._tau(tau)
+        start = min(0.0, min(c.first_time for c in self.curves.values()))
+        rows = []
+        for key, c in self.curves.items():
+            est, se = _rmst(c, taus[key], start)
+            rows.append({"group": key, "tau": taus[key], "estimate": est, "std_error": se})
+        return self._frame(rows)
+
+    def table(self, tau: float | str = "common") -> pd.DataFrame:
+        """R's ``summary(fit, rmean = tau)$table``: per group ``records, events, rmean,
+        se_rmean, median, conf_low, conf_high, tau``.
+
+        ``records`` are rows used, ``events`` the (weighted) number of events, ``rmean`` and
+        ``se_rmean`` as :meth:`rmst`. The median and its limits follow ``print.survfit``, which
+        differs from :meth:`median` (``quantile.survfit``) in one case only: when ``S = 0.5``
+        exactly on the *last* step, ``print.survfit`` gives the start of the step and
+        ``quantile.survfit`` the midpoint with the last follow-up time.
+        """
+        rm = self.rmst(tau)
+        rows = []
+        for i, (key, c) in enumerate(self.curves.items()):
+            x = np.concatenate([[c.first_time], c.time]) if c.time.size else np.array([np.nan])
+            pad = np.ones(1)
+            rows.append(
+                {
+                    "group": key,
+                    "records": self.n.get(key, 0),
+                    "events": float(c.weighted_n_event.sum()),
+                    "rmean": rm["estimate"].iloc[i],
+                    "se_rmean": rm["std_error"].iloc[i],
+                    "median": _first_below_half(np.concatenate([pad, c.estimate]), x),
+                    "conf_low": _first_below_half(np.concatenate([pad, c.conf_low]), x),
+                    "conf_high": _first_below_half(np.concatenate([pad, c.conf_high]), x),
+                    "tau": rm["tau"].iloc[i],
+                }
+            )
+        return self._frame(rows)
 
     def summary(self) -> str:
-        """Short text: per group, persons, events, median and S at the last event time."""
+        """Short text: per group, persons, events, median with CI and S at the last event time."""
         lines = [
             f"Kaplan-Meier ({self.variance} variance, {self.conf_type} {self.conf_level:.0%} CI)"
         ]
+        if self.n_missing:
+            lines.append(f"  {self.n_missing} observations deleted due to missingness")
         med = self.median()
         for i, (key, c) in enumerate(self.curves.items()):
             label = "all" if self.group is None else f"{self.group}={key}"
             last = f"S({c.time[-1]:g}) = {c.estimate[-1]:.4f}" if c.time.size else "no events"
+            m = med.iloc[i]
             lines.append(
                 f"  {label}: n = {self.n.get(key, 0)}, events = {int(c.n_event.sum())}, "
-                f"median = {med['median'].iloc[i]:g}, {last}"
+                f"median = {m['median']:g} ({m['conf_low']:g}, {m['conf_high']:g}), {last}"
             )
         return "\n".join(lines)
 
 
 class KaplanMeier:
-    """Kaplan-Meier estimator with delayed entry, case weights and R-``survfit`` variances.
+    """Kaplan-Meier estimator with delayed entry, case weights, clusters and R-``survfit``
+    variances.
 
     Parameters
     ----------
@@ -208,8 +398,12 @@ class KaplanMeier:
         ``"log"`` (R's default: CI for log S), ``"log-log"`` or ``"plain"``.
     variance
         ``"greenwood"``: Greenwood's formula with weighted counts (R for unit/integer weights);
-        ``"robust"``: infinitesimal jackknife with one cluster per row (R for non-integer weights);
-        ``"auto"`` (default): R's rule - robust iff some weight is not an integer.
+        ``"robust"``: infinitesimal jackknife (IJ), one unit per cluster, per id or per row;
+        ``"auto"`` (default): R's rule - robust iff a ``cluster`` is given, some weight is not an
+        integer, or an ``id`` has more than one event.
+    missing
+        ``"drop"`` (default, R's ``na.omit``): rows with a missing value in a used column are
+        dropped and counted in ``n_missing``; ``"raise"``: raise instead.
     """
 
     def __init__(
@@ -217,10 +411,12 @@ class KaplanMeier:
         conf_level: float = 0.95,
         conf_type: ConfType = "log",
         variance: Variance = "auto",
+        missing: MissingPolicy = "drop",
     ) -> None:
         self.conf_level = conf_level
         self.conf_type = conf_type
         self.variance = variance
+        self.missing = missing
 
     def fit(
         self,
@@ -230,13 +426,15 @@ class KaplanMeier:
         entry: str | None = None,
         weights: str | None = None,
         group: str | None = None,
+        cluster: str | None = None,
+        id: str | None = None,
     ) -> KaplanMeierResult:
         """Fit the curves.
 
         Parameters
         ----------
         df
-            One row per person (or person-interval).
+            One row per person (or per person-interval with ``entry``).
         duration
             Exit time of the row (end of ``(entry, duration]``).
         event
@@ -247,22 +445,40 @@ class KaplanMeier:
             Positive case weights (survfit ``weights`` semantics).
         group
             Column whose values define separate curves.
+        cluster
+            Cluster identifier: robust (IJ) standard errors with the cluster as the independent
+            unit, ``sqrt(sum_c (sum_{i in c} w_i U_i(t))^2)`` (R ``survfit(..., cluster=)``).
+        id
+            Person identifier for several rows per person: with the robust variance the person is
+            the unit (R ``survfit(..., id=, robust=TRUE)``); ignored when ``cluster`` is given.
         """
         _curves.check_conf(self.conf_level, self.conf_type)
         if self.variance not in ("auto", "greenwood", "robust"):
             raise ValueError(f"variance must be auto, greenwood or robust, got {self.variance!r}")
-        _curves.require(df, [duration, event, entry, weights, group])
+        if cluster is not None and self.variance == "greenwood":
+            raise ValueError("a cluster needs the robust variance (variance='auto' or 'robust')")
+        used = [duration, event, entry, weights, group, cluster, id]
+        df, n_missing = drop_missing(df, used, self.missing)
+        _curves.require(df, used)
         start, stop = _curves.interval_columns(df, duration, entry)
         status = _curves.numeric_column(df, event, "event") != 0
         w = _curves.weight_column(df, weights)
         labels, codes = _curves.group_codes(df, group, _KM_COLUMNS)
+        unit_col = cluster if cluster is not None else id
+        units = None if unit_col is None else pd.factorize(df[unit_col])[0].astype(np.int64)
         variance = self.variance
         if variance == "auto":
-            variance = "robust" if np.any(w != np.floor(w)) else "greenwood"
+            repeated = id is not None and np.bincount(units[status]).max(initial=0) > 1
+            robust = cluster is not None or bool(np.any(w != np.floor(w))) or repeated
+            variance = "robust" if robust else "greenwood"
+        if units is None:
+            units = np.arange(stop.size)
         curves, counts = {}, {}
         for g, label in enumerate(labels):
             rows = np.flatnonzero(codes == g)
-            curves[label] = self._curve(start[rows], stop[rows], status[rows], w[rows], variance)
+            curves[label] = self._curve(
+                start[rows], stop[rows], status[rows], w[rows], units[rows], variance
+            )
             counts[label] = int(rows.size)
         return KaplanMeierResult(
             curves=MappingProxyType(curves),
@@ -271,10 +487,18 @@ class KaplanMeier:
             conf_type=self.conf_type,
             variance=variance,
             n=MappingProxyType(counts),
+            n_missing=n_missing,
+            cluster=unit_col if variance == "robust" else None,
         )
 
     def _curve(
-        self, start: np.ndarray, stop: np.ndarray, status: np.ndarray, w: np.ndarray, variance: str
+        self,
+        start: np.ndarray,
+        stop: np.ndarray,
+        status: np.ndarray,
+        w: np.ndarray,
+        units: np.ndarray,
+        variance: str,
     ) -> SurvivalCurve:
         times = np.unique(stop[status])
         # at risk at t: entry < t <= stop = (stop >= t) minus (entry >= t); weighted sums are taken
@@ -300,7 +524,7 @@ class KaplanMeier:
                 std = surv * np.sqrt(gw)
                 std = np.where(np.isfinite(gw), std, np.nan)
             else:
-                std = self._robust_std(start, stop, status, w, times.size)
+                std = _km_ij_std(start, stop, status, w, units, times, n_risk_w, n_event_w, surv)
         low, high = _curves.confint(surv, std, self.conf_level, self.conf_type)
         return SurvivalCurve(
             time=times,
@@ -312,26 +536,220 @@ class KaplanMeier:
             n_event=n_event.astype(np.int64),
             weighted_n_risk=n_risk_w,
             weighted_n_event=n_event_w,
+            first_time=float(stop.min()),
+            last_time=float(stop.max()),
         )
 
-    @staticmethod
-    def _robust_std(
-        start: np.ndarray, stop: np.ndarray, status: np.ndarray, w: np.ndarray, k: int
-    ) -> np.ndarray:
-        # IJ variance of S(t) = two-state (alive -> dead) Aalen-Johansen, one cluster per row, which
-        # is what R's survfitkm.c computes when robust=TRUE and no id is given.
-        out = aalen_johansen(
-            entry=start,
-            exit=stop,
-            from_state=np.zeros(stop.size, dtype=np.int64),
-            to_state=np.where(status, 1, -1),
-            weight=w,
-            person=np.arange(stop.size),
-            n_states=2,
-            p0=np.array([1.0, 0.0]),
+
+def _km_ij_std(
+    start: np.ndarray,
+    stop: np.ndarray,
+    status: np.ndarray,
+    w: np.ndarray,
+    units: np.ndarray,
+    times: np.ndarray,
+    n: np.ndarray,
+    d: np.ndarray,
+    surv: np.ndarray,
+) -> np.ndarray:
+    """Infinitesimal-jackknife SE of the Kaplan-Meier curve with clusters (R ``survfitkm.c``).
+
+    The influence of row ``i`` on ``S(t_j)`` is ``S(t_j) B_i(j)`` with
+    ``B_i(j) = sum_{l <= j} Y_il d_l / (n_l (n_l - d_l)) - dN_il / (n_l - d_l)`` (weighted counts
+    ``n, d``), and ``Var S(t_j) = S(t_j)^2 sum_c (sum_{i in c} w_i B_i(j))^2``. Between status
+    changes of its rows a cluster's sum is ``alpha_c + beta_c A_j`` with
+    ``A_j = sum_{l <= j} d_l / (n_l (n_l - d_l))``, so the sum of squares over clusters is carried
+    by three running totals (``sum alpha^2``, ``sum alpha beta``, ``sum beta^2``) updated where a
+    cluster's ``(alpha, beta)`` changes: O(rows log rows), no per-cluster loop. After ``S`` reaches
+    0 the influence is 0 (so is the SE), as in R.
+    """
+    k = times.size
+    if k == 0:
+        return np.zeros(0)
+    alive = n > d  # S(t_j) > 0 (once n = d, S = 0 from then on)
+    k_ok = int(np.argmin(alive)) if not alive.all() else k  # event times before S hits 0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        c = np.where(alive, d / (n * (n - d)), 0.0)
+        e = np.where(alive, 1.0 / (n - d), 0.0)
+    a_cum = np.concatenate([[0.0], np.cumsum(c)])  # A at grid 0..K
+    # grid index: a row is at risk at event index j (1-based) iff k_e < j <= k_x
+    k_e = np.searchsorted(times, start, side="right")
+    k_x = np.searchsorted(times, stop, side="right")
+    at_all = k_x > k_e
+    r = np.flatnonzero(at_all)
+    ev = np.flatnonzero(status & at_all)
+    # changes (grid position, d_alpha, d_beta) of the unit's sum, effective from that position
+    pos = np.concatenate([k_e[r] + 1, k_x[r] + 1, k_x[ev]])
+    d_alpha = np.concatenate([-w[r] * a_cum[k_e[r]], w[r] * a_cum[k_x[r]], -w[ev] * e[k_x[ev] - 1]])
+    d_beta = np.concatenate([w[r], -w[r], np.zeros(ev.size)])
+    unit = np.concatenate([units[r], units[r], units[ev]])
+    order = np.lexsort((pos, unit))
+    pos, d_alpha, d_beta, unit = pos[order], d_alpha[order], d_beta[order], unit[order]
+    # running (alpha, beta) of each unit after each change; cumulative sums restart per unit
+    first = np.ones(unit.size, dtype=bool)
+    first[1:] = unit[1:] != unit[:-1]
+    seg = np.cumsum(first) - 1
+    base_a = np.concatenate([[0.0], np.cumsum(d_alpha)])[np.flatnonzero(first)]
+    base_b = np.concatenate([[0.0], np.cumsum(d_beta)])[np.flatnonzero(first)]
+    alpha = np.cumsum(d_alpha) - base_a[seg]
+    beta = np.cumsum(d_beta) - base_b[seg]
+    # each change opens a segment up to the unit's next change (or the end)
+    nxt = np.empty(unit.size, dtype=np.int64)
+    nxt[:-1] = np.where(first[1:], k + 1, pos[1:])
+    nxt[-1] = k + 1
+    valid = nxt > pos  # several changes at one position: only the last one opens a segment
+    size = k + 2
+    tot = np.zeros((3, size))
+    for row, val in enumerate((alpha * alpha, alpha * beta, beta * beta)):
+        tot[row] += np.bincount(pos[valid], weights=val[valid], minlength=size)
+        tot[row] -= np.bincount(nxt[valid], weights=val[valid], minlength=size)
+    s_aa, s_ab, s_bb = np.cumsum(tot, axis=1)[:, 1 : k + 1]
+    a = a_cum[1:]
+    var = s_aa + 2.0 * a * s_ab + a * a * s_bb
+    std = surv * np.sqrt(np.maximum(var, 0.0))
+    std[k_ok:] = 0.0
+    return std
+
+
+# --------------------------------------------------------------------------------------------
+# Log-rank and G-rho tests (survdiff)
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LogRankResult(TestResult):
+    """:class:`analysis._base.TestResult` of :func:`logrank_test` with ``rho`` and ``n_missing``.
+
+    ``details`` has one row per group: ``group, n, observed, expected, (O-E)^2/E, (O-E)^2/V,
+    variance`` (observed and expected weighted by ``S(t-)^rho``, summed over strata; ``variance``
+    the diagonal of the variance matrix), as R's ``print.survdiff``.
+    """
+
+    rho: float = 0.0
+    n_missing: int = 0
+
+    def summary(self) -> str:
+        """R-like text: the test line, rows deleted for missing values, the group table."""
+        text = super().summary()
+        if not self.n_missing:
+            return text
+        head, _, rest = text.partition("\n")
+        note = f"{self.n_missing} observations deleted due to missingness"
+        return "\n".join(x for x in (head, note, rest) if x)
+
+
+def _survdiff_stratum(
+    time: np.ndarray, status: np.ndarray, group: np.ndarray, ng: int, rho: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Observed, expected and variance matrix of one stratum (R's ``survdiff2.c``, vectorised
+    over the distinct times). Weight at time t: ``S(t-)^rho``, the pooled KM just before t."""
+    ut, t_idx = np.unique(time, return_inverse=True)
+    nt = ut.size
+    deaths_g = np.zeros((nt, ng))
+    np.add.at(deaths_g, (t_idx, group), status.astype(float))
+    leave_g = np.zeros((nt, ng))
+    np.add.at(leave_g, (t_idx, group), 1.0)
+    risk_g = leave_g[::-1].cumsum(axis=0)[::-1]  # time >= t
+    risk = risk_g.sum(axis=1)
+    deaths = deaths_g.sum(axis=1)
+    km_before = np.concatenate([[1.0], np.cumprod((risk - deaths) / risk)[:-1]])
+    wt = km_before**rho if rho != 0 else np.ones(nt)
+    observed = (wt[:, None] * deaths_g).sum(axis=0)
+    expected = (wt[:, None] * deaths[:, None] * risk_g / risk[:, None]).sum(axis=0)
+    use = (deaths > 0) & (risk > 1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        f = np.where(use, wt**2 * deaths * (risk - deaths) / (risk * (risk - 1)), 0.0)
+    var = np.diag((f[:, None] * risk_g).sum(axis=0))
+    var -= np.einsum("t,ti,tj->ij", np.where(use, f / risk, 0.0), risk_g, risk_g)
+    return observed, expected, var
+
+
+def logrank_test(
+    df: pd.DataFrame,
+    duration: str,
+    event: str,
+    group: str,
+    strata: str | None = None,
+    rho: float = 0.0,
+    entry: str | None = None,
+    missing: MissingPolicy = "drop",
+) -> LogRankResult:
+    """Log-rank test (``rho = 0``) and the Harrington-Fleming G-rho family, as R ``survdiff``.
+
+    ``survdiff(Surv(duration, event) ~ group + strata(strata), rho = rho)``: at each event time
+    the weight is ``S(t-)^rho`` (``S`` the Kaplan-Meier curve of all groups of the stratum,
+    ``rho = 1`` the Peto-Peto-Prentice Wilcoxon-type test); observed minus expected events and
+    their variance are summed over strata; the statistic uses the groups with expected > 0 and
+    has (their number - 1) degrees of freedom. As ``survdiff`` (survival 3.5-3) it has no delayed
+    entry and no case weights: passing ``entry`` raises ``ValueError``. Times are compared exactly
+    (no ``timefix`` rounding).
+
+    Parameters
+    ----------
+    df
+        One row per person.
+    duration, event
+        Follow-up time and event indicator (non-zero = event).
+    group
+        Groups to compare (at least two; sorted labels as R's factor levels).
+    strata
+        Optional stratification column.
+    rho
+        Power of the weight ``S(t-)^rho``.
+    missing
+        ``"drop"`` (default): rows with a missing value in a used column are dropped and
+        counted in ``n_missing``; ``"raise"``: raise.
+
+    Returns
+    -------
+    :class:`LogRankResult` (chi-square ``statistic``, ``df``, ``p_value``, ``details`` table).
+    """
+    if entry is not None:
+        raise ValueError("the log-rank test (as survdiff) needs right-censored data: no entry")
+    used = [duration, event, group, strata]
+    df, n_missing = drop_missing(df, used, missing)
+    _curves.require(df, used)
+    _, time = _curves.interval_columns(df, duration, None)
+    status = _curves.numeric_column(df, event, "event") != 0
+    labels, codes = _curves.group_codes(df, group, ())
+    ng = len(labels)
+    if ng < 2:
+        raise ValueError(f"the log-rank test needs at least two groups in {group!r}")
+    scodes = np.zeros(codes.size, dtype=np.int64)
+    if strata is not None:
+        scodes = _curves.group_codes(df, strata, ())[1]
+    observed, expected, var = np.zeros(ng), np.zeros(ng), np.zeros((ng, ng))
+    for s in np.unique(scodes):
+        sel = scodes == s
+        o, e, v = _survdiff_stratum(time[sel], status[sel], codes[sel], ng, rho)
+        observed += o
+        expected += e
+        var += v
+    used_g = np.flatnonzero(expected > 0)
+    dof = used_g.size - 1
+    stat = 0.0
+    if dof >= 1:
+        diff = (observed - expected)[used_g][1:]
+        vv = var[np.ix_(used_g, used_g)][1:, 1:]
+        try:
+            stat = float(diff @ np.linalg.solve(vv, diff))
+        except np.linalg.LinAlgError:
+            stat = np.nan
+    with np.errstate(divide="ignore", invalid="ignore"):
+        details = pd.DataFrame(
+            {
+                "group": labels,
+                "n": np.bincount(codes, minlength=ng),
+                "observed": observed,
+                "expected": expected,
+                "(O-E)^2/E": (observed - expected) ** 2 / expected,
+                "(O-E)^2/V": (observed - expected) ** 2 / np.diag(var),
+                "variance": np.diag(var),
+            }
         )
-        assert out.std_error is not None and out.times.size == k
-        return out.std_error[:, 0]
+    p = float(stats.chi2.sf(stat, dof)) if dof >= 1 and np.isfinite(stat) else np.nan
+    name = "log-rank" if rho == 0 else f"G-rho log-rank (rho = {rho:g})"
+    return LogRankResult(name, stat, float(dof), p, "chi2", details, float(rho), n_missing)
 
 
 # --------------------------------------------------------------------------------------------

@@ -103,8 +103,8 @@ def test_input_errors():
         KaplanMeier().fit(df, "t", "e", entry="a")
     with pytest.raises(ValueError, match="> 0"):
         AalenJohansen().fit(df, "t", "e", weights="w")
-    with pytest.raises(ValueError, match="missing"):
-        KaplanMeier().fit(df.assign(t=[1, np.nan]), "t", "e")
+    with pytest.raises(ValueError, match="missing"):  # default missing="drop" drops the row
+        KaplanMeier(missing="raise").fit(df.assign(t=[1, np.nan]), "t", "e")
     with pytest.raises(ValueError, match="integer codes"):
         AalenJohansen().fit(df.assign(e=[1.5, 0]), "t", "e")
     with pytest.raises(ValueError, match="no events"):
