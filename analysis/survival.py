@@ -28,6 +28,7 @@ read as sampling weights. For frequency weights in the Aalen-Johansen, expand ro
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -810,6 +811,7 @@ class AalenJohansenResult:
     conf_type: str
     n: MappingProxyType
     _gray_data: tuple | None = field(default=None, repr=False)
+    n_missing: int = 0
 
     def tidy(self, weighted_counts: bool = False) -> pd.DataFrame:
         """Long table ``[group,] cause, time, estimate, std_error, conf_low, conf_high, n_risk,
@@ -874,11 +876,14 @@ class AalenJohansenResult:
                 "(cmprsk::cuminc has neither delayed entry nor weights)"
             )
         time, event, codes, labels = self._gray_data
-        return _gray_test_arrays(time, event, codes, labels, np.zeros_like(codes), rho)
+        res = _gray_test_arrays(time, event, codes, labels, np.zeros_like(codes), rho)
+        return dataclasses.replace(res, n_missing=self.n_missing)
 
     def summary(self) -> str:
         """Short text: per group, persons, events per cause and F_k at the last event time."""
         lines = [f"Aalen-Johansen cumulative incidence ({self.conf_type} {self.conf_level:.0%} CI)"]
+        if self.n_missing:
+            lines.append(f"  {self.n_missing} observations deleted due to missingness")
         for key, c in self.curves.items():
             label = "all" if self.group is None else f"{self.group}={key}"
             parts = []
@@ -901,11 +906,17 @@ class AalenJohansen:
         Confidence level.
     conf_type
         ``"log"`` (R's default), ``"log-log"`` or ``"plain"``.
+    missing
+        ``"drop"`` (default, R's ``na.omit``): rows with a missing value in a used column are
+        dropped and counted in ``n_missing``; ``"raise"``: raise instead.
     """
 
-    def __init__(self, conf_level: float = 0.95, conf_type: ConfType = "log") -> None:
+    def __init__(
+        self, conf_level: float = 0.95, conf_type: ConfType = "log", missing: MissingPolicy = "drop"
+    ) -> None:
         self.conf_level = conf_level
         self.conf_type = conf_type
+        self.missing = missing
 
     def fit(
         self,
@@ -939,7 +950,9 @@ class AalenJohansen:
             then treats the person as the unit, as R does with ``id=``).
         """
         _curves.check_conf(self.conf_level, self.conf_type)
-        _curves.require(df, [duration, event, entry, weights, group, id])
+        used = [duration, event, entry, weights, group, id]
+        df, n_missing = drop_missing(df, used, self.missing)
+        _curves.require(df, used)
         start, stop = _curves.interval_columns(df, duration, entry)
         ev = _curves.numeric_column(df, event, "event")
         if np.any(ev != np.round(ev)):
@@ -1001,6 +1014,7 @@ class AalenJohansen:
             conf_type=self.conf_type,
             n=MappingProxyType(counts),
             _gray_data=gray,
+            n_missing=n_missing,
         )
 
 
@@ -1049,6 +1063,15 @@ class GrayTestResult:
     table: pd.DataFrame
     groups: tuple
     rho: float
+    n_missing: int = 0
+
+    def test(self, cause: int) -> TestResult:
+        """The test of one cause as an :class:`analysis._base.TestResult`."""
+        row = self.table[self.table["cause"] == cause]
+        if row.empty:
+            raise ValueError(f"no cause {cause!r}; causes: {list(self.table['cause'])}")
+        r = row.iloc[0]
+        return TestResult.chi2(f"Gray (cause {cause})", r["statistic"], r["df"])
 
     def tidy(self) -> pd.DataFrame:
         """Fresh copy of :attr:`table`."""
@@ -1057,6 +1080,8 @@ class GrayTestResult:
     def summary(self) -> str:
         """Text table of the tests."""
         lines = [f"Gray's test (rho = {self.rho:g}), groups: {', '.join(map(str, self.groups))}"]
+        if self.n_missing:
+            lines.append(f"  {self.n_missing} observations deleted due to missingness")
         for r in self.table.itertuples(index=False):
             lines.append(
                 f"  cause {r.cause}: chi2 = {r.statistic:.4f}, df = {r.df}, p = {r.p_value:.4g}"
@@ -1072,6 +1097,7 @@ def gray_test(
     strata: str | None = None,
     rho: float = 0.0,
     entry: str | None = None,
+    missing: MissingPolicy = "drop",
 ) -> GrayTestResult:
     """Gray's (1988) test that the cumulative incidence of each cause is equal across groups.
 
@@ -1091,12 +1117,17 @@ def gray_test(
         Optional stratification column (scores and variances summed over strata).
     rho
         Power of the weight function (0 = the log-rank-like default).
+    missing
+        ``"drop"`` (default, as ``cuminc``'s removal of missing values): rows with a missing
+        value in a used column are dropped and counted in ``n_missing``; ``"raise"``: raise.
     """
     if entry is not None:
         raise ValueError(
             "Gray's test (as cmprsk::cuminc) does not handle delayed entry; fit without entry"
         )
-    _curves.require(df, [duration, event, group, strata])
+    used = [duration, event, group, strata]
+    df, n_missing = drop_missing(df, used, missing)
+    _curves.require(df, used)
     _, stop = _curves.interval_columns(df, duration, None)
     ev = _curves.numeric_column(df, event, "event")
     labels, codes = _curves.group_codes(df, group, ())
@@ -1104,7 +1135,8 @@ def gray_test(
         scodes = np.zeros(len(df), dtype=np.int64)
     else:
         scodes = _curves.group_codes(df, strata, ())[1]
-    return _gray_test_arrays(stop, ev.astype(np.int64), codes, labels, scodes, rho)
+    res = _gray_test_arrays(stop, ev.astype(np.int64), codes, labels, scodes, rho)
+    return dataclasses.replace(res, n_missing=n_missing)
 
 
 def _gray_test_arrays(
