@@ -157,8 +157,8 @@ def _findq(x: np.ndarray, y: np.ndarray, probs: np.ndarray, xmax: float) -> np.n
     out[both] = (x[i1[both]] + x[i2[both]]) / 2
     out[probs == 0] = x[0]
     if not np.isnan(y[n - 1]):
-        last = (np.abs(probs - y[n - 1]) < _QUANTILE_TOL) & (i1 >= 0)
-        out[last] = (x[i1[last]] + xmax) / 2
+        last = np.abs(probs - y[n - 1]) < _QUANTILE_TOL  # overrides p = 0 too, as in R
+        out[last] = np.where(i1[last] >= 0, (x[i1[last]] + xmax) / 2, np.nan)
     return out
 
 
@@ -285,12 +285,16 @@ class KaplanMeierResult:
                                                 self.conf_type)  # fmt: skip
             x = np.concatenate([[0.0], [c.first_time] if pre else [], c.time])
 
-            def curve(v: np.ndarray, at_one: np.ndarray) -> np.ndarray:
-                return np.concatenate([[0.0], 1.0 - at_one if pre else [], 1.0 - v])
-
-            q = _findq(x, curve(c.estimate, np.ones(1)), p, c.last_time)
-            lo = _findq(x, curve(c.conf_low, one_low), p, c.last_time)
-            hi = _findq(x, curve(c.conf_high, one_high), p, c.last_time)
+            q, lo, hi = (
+                _findq(
+                    x, np.concatenate([[0.0], 1.0 - at_one if pre else [], 1.0 - v]), p, c.last_time
+                )  # fmt: skip
+                for v, at_one in (
+                    (c.estimate, np.ones(1)),
+                    (c.conf_low, one_low),
+                    (c.conf_high, one_high),
+                )  # fmt: skip
+            )
             for i, pi in enumerate(p):
                 rows.append({"group": key, "prob": float(pi), "estimate": q[i],
                              "conf_low": lo[i], "conf_high": hi[i]})  # fmt: skip
