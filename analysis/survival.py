@@ -20,6 +20,12 @@ depends on a seed; its ``confidence_interval_`` columns are labelled the wrong w
 (``AJ_estimate_upper_0.95`` holds the lower limit); its CI transform differs from survfit's; and it
 has no delayed entry, weights or Gray test.
 
+Inference on Kaplan-Meier curves, as R survival 3.5-3: :meth:`KaplanMeierResult.quantile` /
+``median`` (``quantile.survfit``), :meth:`KaplanMeierResult.rmst` and ``table``
+(``summary(fit, rmean=)$table``), :func:`logrank_test` (``survdiff``, G-rho, strata), robust IJ
+standard errors with ``cluster=`` / ``id=``. Missing values: every estimator and test takes
+``missing="drop"`` (R's ``na.omit``; the count is ``n_missing`` on the result) or ``"raise"``.
+
 Weights: ``KaplanMeier`` with ``variance="greenwood"`` uses weighted counts in Greenwood's formula
 (frequency-weight reading, as R does for integer weights); the IJ standard errors (robust KM,
 Aalen-Johansen, multi-state) are ``sqrt(sum_i w_i^2 U_i^2)`` as R computes them, i.e. weights are
