@@ -472,6 +472,22 @@ def transition_greenwood_variance(
     return p, np.maximum(var, 0.0)
 
 
+def _products_around(hazard: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``before[u] = H[0] ... H[u-1]`` and ``after[u] = H[u+1] ... H[m-1]`` (shapes (m, S, S))."""
+    m, s, _ = hazard.shape
+    before = np.empty((m, s, s))
+    after = np.empty((m, s, s))
+    p = np.eye(s)
+    for j in range(m):
+        before[j] = p
+        p = p @ hazard[j]
+    q = np.eye(s)
+    for j in range(m - 1, -1, -1):
+        after[j] = q
+        q = hazard[j] @ q
+    return before, after
+
+
 def transition_ij_std_error(
     entry: np.ndarray,
     exit: np.ndarray,
@@ -485,11 +501,19 @@ def transition_ij_std_error(
 ) -> tuple[np.ndarray, np.ndarray]:
     """``P(s, t)`` and its infinitesimal-jackknife standard errors at each ``t`` in ``at``.
 
-    Row ``a`` of ``P(s, t)`` is the state occupation from ``p0 = e_a`` at time ``s`` using the
-    transitions after ``s``: R ``survfit(..., start.time = s, p0 = e_a)`` (``pstate``,
-    ``std.err``), computed by :func:`aalen_johansen` on the rows with ``exit > s``. Rows of states
-    that nobody leaves after ``s`` are ``e_a`` with zero standard error and are not computed.
-    Arguments as :func:`aalen_johansen` (rows sorted by person and entry); ``at >= s``.
+    Row ``a`` of ``P(s, t)`` with its standard errors is R
+    ``survfit(..., start.time = s, p0 = e_a)``'s ``pstate`` and ``std.err`` (IJ): the influence
+    of person ``i`` (per unit weight) is
+
+        U_i = sum_u [i at risk in c at u] P(s, u-)[:, c] / n_c(u) (P(u, t)[b, :] - P(u-, t)[c, :])
+
+    over transition times ``s < u <= t`` (``b`` = state just after ``u``, ``n_c`` = weighted
+    number at risk), i.e. the survfit recursion ``U(t) = U(t-) H(t) + ...`` for ``p0 = e_a``
+    unrolled, for all ``a`` at once; ``Var P_aj = sum_i w_i^2 U_i[a, j]^2`` with ``w_i`` the
+    weight of the person's latest row entered before ``t`` (as :func:`aalen_johansen`).
+    Per ``t``: one pass over the m transition times with S x S products and, per state, a
+    prefix sum over time gathered at the rows' entry and exit: O(m S^3 + rows S^2), no loop
+    over persons. Arguments as :func:`aalen_johansen` (rows sorted by person and entry).
 
     Returns
     -------
@@ -500,17 +524,58 @@ def transition_ij_std_error(
     est = np.broadcast_to(np.eye(sn), (at.size, sn, sn)).copy()
     se = np.zeros((at.size, sn, sn))
     keep = exit > s
-    moves = keep & (to_state >= 0) & (to_state != from_state)
-    if not moves.any():
+    if not (keep & (to_state >= 0) & (to_state != from_state)).any():
         return est, se
     rows = np.flatnonzero(keep)
-    local = np.unique(person[rows], return_inverse=True)[1].astype(np.int64)
-    args = (entry[rows], exit[rows], from_state[rows], to_state[rows], weight[rows], local, sn)
-    for a in np.unique(from_state[moves]):
-        out = aalen_johansen(*args, p0=np.eye(sn)[a], se=True, presorted=True)
-        idx = np.searchsorted(out.times, at, side="right") - 1
-        ok = idx >= 0
-        est[ok, a, :] = out.pstate[idx[ok]]
-        assert out.std_error is not None
-        se[ok, a, :] = out.std_error[idx[ok]]
+    e, x, fr, to, w = entry[rows], exit[rows], from_state[rows], to_state[rows], weight[rows]
+    pers = np.unique(person[rows], return_inverse=True)[1].astype(np.int64)
+    n_pers = int(pers.max()) + 1
+    fit = aalen_johansen(e, x, fr, to, w, pers, sn, p0=np.eye(sn)[0], se=False, presorted=True)
+    times, hazard, y_w = fit.times, fit.hazard_matrices, fit.weighted_n_risk
+    k_e = np.searchsorted(times, e, side="right")
+    k_x = np.searchsorted(times, x, side="right")
+    moves = (to >= 0) & (to != fr)
+    for n_t, t in enumerate(at):
+        m = int(np.searchsorted(times, t, side="right"))
+        if m == 0:
+            continue
+        before, after = _products_around(hazard[:m])
+        est[n_t] = before[-1] @ hazard[m - 1]
+        after_minus = hazard[:m] @ after  # P(u-, t)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            inv_y = np.where(y_w[:m] > 0, 1.0 / y_w[:m], 0.0)  # (m, S)
+        infl = np.zeros((n_pers, sn, sn))
+        lo, hi = np.minimum(k_e, m), np.minimum(k_x, m)
+        for c in range(sn):
+            sel = np.flatnonzero((fr == c) & (lo < hi))
+            if sel.size == 0:
+                continue
+            # g_c(u)[a, j] = P_ac(s, u-) / n_c(u) (P_cj(u, t) - P_cj(u-, t)), prefix-summed
+            g = (before[:, :, c] * inv_y[:, c, None])[:, :, None] * (
+                after[:, c, :] - after_minus[:, c, :]
+            )[:, None, :]
+            cum = np.concatenate([np.zeros((1, sn, sn)), np.cumsum(g, axis=0)])
+            _add_rows(infl, pers[sel], cum[hi[sel]] - cum[lo[sel]])
+        # movers at u <= t: (P_bj(u, t) - P_cj(u, t)) instead of the stayer's term
+        mv = np.flatnonzero(moves & (k_x <= m))
+        if mv.size:
+            u, c, b = k_x[mv] - 1, fr[mv], to[mv]
+            coef = before[u, :, c] * inv_y[u, c][:, None]  # (n_mv, S)
+            diff = after[u, b, :] - after[u, c, :]  # (n_mv, S)
+            _add_rows(infl, pers[mv], coef[:, :, None] * diff[:, None, :])
+        entered = np.flatnonzero(k_e < m)
+        last = np.full(n_pers, -1, dtype=np.int64)
+        np.maximum.at(last, pers[entered], entered)
+        w_now = np.where(last >= 0, w[np.maximum(last, 0)], 0.0)
+        var = np.einsum("i,iaj->aj", w_now * w_now, infl * infl)
+        se[n_t] = np.sqrt(np.maximum(var, 0.0))
     return est, se
+
+
+def _add_rows(out: np.ndarray, index: np.ndarray, values: np.ndarray) -> None:
+    """``out[index[r]] += values[r]`` for each r (repeated indices add), shape (n, S, S)."""
+    n, s, _ = out.shape
+    flat = values.reshape(values.shape[0], s * s)
+    view = out.reshape(n, s * s)
+    for col in range(s * s):
+        view[:, col] += np.bincount(index, weights=flat[:, col], minlength=n)
