@@ -555,7 +555,8 @@ def _transition_confint(
     ``1 - (1 - P)^exp(-/+ z se / ((1 - P) log(1 - P)))``, missing where ``P`` is 1 or (``P``
     is 0 and ``se > 0``); ``[0, 0]`` where ``P = 0`` with zero ``se`` (as etm)."""
     if conf_type != "cloglog":
-        return _curves.confint(p, se, conf_level, conf_type)
+        with np.errstate(over="ignore"):  # log-log near P = 1: limits go to 0 / 1
+            return _curves.confint(p, se, conf_level, conf_type)
     z = stats.norm.ppf(1.0 - (1.0 - conf_level) / 2.0)
     q = np.where((p <= 0) | (p >= 1), np.nan, 1.0 - p)
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
