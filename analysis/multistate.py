@@ -421,6 +421,8 @@ class MultiStateAalenJohansen:
             Extra ``to_state`` value meaning censored (e.g. ``0`` or ``"censor"``).
         """
         _curves.check_conf(self.conf_level, self.conf_type)
+        if self.missing not in ("drop", "raise"):
+            raise ValueError(f"missing must be 'drop' or 'raise', got {self.missing!r}")
         _curves.require(df, [id, entry, exit, from_state, to_state, weights, group])
         if start_state is not None and initial is not None:
             raise ValueError("give start_state or initial, not both")

@@ -225,6 +225,10 @@ def test_missing_to_state_is_censoring_not_missing():
     )
     assert res.n_missing == 0
     assert sum(res.n.values()) == 6
+    with pytest.raises(ValueError, match="missing must be"):
+        MultiStateAalenJohansen(missing="ignore").fit(
+            df, id="id", entry="tstart", exit="tstop", from_state="from", to_state="to"
+        )
 
 
 def test_chain_rule_after_dropping_is_only_waived_across_a_gap():
