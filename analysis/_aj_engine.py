@@ -408,3 +408,174 @@ def _ij_std_error(
         lmat += d_l[post + j]
         wvec += d_w[post + j]
     return np.sqrt(np.maximum(var, 0.0))
+
+
+# --------------------------------------------------------------------------------------------
+# Transition-probability matrix P(s, t) and its variance
+# --------------------------------------------------------------------------------------------
+
+
+def transition_greenwood_variance(
+    hazard: np.ndarray, n_transition: np.ndarray, n_risk: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """``P(s, t)`` and the Greenwood-type variance of each entry, as R ``etm`` (``cov_aj``).
+
+    Parameters
+    ----------
+    hazard
+        ``H(u) = I + dA(u)`` at the transition times ``s < u <= t``, shape (m, S, S).
+    n_transition
+        Unweighted transition counts ``a -> b`` at those times, shape (m, S, S).
+    n_risk
+        Unweighted numbers at risk in each state, shape (m, S).
+
+    Returns
+    -------
+    ``(P, var)``, both shape (S, S): ``P = H(u_1) ... H(u_m)`` and ``Var P_ij``.
+
+    Notes
+    -----
+    The rows of ``dA(u)`` are independent with the multinomial (Greenwood-type) covariance
+    ``Cov(dA_a.) = [Y_a sum_b N_ab (e_b - e_a)(e_b - e_a)' - r_a r_a'] / Y_a^3``,
+    ``r_a = sum_b N_ab (e_b - e_a)``, and by the delta method (Andersen et al. 1993, IV.4)
+    ``Var P_ij(s, t) = sum_u sum_a P_ia(s, u-)^2 c' Cov(dA_a.(u)) c`` with ``c`` column ``j`` of
+    ``P(u, t)``. This is the diagonal of etm's recursion
+    ``cov(t) = (H' x I) cov(t-) (H x I) + (I x P(s, t-)) cov(dA) (I x P(s, t-)')``, evaluated
+    in O(m S^3) without the S^2 x S^2 matrices; negative rounding is set to zero as in etm.
+    """
+    m, s, _ = hazard.shape
+    eye = np.eye(s)
+    if m == 0:
+        return eye.copy(), np.zeros((s, s))
+    before = np.empty((m, s, s))  # P(s, u-)
+    after = np.empty((m, s, s))  # P(u, t)
+    p = eye
+    for j in range(m):
+        before[j] = p
+        p = p @ hazard[j]
+    q = eye
+    for j in range(m - 1, -1, -1):
+        after[j] = q
+        q = hazard[j] @ q
+    counts = n_transition.astype(float).copy()
+    diag = np.arange(s)
+    counts[:, diag, diag] = 0.0
+    n_out = counts.sum(axis=2)[:, :, None]  # (m, S, 1)
+    nc = counts @ after  # sum_b N_ab c_b, for every column c of P(u, t)
+    nc2 = counts @ (after * after)
+    lin = nc - n_out * after
+    quad = nc2 - 2.0 * after * nc + n_out * after * after
+    y = n_risk.astype(float)[:, :, None]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        form = np.where(y > 0, (y * quad - lin * lin) / y**3, 0.0)  # c' Cov(dA_a.) c
+    var = np.einsum("uia,uaj->ij", before * before, form)
+    return p, np.maximum(var, 0.0)
+
+
+def _products_around(hazard: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``before[u] = H[0] ... H[u-1]`` and ``after[u] = H[u+1] ... H[m-1]`` (shapes (m, S, S))."""
+    m, s, _ = hazard.shape
+    before = np.empty((m, s, s))
+    after = np.empty((m, s, s))
+    p = np.eye(s)
+    for j in range(m):
+        before[j] = p
+        p = p @ hazard[j]
+    q = np.eye(s)
+    for j in range(m - 1, -1, -1):
+        after[j] = q
+        q = hazard[j] @ q
+    return before, after
+
+
+def transition_ij_std_error(
+    entry: np.ndarray,
+    exit: np.ndarray,
+    from_state: np.ndarray,
+    to_state: np.ndarray,
+    weight: np.ndarray,
+    person: np.ndarray,
+    n_states: int,
+    s: float,
+    at: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """``P(s, t)`` and its infinitesimal-jackknife standard errors at each ``t`` in ``at``.
+
+    Row ``a`` of ``P(s, t)`` with its standard errors is R
+    ``survfit(..., start.time = s, p0 = e_a)``'s ``pstate`` and ``std.err`` (IJ): the influence
+    of person ``i`` (per unit weight) is
+
+        U_i = sum_u [i at risk in c at u] P(s, u-)[:, c] / n_c(u) (P(u, t)[b, :] - P(u-, t)[c, :])
+
+    over transition times ``s < u <= t`` (``b`` = state just after ``u``, ``n_c`` = weighted
+    number at risk), i.e. the survfit recursion ``U(t) = U(t-) H(t) + ...`` for ``p0 = e_a``
+    unrolled, for all ``a`` at once; ``Var P_aj = sum_i w_i^2 U_i[a, j]^2`` with ``w_i`` the
+    weight of the person's latest row entered before ``t`` (as :func:`aalen_johansen`).
+    Per ``t``: one pass over the m transition times with S x S products and, per state, a
+    prefix sum over time gathered at the rows' entry and exit: O(m S^3 + rows S^2), no loop
+    over persons. Arguments as :func:`aalen_johansen` (rows sorted by person and entry).
+
+    Returns
+    -------
+    ``(P, se)``, both shape (len(at), S, S).
+    """
+    sn = n_states
+    at = np.asarray(at, dtype=float)
+    est = np.broadcast_to(np.eye(sn), (at.size, sn, sn)).copy()
+    se = np.zeros((at.size, sn, sn))
+    keep = exit > s
+    if not (keep & (to_state >= 0) & (to_state != from_state)).any():
+        return est, se
+    rows = np.flatnonzero(keep)
+    e, x, fr, to, w = entry[rows], exit[rows], from_state[rows], to_state[rows], weight[rows]
+    pers = np.unique(person[rows], return_inverse=True)[1].astype(np.int64)
+    n_pers = int(pers.max()) + 1
+    fit = aalen_johansen(e, x, fr, to, w, pers, sn, p0=np.eye(sn)[0], se=False, presorted=True)
+    times, hazard, y_w = fit.times, fit.hazard_matrices, fit.weighted_n_risk
+    k_e = np.searchsorted(times, e, side="right")
+    k_x = np.searchsorted(times, x, side="right")
+    moves = (to >= 0) & (to != fr)
+    for n_t, t in enumerate(at):
+        m = int(np.searchsorted(times, t, side="right"))
+        if m == 0:
+            continue
+        before, after = _products_around(hazard[:m])
+        est[n_t] = before[-1] @ hazard[m - 1]
+        after_minus = hazard[:m] @ after  # P(u-, t)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            inv_y = np.where(y_w[:m] > 0, 1.0 / y_w[:m], 0.0)  # (m, S)
+        infl = np.zeros((n_pers, sn, sn))
+        lo, hi = np.minimum(k_e, m), np.minimum(k_x, m)
+        for c in range(sn):
+            sel = np.flatnonzero((fr == c) & (lo < hi))
+            if sel.size == 0:
+                continue
+            # g_c(u)[a, j] = P_ac(s, u-) / n_c(u) (P_cj(u, t) - P_cj(u-, t)), prefix-summed
+            g = (before[:, :, c] * inv_y[:, c, None])[:, :, None] * (
+                after[:, c, :] - after_minus[:, c, :]
+            )[:, None, :]
+            cum = np.concatenate([np.zeros((1, sn, sn)), np.cumsum(g, axis=0)])
+            _add_rows(infl, pers[sel], cum[hi[sel]] - cum[lo[sel]])
+        # movers at u <= t: (P_bj(u, t) - P_cj(u, t)) instead of the stayer's term
+        mv = np.flatnonzero(moves & (k_x <= m))
+        if mv.size:
+            u, c, b = k_x[mv] - 1, fr[mv], to[mv]
+            coef = before[u, :, c] * inv_y[u, c][:, None]  # (n_mv, S)
+            diff = after[u, b, :] - after[u, c, :]  # (n_mv, S)
+            _add_rows(infl, pers[mv], coef[:, :, None] * diff[:, None, :])
+        entered = np.flatnonzero(k_e < m)
+        last = np.full(n_pers, -1, dtype=np.int64)
+        np.maximum.at(last, pers[entered], entered)
+        w_now = np.where(last >= 0, w[np.maximum(last, 0)], 0.0)
+        var = np.einsum("i,iaj->aj", w_now * w_now, infl * infl)
+        se[n_t] = np.sqrt(np.maximum(var, 0.0))
+    return est, se
+
+
+def _add_rows(out: np.ndarray, index: np.ndarray, values: np.ndarray) -> None:
+    """``out[index[r]] += values[r]`` for each r (repeated indices add), shape (n, S, S)."""
+    n, s, _ = out.shape
+    flat = values.reshape(values.shape[0], s * s)
+    view = out.reshape(n, s * s)
+    for col in range(s * s):
+        view[:, col] += np.bincount(index, weights=flat[:, col], minlength=n)
