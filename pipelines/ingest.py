@@ -242,7 +242,9 @@ def _decode(path: Path, data: bytes, encoding: str) -> tuple[str, str]:
         try:
             return data.decode("utf-16"), "utf-16"
         except UnicodeDecodeError as exc:
-            raise TableUnusable("?", path, f"not decodable as UTF-16 (has a UTF-16 BOM): {exc.reason}") from None
+            raise TableUnusable(
+                "?", path, f"not decodable as UTF-16 (has a UTF-16 BOM): {exc.reason}"
+            ) from None
     order = ["utf-8", "latin-1"] if encoding == "auto" else [encoding]
     for enc in order:
         try:
@@ -279,7 +281,9 @@ def _read_csv(path: Path, config: StarConfig) -> tuple[pd.DataFrame, str, str, d
     trailing = len(header) > 1 and not header[-1].strip()
     if trailing:
         header = header[:-1]
-        notes.append("trailing delimiter at the end of the header: the empty last column is ignored")
+        notes.append(
+            "trailing delimiter at the end of the header: the empty last column is ignored"
+        )
     n = len(header)
     records: list[list[str]] = []
     lines: list[int] = []
@@ -307,7 +311,7 @@ def _read_csv(path: Path, config: StarConfig) -> tuple[pd.DataFrame, str, str, d
             else:  # unbalanced quote: do not let it swallow lines; this line alone is bad
                 records.append(_fit(fields, n))
                 lines.append(start + 1)
-                rules.append(f"unbalanced quote (\") on line {start + 1}; the line is not parsed")
+                rules.append(f'unbalanced quote (") on line {start + 1}; the line is not parsed')
                 pos += 1
                 continue
         rule = None
@@ -315,9 +319,8 @@ def _read_csv(path: Path, config: StarConfig) -> tuple[pd.DataFrame, str, str, d
             fields = fields[:-1]
             extra_trailing += 1
         elif len(fields) != n:
-            rule = (
-                f"ragged row: expected {n} fields, found {len(fields)}"
-                + (" (the header has a trailing delimiter)" if trailing else "")
+            rule = f"ragged row: expected {n} fields, found {len(fields)}" + (
+                " (the header has a trailing delimiter)" if trailing else ""
             )
         if nul:
             rule = "contains NUL byte(s)" + (f"; {rule}" if rule else "")
@@ -330,9 +333,18 @@ def _read_csv(path: Path, config: StarConfig) -> tuple[pd.DataFrame, str, str, d
             f"{extra_trailing} data line(s) end with a trailing delimiter (empty unnamed last field; ignored)"
         )
     names = [h.strip() or f"(unnamed column {k + 1})" for k, h in enumerate(header)]
-    df = pd.DataFrame(records, columns=range(n), dtype=object) if records else pd.DataFrame(columns=range(n))
+    df = (
+        pd.DataFrame(records, columns=range(n), dtype=object)
+        if records
+        else pd.DataFrame(columns=range(n))
+    )
     df.columns = names
-    info = {"lines": np.asarray(lines, dtype=np.int64), "parse_rules": rules, "blank": blank, "notes": notes}
+    info = {
+        "lines": np.asarray(lines, dtype=np.int64),
+        "parse_rules": rules,
+        "blank": blank,
+        "notes": notes,
+    }
     return df, encoding, sep, info
 
 
@@ -402,7 +414,9 @@ def _convert(
         else:
             txt = s.where(~missing).astype("string").str.strip()
             if decimal_comma:  # "1.234,5": '.' groups thousands, ',' is the decimal mark
-                grouped = txt.str.fullmatch(r"-?\d{1,3}(\.\d{3})+(,\d*)?").fillna(False).astype(bool)
+                grouped = (
+                    txt.str.fullmatch(r"-?\d{1,3}(\.\d{3})+(,\d*)?").fillna(False).astype(bool)
+                )
                 txt = txt.where(~grouped, txt.str.replace(".", "", regex=False))
                 txt = txt.str.replace(",", ".", regex=False)
             num = pd.to_numeric(txt, errors="coerce").astype("float64")
@@ -435,7 +449,9 @@ def _refuse_cpr_ids(table: str, path: Path, raw: pd.DataFrame, schema) -> None:
     The rule is :func:`data_schema.ids.looks_like_cpr`; the message names rows, never values.
     """
     for col, column in schema.columns.items():
-        if not col.endswith("_id") or not ("str" in str(column.dtype) or str(column.dtype) == "object"):
+        if not col.endswith("_id") or not (
+            "str" in str(column.dtype) or str(column.dtype) == "object"
+        ):
             continue
         cpr = looks_like_cpr(raw[col])
         if cpr.any():
