@@ -1,6 +1,6 @@
 """The ``star`` command line. Logging and progress display are set up here and only here.
 
-Exit codes: 0 success; 1 the input has quarantined rows (``validate`` only); 2 the input or the
+Exit codes: 0 success; 1 the input has quarantined rows (``validate`` and ``ingest``); 2 the input or the
 configuration is unusable (the message says why); 3 an unexpected internal error.
 """
 
@@ -15,6 +15,7 @@ from typing import Any
 import typer
 from rich.console import Console
 from rich.logging import RichHandler
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -55,12 +56,12 @@ def friendly_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
         except typer.Exit:
             raise
         except (ConfigError, MappingError, PrivacyError, FileNotFoundError, ValueError) as exc:
-            console.print(f"[bold red]error:[/] {exc}")
+            console.print(f"[bold red]error:[/] {escape(str(exc))}")
             if _state["verbose"]:
                 console.print_exception()
             raise typer.Exit(2) from None
         except Exception as exc:  # unexpected: say so, point at --verbose
-            console.print(f"[bold red]internal error:[/] {type(exc).__name__}: {exc}")
+            console.print(f"[bold red]internal error:[/] {type(exc).__name__}: {escape(str(exc))}")
             console.print("run with --verbose for the traceback")
             if _state["verbose"]:
                 console.print_exception()
@@ -112,38 +113,64 @@ def version() -> None:
 
 
 def _print_extract_result(result, max_violations: int = 20) -> None:
-    table = Table(title=f"Extract {result.raw_dir}")
-    for col in ("table", "file", "format", "encoding", "read", "accepted", "quarantined", "status"):
+    table = Table(title=f"Extract {escape(str(result.raw_dir))}")
+    cols = (
+        "table",
+        "file",
+        "format",
+        "encoding",
+        "read",
+        "accepted",
+        "quarantined",
+        "blank",
+        "status",
+    )
+    for col in cols:
         table.add_column(
-            col, justify="right" if col in ("read", "accepted", "quarantined") else "left"
+            col,
+            justify="right" if col in ("read", "accepted", "quarantined", "blank") else "left",
+            overflow="fold",
         )
     for name, r in result.tables.items():
         status = (
-            f"[red]UNUSABLE: {r.fatal}[/]"
+            f"[red]UNUSABLE: {escape(_short(r.fatal, 200))}[/]"
             if r.fatal
             else ("[green]ok[/]" if not r.n_quarantined else "[yellow]rows quarantined[/]")
         )
         table.add_row(
             name,
-            r.file.name if r.file else "",
+            escape(r.file.name) if r.file else "",
             r.format or "",
             r.encoding or "",
             str(r.n_read),
             str(r.n_accepted),
             str(r.n_quarantined),
+            str(r.n_blank),
             status,
         )
     console.print(table)
     for p in result.problems:
-        console.print(f"[red]problem:[/] {p}")
+        console.print(f"[red]problem:[/] {escape(p)}")
+    for name, r in result.tables.items():
+        for note in r.notes:
+            console.print(f"[yellow]note:[/] {escape(name)}: {escape(note)}")
     v = result.violations()
     if len(v):
         console.print(f"{len(v)} violation(s); first {min(len(v), max_violations)}:")
         for row in v.head(max_violations).itertuples(index=False):
-            where = f"{row.file} row {row.row}" + (
+            where = f"{escape(str(row.file))} row {row.row}" + (
                 f" (line {row.line})" if not _isna(row.line) else ""
             )
-            console.print(f"  {where}, column {row.column}: {row.rule} [dim]{row.value}[/]")
+            value = "" if _isna(row.value) else escape(_short(str(row.value)))
+            console.print(
+                f"  {where}, column {escape(str(row.column))}: {escape(str(row.rule))} [dim]{value}[/]"
+            )
+
+
+def _short(text: str, limit: int = 60) -> str:
+    """``text`` cut to ``limit`` characters with an ellipsis (newlines shown as ``\\n``)."""
+    text = text.replace("\n", "\\n")
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _isna(x: object) -> bool:
@@ -190,7 +217,7 @@ def ingest(
 ) -> None:
     """Validate a register extract and write accepted rows to Parquet, rejected rows to quarantine.
 
-    Exit 0 when every table is usable (quarantined rows are listed), 2 when a table is unusable.
+    Exit 0 when every row is accepted, 1 when rows were quarantined, 2 when a table is unusable.
     """
     from pipelines.config import load_config
     from pipelines.ingest import ingest as run_ingest
@@ -200,9 +227,14 @@ def ingest(
     with ProgressBar("ingesting") as bar:
         result = run_ingest(raw_dir, out, cfg, progress=bar)
     _print_extract_result(result)
-    console.print(f"validated tables in {out / 'validated'}, quarantine in {out / 'quarantine'}")
+    console.print(
+        f"validated tables in {escape(str(out / 'validated'))}, "
+        f"quarantine in {escape(str(out / 'quarantine'))}"
+    )
     if not result.ok:
         raise typer.Exit(2)
+    if len(result.violations()):
+        raise typer.Exit(1)
 
 
 @app.command("run")
@@ -247,7 +279,7 @@ def run_cmd(
         try:
             outcomes = run_pipeline(stages, ctx, force=force, only=only)
         except PipelineError as exc:
-            console.print(f"[bold red]error:[/] {exc}")
+            console.print(f"[bold red]error:[/] {escape(str(exc))}")
             raise typer.Exit(2) from None
     manifest = cfg.paths.results_dir / "provenance" / "provenance.json"
     if manifest.exists():

@@ -34,7 +34,7 @@ import pandera.pandas as pa
 import pyarrow as pa_arrow
 import pyarrow.parquet as pq
 
-from data_schema.ids import looks_like_cpr
+from data_schema.ids import looks_like_cpr, mask_cpr_frame, mask_cpr_text
 from data_schema.mapping import StateMapping, load_state_mapping
 from data_schema.tables import TABLES, table_schema
 from pipelines.config import StarConfig
@@ -77,6 +77,10 @@ class TableResult:
     n_quarantined: int
     fatal: str | None = None
     ignored_columns: tuple[str, ...] = ()
+    n_blank: int = 0
+    """Blank (empty or whitespace-only) lines in a CSV file: skipped, counted, not rows."""
+    notes: tuple[str, ...] = ()
+    """Layout remarks (trailing delimiter, blank line numbers)."""
     accepted: pd.DataFrame | None = field(default=None, repr=False, compare=False)
     quarantined: pd.DataFrame | None = field(default=None, repr=False, compare=False)
     violations: pd.DataFrame | None = field(default=None, repr=False, compare=False)
@@ -97,6 +101,8 @@ class TableResult:
             "reconciles": self.reconciles,
             "fatal": self.fatal,
             "ignored_columns": list(self.ignored_columns),
+            "n_blank": self.n_blank,
+            "notes": list(self.notes),
         }
 
 
@@ -177,12 +183,12 @@ def _detect_separator(header: str, configured: str) -> str:
 
 def read_raw(
     path: Path, config: StarConfig, table: str
-) -> tuple[pd.DataFrame, str, str | None, str | None]:
+) -> tuple[pd.DataFrame, str, str | None, str | None, dict]:
     """Read a table file as it is (CSV as strings), with lower-cased, stripped column names.
 
     Returns
     -------
-    (frame, format, encoding, csv separator)
+    (frame, format, encoding, csv separator, CSV line info (see :func:`_read_csv`))
 
     Raises
     ------
@@ -194,9 +200,10 @@ def read_raw(
         raise TableUnusable(table, path, "file is empty (0 bytes, no header)")
     encoding: str | None = None
     sep: str | None = None
+    info: dict = {}
     try:
         if fmt == "csv":
-            df, encoding, sep = _read_csv(path, config)
+            df, encoding, sep, info = _read_csv(path, config)
         elif fmt == "parquet":
             df = pd.read_parquet(path)
         elif fmt == "sas7bdat":
@@ -207,44 +214,142 @@ def read_raw(
             import pyreadstat
 
             df, _ = pyreadstat.read_xport(str(path))
-    except TableUnusable:
-        raise
+    except TableUnusable as exc:
+        raise TableUnusable(table, path, exc.reason) from None
     except Exception as exc:  # any reader error means the file is not what it claims to be
         raise TableUnusable(
             table, path, f"cannot be read as {fmt}: {type(exc).__name__}: {exc}"
-        ) from exc
-    df.columns = [str(c).strip().lower() for c in df.columns]
-    return df.reset_index(drop=True), fmt, encoding, sep
-
-
-def _read_csv(path: Path, config: StarConfig) -> tuple[pd.DataFrame, str, str]:
-    opts = config.input
-    encodings = (
-        ["utf-8-sig", "latin-1"]
-        if opts.encoding == "auto"
-        else ["utf-8-sig" if opts.encoding == "utf-8" else "latin-1"]
-    )
-    last_exc: Exception | None = None
-    for enc in encodings:
-        try:
-            with open(path, encoding=enc, newline="") as fh:
-                header = fh.readline()
-            sep = _detect_separator(header, opts.csv_separator)
-            df = pd.read_csv(
+        ) from None
+    original = [str(c).strip() for c in df.columns]
+    lowered = [c.lower() for c in original]
+    seen: dict[str, str] = {}
+    for orig, low in zip(original, lowered, strict=True):
+        if low in seen:
+            raise TableUnusable(
+                table,
                 path,
-                sep=sep,
-                dtype=str,
-                keep_default_na=False,
-                na_values=[],
-                encoding=enc,
-                quoting=csv.QUOTE_MINIMAL,
-                skipinitialspace=False,
+                f"duplicate column name: {seen[low]!r} and {orig!r} are the same column "
+                "(names are matched ignoring letter case and surrounding spaces); keep one",
             )
-            return df, "utf-8" if enc == "utf-8-sig" else enc, sep
+        seen[low] = orig
+    df.columns = lowered
+    return df.reset_index(drop=True), fmt, encoding, sep, info
+
+
+def _decode(path: Path, data: bytes, encoding: str) -> tuple[str, str]:
+    """Decode file bytes: UTF-16 by BOM, UTF-8 (BOM stripped), else Latin-1 (auto) or as configured."""
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        try:
+            return data.decode("utf-16"), "utf-16"
         except UnicodeDecodeError as exc:
-            last_exc = exc
+            raise TableUnusable(
+                "?", path, f"not decodable as UTF-16 (has a UTF-16 BOM): {exc.reason}"
+            ) from None
+    order = ["utf-8", "latin-1"] if encoding == "auto" else [encoding]
+    for enc in order:
+        try:
+            text = data.decode("utf-8-sig" if enc == "utf-8" else enc)
+            return text, enc
+        except (UnicodeDecodeError, LookupError) as exc:
+            last = exc
+    raise TableUnusable("?", path, f"not decodable as {encoding}: {last}")
+
+
+def _read_csv(path: Path, config: StarConfig) -> tuple[pd.DataFrame, str, str, dict]:
+    """Line-aware CSV reader: every physical line is a header, a blank line or part of a record.
+
+    Returns the frame (all values text; ragged rows padded and flagged) and ``info`` with the file
+    line of each record (``lines``), per-record parse rules (``parse_rules``), the blank line numbers
+    (``blank``) and ``notes`` (trailing delimiter, ...).
+    """
+    data = path.read_bytes()
+    text, encoding = _decode(path, data, config.input.encoding)
+    physical = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    if physical and physical[-1] == "":
+        physical.pop()  # the newline ending the last line
+    blank: list[int] = []
+    i = 0
+    while i < len(physical) and not physical[i].strip():
+        blank.append(i + 1)
+        i += 1
+    if i == len(physical):
+        raise TableUnusable("?", path, "no header line (the file holds only blank lines)")
+    header_line = physical[i]
+    sep = _detect_separator(header_line, config.input.csv_separator)
+    header = next(csv.reader([header_line.replace("\x00", "")], delimiter=sep))
+    notes: list[str] = []
+    trailing = len(header) > 1 and not header[-1].strip()
+    if trailing:
+        header = header[:-1]
+        notes.append(
+            "trailing delimiter at the end of the header: the empty last column is ignored"
+        )
+    n = len(header)
+    records: list[list[str]] = []
+    lines: list[int] = []
+    rules: list[str | None] = []
+    extra_trailing = 0
+    pos = i + 1
+    while pos < len(physical):
+        start = pos
+        line = physical[pos]
+        if not line.strip():
+            blank.append(pos + 1)
+            pos += 1
             continue
-    raise TableUnusable("?", path, f"not decodable as {opts.encoding}: {last_exc}")
+        nul = "\x00" in line
+        fields = next(csv.reader([line.replace("\x00", "")], delimiter=sep))
+        quoted_nl = line.count('"') % 2 == 1
+        if quoted_nl:  # an open quote: join following lines until the quote closes
+            joined, end = line, pos
+            while end + 1 < len(physical) and joined.count('"') % 2 == 1:
+                end += 1
+                joined += "\n" + physical[end]
+            cand = next(csv.reader([joined.replace("\x00", "")], delimiter=sep), [])
+            if joined.count('"') % 2 == 0 and len(cand) in (n, n + 1):
+                fields, pos = cand, end
+            else:  # unbalanced quote: do not let it swallow lines; this line alone is bad
+                records.append(_fit(fields, n))
+                lines.append(start + 1)
+                rules.append(f'unbalanced quote (") on line {start + 1}; the line is not parsed')
+                pos += 1
+                continue
+        rule = None
+        if len(fields) == n + 1 and not fields[-1].strip():
+            fields = fields[:-1]
+            extra_trailing += 1
+        elif len(fields) != n:
+            rule = f"ragged row: expected {n} fields, found {len(fields)}" + (
+                " (the header has a trailing delimiter)" if trailing else ""
+            )
+        if nul:
+            rule = "contains NUL byte(s)" + (f"; {rule}" if rule else "")
+        records.append(_fit(fields, n))
+        lines.append(start + 1)
+        rules.append(rule)
+        pos += 1
+    if extra_trailing:
+        notes.append(
+            f"{extra_trailing} data line(s) end with a trailing delimiter (empty unnamed last field; ignored)"
+        )
+    names = [h.strip() or f"(unnamed column {k + 1})" for k, h in enumerate(header)]
+    df = (
+        pd.DataFrame(records, columns=range(n), dtype=object)
+        if records
+        else pd.DataFrame(columns=range(n))
+    )
+    df.columns = names
+    info = {
+        "lines": np.asarray(lines, dtype=np.int64),
+        "parse_rules": rules,
+        "blank": blank,
+        "notes": notes,
+    }
+    return df, encoding, sep, info
+
+
+def _fit(fields: list[str], n: int) -> list[str]:
+    return (fields + [""] * n)[:n]
 
 
 # --------------------------------------------------------------------------------------------
@@ -296,16 +401,23 @@ def _convert(
             num = pd.to_numeric(
                 s.where(~missing).astype("string").str.strip(), errors="coerce"
             ).astype("float64")
-        ok = np.isfinite(num) & (num == np.round(num))
+        whole = np.isfinite(num) & (num == np.round(num))
+        ok = whole & (num.abs() < 2.0**63)
         failed = ~ok & ~missing
         out = num.where(ok).astype("Int64")
-        return out, failed, "not an integer"
+        too_big = (whole & ~ok & ~missing).any()
+        rule = "not an integer" + (" (or beyond the int64 range +-9.2e18)" if too_big else "")
+        return out, failed, rule
     if dtype == "float64":
         if pd.api.types.is_numeric_dtype(s.dtype):
             num = pd.to_numeric(s, errors="coerce").astype("float64")
         else:
             txt = s.where(~missing).astype("string").str.strip()
-            if decimal_comma:
+            if decimal_comma:  # "1.234,5": '.' groups thousands, ',' is the decimal mark
+                grouped = (
+                    txt.str.fullmatch(r"-?\d{1,3}(\.\d{3})+(,\d*)?").fillna(False).astype(bool)
+                )
+                txt = txt.where(~grouped, txt.str.replace(".", "", regex=False))
                 txt = txt.str.replace(",", ".", regex=False)
             num = pd.to_numeric(txt, errors="coerce").astype("float64")
         failed = (num.isna() | ~np.isfinite(num.fillna(0))) & ~missing
@@ -329,6 +441,29 @@ def _convert(
         txt = s.astype("string")
     out = txt.str.strip().where(~missing).astype("str")
     return out, pd.Series(False, index=s.index), ""
+
+
+def _refuse_cpr_ids(table: str, path: Path, raw: pd.DataFrame, schema) -> None:
+    """Refuse the table when any identifier column (text ``*_id`` column) holds a CPR-like value.
+
+    The rule is :func:`data_schema.ids.looks_like_cpr`; the message names rows, never values.
+    """
+    for col, column in schema.columns.items():
+        if not col.endswith("_id") or not (
+            "str" in str(column.dtype) or str(column.dtype) == "object"
+        ):
+            continue
+        cpr = looks_like_cpr(raw[col])
+        if cpr.any():
+            first = np.flatnonzero(cpr.to_numpy())[:5] + 1
+            raise TableUnusable(
+                table,
+                path,
+                f"column {col}: {int(cpr.sum())} value(s) look like raw CPR numbers (DDMMYY + 4 "
+                "digits, also with a space or dash, or 9 digits with the leading zero dropped), "
+                f"first at row(s) {first.tolist()}; pseudonymise the ids or set "
+                "privacy.allow_cpr_like_ids: true",
+            )
 
 
 def _violations(
@@ -370,7 +505,14 @@ def validate_table(
         return _validate_table(table, path, config, mapping, known_persons, known_municipalities)
     except TableUnusable as exc:
         return TableResult(
-            table, path, READERS.get(path.suffix.lower()), None, 0, 0, 0, fatal=exc.reason
+            table,
+            path,
+            READERS.get(path.suffix.lower()),
+            None,
+            0,
+            0,
+            0,
+            fatal=mask_cpr_text(exc.reason),
         )
 
 
@@ -378,8 +520,13 @@ def _validate_table(
     table, path, config, mapping, known_persons, known_municipalities
 ) -> TableResult:
     spec = TABLES[table]
-    raw, fmt, encoding, sep = read_raw(path, config, table)
+    raw, fmt, encoding, sep, info = read_raw(path, config, table)
     n_read = len(raw)
+    blank = info.get("blank", [])
+    notes = list(info.get("notes", []))
+    if blank:
+        shown = ", ".join(map(str, blank[:10])) + (" ..." if len(blank) > 10 else "")
+        notes.append(f"{len(blank)} blank line(s) skipped (line {shown})")
     schema = table_schema(table, (config.extract_window.start, config.extract_window.end))
     missing_cols = [c for c in schema.columns if c not in raw.columns]
     if missing_cols:
@@ -390,25 +537,30 @@ def _validate_table(
         raise TableUnusable(table, path, "no data rows (header only)")
     ignored = tuple(c for c in raw.columns if c not in schema.columns)
     if ignored:
-        log.warning("%s: columns not in the %s schema are ignored: %s", path, table, list(ignored))
-
-    # Privacy: refuse the whole table before anything is written.
-    if "person_id" in raw.columns and not config.privacy.allow_cpr_like_ids:
-        cpr = looks_like_cpr(raw["person_id"].astype("string").str.strip())
-        if cpr.any():
-            first = np.flatnonzero(cpr.to_numpy())[:5] + 1
-            raise TableUnusable(
-                table,
-                path,
-                f"column person_id: {int(cpr.sum())} value(s) look like raw CPR numbers (10 digits "
-                f"starting with a valid DDMMYY), first at row(s) {first.tolist()}; pseudonymise the ids "
-                "or set privacy.allow_cpr_like_ids: true",
-            )
+        names = [mask_cpr_text(c) for c in ignored]
+        log.warning("%s: columns not in the %s schema are ignored: %s", path, table, names)
+    if not config.privacy.allow_cpr_like_ids:
+        _refuse_cpr_ids(table, path, raw, schema)
 
     decimal_comma = fmt == "csv" and sep != ","  # Danish CSVs: ';' separator with decimal comma
     typed = {}
     viol: list[pd.DataFrame] = []
     bad = pd.Series(False, index=raw.index)
+    parse_rules = info.get("parse_rules") or [None] * n_read
+    parse_bad = pd.Series([r is not None for r in parse_rules], index=raw.index, dtype=bool)
+    if parse_bad.any():
+        viol.append(
+            _violations(
+                table,
+                path,
+                fmt,
+                raw.index[parse_bad],
+                "(line)",
+                pd.Series(parse_rules, index=raw.index)[parse_bad].tolist(),
+                [""] * int(parse_bad.sum()),
+            )
+        )
+        bad |= parse_bad
     for col, column in schema.columns.items():
         dtype = str(column.dtype)
         conv, failed, rule = _convert(raw[col], dtype, config, decimal_comma, fmt)
@@ -555,14 +707,22 @@ def _validate_table(
     violations = (
         pd.concat(viol, ignore_index=True) if viol else pd.DataFrame(columns=VIOLATION_COLUMNS)
     )
+    if parse_bad.any():  # a line that did not parse has only its parse rule
+        in_bad = parse_bad.to_numpy()[violations["row"].to_numpy(dtype=np.int64) - 1]
+        violations = violations[~in_bad | (violations["column"] == "(line)")]
     violations = violations.sort_values(["row", "column"], kind="mergesort").reset_index(drop=True)
+    if fmt == "csv" and len(violations):
+        violations["line"] = info["lines"][violations["row"].to_numpy(dtype=np.int64) - 1]
+    violations["value"] = violations["value"].map(
+        lambda v: mask_cpr_text(v) if isinstance(v, str) else v
+    )
     accepted = df.loc[~bad].reset_index(drop=True)
     for col, column in schema.columns.items():
         if str(column.dtype) == "int64" and not accepted[col].isna().any():
             accepted[col] = accepted[col].astype("int64")
         elif str(column.dtype) == "bool" and not accepted[col].isna().any():
             accepted[col] = accepted[col].astype(bool)
-    quarantined = raw.loc[bad].copy()
+    quarantined = mask_cpr_frame(raw.loc[bad])
     reasons = (
         violations.assign(reason=violations["column"] + ": " + violations["rule"])
         .groupby("row")["reason"]
@@ -579,6 +739,8 @@ def _validate_table(
         len(accepted),
         int(bad.sum()),
         ignored_columns=ignored,
+        n_blank=len(blank),
+        notes=tuple(notes),
         accepted=accepted,
         quarantined=quarantined,
         violations=violations,
