@@ -10,11 +10,16 @@ PY := $(VENV)/bin/python
 STAR := $(VENV)/bin/star
 UV_VERSION := 0.13.9
 STAMP := $(VENV)/.installed
+# A second environment with the lowest versions pyproject.toml allows (requirements-lowest.lock,
+# uv --resolution lowest-direct): CI runs the same tests on it, so the ranges are tested promises.
+VENV_LOWEST := .venv-lowest
+STAMP_LOWEST := $(VENV_LOWEST)/.installed
+PYTEST_ARGS := -q -n 2 --dist loadgroup
 SIZE ?= default
 SEED ?= 1
 CONFIG ?= pipelines/config/default.yaml
 
-.PHONY: all setup test report bench synth lint lock clean distclean
+.PHONY: all setup test test-lowest report bench synth lint lock clean distclean
 
 all: report
 
@@ -34,7 +39,22 @@ $(STAMP): pyproject.toml requirements.lock
 	touch $(STAMP)
 
 test: $(STAMP)
-	$(PY) -m pytest -q -n 2 --dist loadgroup
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+$(STAMP_LOWEST): pyproject.toml requirements-lowest.lock $(STAMP)
+	test -x $(VENV_LOWEST)/bin/python || $(PYTHON) -m venv $(VENV_LOWEST)
+	if [ -x $(VENV)/bin/uv ]; then \
+	  $(VENV)/bin/uv pip sync --quiet --python $(VENV_LOWEST)/bin/python requirements-lowest.lock && \
+	  $(VENV)/bin/uv pip install --quiet --python $(VENV_LOWEST)/bin/python --no-deps -e . ; \
+	else \
+	  $(VENV_LOWEST)/bin/python -m pip install --quiet -r requirements-lowest.lock && \
+	  $(VENV_LOWEST)/bin/python -m pip install --quiet --no-deps -e . ; \
+	fi
+	touch $(STAMP_LOWEST)
+
+# The test suite on the lowest direct versions the ranges in pyproject.toml allow.
+test-lowest: $(STAMP_LOWEST)
+	$(VENV_LOWEST)/bin/python -m pytest $(PYTEST_ARGS)
 
 report: $(STAMP)
 	$(STAR) run --config $(CONFIG) --synthetic $(SIZE) --seed $(SEED)
@@ -50,12 +70,15 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff check analysis pipelines data_schema tests benchmarks
 	$(VENV)/bin/ruff format --check analysis pipelines data_schema tests benchmarks
 
-# Re-resolve the lock file (only when dependencies in pyproject.toml change).
+# Re-resolve the lock files (only when dependencies in pyproject.toml change); uv keeps the
+# versions already in requirements.lock where the ranges still allow them.
 lock: $(STAMP)
 	$(VENV)/bin/uv pip compile pyproject.toml --extra dev --python-version 3.11 -o requirements.lock
+	$(VENV)/bin/uv pip compile pyproject.toml --extra dev --resolution lowest-direct \
+	  --python-version 3.11 -o requirements-lowest.lock
 
 clean:
 	rm -rf data results reports/_output .pytest_cache
 
 distclean: clean
-	rm -rf $(VENV)
+	rm -rf $(VENV) $(VENV_LOWEST)

@@ -439,7 +439,9 @@ def _convert(
         )
     else:
         txt = s.astype("string")
-    out = txt.str.strip().where(~missing).astype("str")
+    # astype("str") before masking: on pandas 2 it turns a missing value into the text "<NA>"
+    # (object dtype), on pandas 3 it keeps it missing (str dtype); masking after works on both.
+    out = txt.str.strip().astype("str").where(~missing)
     return out, pd.Series(False, index=s.index), ""
 
 

@@ -23,7 +23,6 @@ LIBRARIES = (
     "pandas",
     "scipy",
     "statsmodels",
-    "lifelines",
     "scikit-learn",
     "stepmix",
     "pandera",
@@ -31,7 +30,6 @@ LIBRARIES = (
     "pyarrow",
     "pyreadstat",
     "matplotlib",
-    "seaborn",
     "pydantic",
 )
 
