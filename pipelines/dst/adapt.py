@@ -309,7 +309,7 @@ def _unknown_frame(unknown, srcs, dream_tallies, con) -> pd.DataFrame:
         totals[s.entry.file] = float(
             con.execute(f"SELECT sum({_person_weeks_sql(s.layout)}) FROM {s.view}").fetchone()[0] or 0
         )
-    for entry, _, tally in dream_tallies:
+    for entry, _, (tally, _) in dream_tallies:
         totals[entry.file] = float(sum(tally.counts().values()))
     df = pd.DataFrame(unknown)
     df["share_person_weeks"] = df["person_weeks"] / df["file"].map(totals).replace(0, float("nan"))
