@@ -662,9 +662,6 @@ def check_spells(
         )
 
 
-
-
-
 def _adapt_for_cli(raw_dir: Path, extract: Path, cfg: Any, policy: str | None = None) -> Path:
     """Convert a DST-style extract into <work_dir>/dst; print unknown codes; return the tables dir."""
     from data_schema.mapping import load_state_mapping
@@ -717,9 +714,13 @@ def _print_unknown_benefit_codes(result) -> None:
 @app.command("init-extract")
 @friendly_errors
 def init_extract(
-    raw_dir: Path = typer.Argument(..., help="Directory with the DST-style extract (SAS/CSV/Parquet)."),
+    raw_dir: Path = typer.Argument(
+        ..., help="Directory with the DST-style extract (SAS/CSV/Parquet)."
+    ),
     out: Path = typer.Option(
-        Path("extract-config"), "--out", help="Where extract.yaml, state_mapping.yaml, star.yaml go."
+        Path("extract-config"),
+        "--out",
+        help="Where extract.yaml, state_mapping.yaml, star.yaml go.",
     ),
     unknown_codes: str = typer.Option(
         "stop", help="What ingest does with unknown codes: stop, quarantine or other."
@@ -730,7 +731,9 @@ def init_extract(
     from pipelines.dst.init_extract import inspect_extract, write_config
 
     if unknown_codes not in ("stop", "quarantine", "other"):
-        raise ValueError(f"--unknown-codes must be stop, quarantine or other, not {unknown_codes!r}")
+        raise ValueError(
+            f"--unknown-codes must be stop, quarantine or other, not {unknown_codes!r}"
+        )
     insp = inspect_extract(raw_dir)
     t = Table(title=f"Registers in {raw_dir}")
     t.add_column("file")

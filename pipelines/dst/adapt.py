@@ -133,13 +133,11 @@ def _typed(spec: ColumnSpec, duck_type: str) -> str:
 
 def _lookup_sql(cl: CodeList, code_sql: str, attr: str) -> str | None:
     """SQL CASE giving attribute ``attr`` of each code (NULL when unknown)."""
-    arms = [
-        f"WHEN {code_sql} = '{c}' THEN '{a[attr]}'"
-        for c, a in cl.codes.items()
-        if attr in a
-    ]
+    arms = [f"WHEN {code_sql} = '{c}' THEN '{a[attr]}'" for c, a in cl.codes.items() if attr in a]
     num = f"TRY_CAST({code_sql} AS DOUBLE)"
-    arms += [f"WHEN {num} BETWEEN {lo} AND {hi} THEN '{a[attr]}'" for lo, hi, a in cl.ranges if attr in a]
+    arms += [
+        f"WHEN {num} BETWEEN {lo} AND {hi} THEN '{a[attr]}'" for lo, hi, a in cl.ranges if attr in a
+    ]
     return f"CASE {' '.join(arms)} END" if arms else None
 
 
@@ -162,7 +160,9 @@ class Source:
 
 def _standardise(con, src: Source, mapping: StateMapping, policy: str) -> list[dict]:
     """Create ``<view>_std`` with the layout's target columns; return unknown-code records."""
-    types = dict(con.execute(f"SELECT column_name, column_type FROM (DESCRIBE {src.view})").fetchall())
+    types = dict(
+        con.execute(f"SELECT column_name, column_type FROM (DESCRIBE {src.view})").fetchall()
+    )
     sel, unknown = [], []
     weeks_sql = _person_weeks_sql(src.layout)
     for spec in src.layout.columns:
@@ -182,15 +182,25 @@ def _standardise(con, src: Source, mapping: StateMapping, policy: str) -> list[d
         if spec.keep_code and spec.target == "benefit_code":
             known = "(" + ", ".join(f"'{c}'" for c in mapping.codes) + ")"
             bad = f"{code} IS NOT NULL AND {code} NOT IN {known}"
-            value = f"CASE WHEN {bad} THEN '{OTHER_CODE}' ELSE {code} END" if policy == "other" else code
+            value = (
+                f"CASE WHEN {bad} THEN '{OTHER_CODE}' ELSE {code} END"
+                if policy == "other"
+                else code
+            )
         else:
             cl = codelist(spec.codelist)
             attrs = _attrs(cl)
             main = "value" if "value" in attrs else (attrs[0] if attrs else None)
             look = _lookup_sql(cl, code, main) if main else None
             if spec.keep_code or look is None:
-                known_codes = "(" + ", ".join(f"'{c}'" for c in cl.codes) + ")" if cl.codes else "('')"
-                bad = f"{code} IS NOT NULL AND {code} NOT IN {known_codes}" if not cl.ranges else f"{code} IS NOT NULL AND ({look}) IS NULL"
+                known_codes = (
+                    "(" + ", ".join(f"'{c}'" for c in cl.codes) + ")" if cl.codes else "('')"
+                )
+                bad = (
+                    f"{code} IS NOT NULL AND {code} NOT IN {known_codes}"
+                    if not cl.ranges
+                    else f"{code} IS NOT NULL AND ({look}) IS NULL"
+                )
                 value = code if spec.keep_code else typed
             else:
                 bad = f"{code} IS NOT NULL AND ({look}) IS NULL"
@@ -272,10 +282,12 @@ def adapt_extract(
         for s in srcs:
             by_role.setdefault(s.layout.role, []).append(s)
         use_dream = bool(dream_srcs) and (
-            extract.benefits == "dream" or (extract.benefits == "auto" and "benefit_cases" not in by_role)
+            extract.benefits == "dream"
+            or (extract.benefits == "auto" and "benefit_cases" not in by_role)
         )
         dream_tallies = [
-            _dream(entry, lay, path, cache, mapping, extract, use_dream) for entry, lay, path in dream_srcs
+            _dream(entry, lay, path, cache, mapping, extract, use_dream)
+            for entry, lay, path in dream_srcs
         ]
         for entry, lay, tally in dream_tallies:
             unknown += _dream_unknown(entry, lay, tally, mapping)
@@ -307,14 +319,19 @@ def _unknown_frame(unknown, srcs, dream_tallies, con) -> pd.DataFrame:
     totals: dict[str, float] = {}
     for s in srcs:
         totals[s.entry.file] = float(
-            con.execute(f"SELECT sum({_person_weeks_sql(s.layout)}) FROM {s.view}").fetchone()[0] or 0
+            con.execute(f"SELECT sum({_person_weeks_sql(s.layout)}) FROM {s.view}").fetchone()[0]
+            or 0
         )
     for entry, _, (tally, _) in dream_tallies:
         totals[entry.file] = float(sum(tally.counts().values()))
     df = pd.DataFrame(unknown)
     df["share_person_weeks"] = df["person_weeks"] / df["file"].map(totals).replace(0, float("nan"))
     df["person_weeks"] = df["person_weeks"].round(1)
-    return df[UNKNOWN_COLUMNS].sort_values(["file", "column", "rows"], ascending=[True, True, False]).reset_index(drop=True)
+    return (
+        df[UNKNOWN_COLUMNS]
+        .sort_values(["file", "column", "rows"], ascending=[True, True, False])
+        .reset_index(drop=True)
+    )
 
 
 def _copy(con, sql: str, path: Path) -> int:
@@ -345,10 +362,14 @@ def _fmt(cols: str) -> str:
 def _assemble(con, by_role, tables_dir: Path, result: AdaptResult, window) -> None:
     """Write persons, municipalities, benefit_spells and the jobcentre tables."""
     if "persons_base" in by_role:
-        result.tables["persons"] = _copy(con, _persons_sql(con, by_role, result), tables_dir / "persons.parquet")
+        result.tables["persons"] = _copy(
+            con, _persons_sql(con, by_role, result), tables_dir / "persons.parquet"
+        )
     kom = codelist("kom")
     rows = [(int(a["value"]), a["label"], a["region"]) for a in kom.codes.values()]
-    con.execute("CREATE OR REPLACE TABLE _kom (municipality_id BIGINT, name VARCHAR, region VARCHAR)")
+    con.execute(
+        "CREATE OR REPLACE TABLE _kom (municipality_id BIGINT, name VARCHAR, region VARCHAR)"
+    )
     con.executemany("INSERT INTO _kom VALUES (?, ?, ?)", rows)
     result.tables["municipalities"] = _copy(
         con, "SELECT * FROM _kom ORDER BY municipality_id", tables_dir / "municipalities.parquet"
@@ -367,12 +388,18 @@ def _assemble(con, by_role, tables_dir: Path, result: AdaptResult, window) -> No
     for table, cols in SIMPLE.items():
         role = ROLE_OF.get(table, table)
         if role in by_role:
-            result.tables[table] = _copy(con, _union(by_role[role], _fmt(cols)), tables_dir / f"{table}.parquet")
+            result.tables[table] = _copy(
+                con, _union(by_role[role], _fmt(cols)), tables_dir / f"{table}.parquet"
+            )
     for role in AUX_ROLES:
         if role in by_role:
             aux = tables_dir.parent / "auxiliary"
             aux.mkdir(exist_ok=True)
-            n = _copy(con, _union(by_role[role], "person_id, period, status_code"), aux / f"{role}.parquet")
+            n = _copy(
+                con,
+                _union(by_role[role], "person_id, period, status_code"),
+                aux / f"{role}.parquet",
+            )
             result.notes.append(f"auxiliary/{role}.parquet: {n} rows (not used by the analyses)")
 
 
@@ -383,14 +410,18 @@ def _persons_sql(con, by_role, result: AdaptResult) -> str:
     edu = by_role.get("education", [None])[0]
     flags = by_role.get("person_flags", [None])[0]
     cols = {r[0] for r in con.execute(f"DESCRIBE {base.view}_std").fetchall()}
-    menapt = "coalesce(b.opr_land__menapt = 'True', false)" if "opr_land__menapt" in cols else "false"
+    menapt = (
+        "coalesce(b.opr_land__menapt = 'True', false)" if "opr_land__menapt" in cols else "false"
+    )
     origin = (
         "CASE WHEN b.ie_type = 'danish' THEN 'danish' "
         "WHEN b.ie_type IN ('immigrant', 'descendant') AND b.opr_land IN ('western', 'non_western') THEN b.opr_land "
         "ELSE coalesce(b.ie_type, '') || '/' || coalesce(b.opr_land, '') END"
     )
     if edu is None:
-        result.notes.append("persons.education: no education register in the extract; all 'unknown'")
+        result.notes.append(
+            "persons.education: no education register in the extract; all 'unknown'"
+        )
     if flags is None:
         result.notes.append(
             "persons: no person_flags table; psychiatric_diagnosis, substance_abuse_treatment, "
@@ -425,7 +456,10 @@ def _dream(entry, lay: Layout, path: Path, cache: Path, mapping, extract, conver
     names = pq.read_schema(pq_path).names
     wc = lay.week_columns or {}
     weeks, invalid = dream.week_columns(
-        names, wc.get("pattern", dream.DEFAULT_PATTERN), int(wc.get("year_pivot", 90)), wc.get("numbering", "iso")
+        names,
+        wc.get("pattern", dream.DEFAULT_PATTERN),
+        int(wc.get("year_pivot", 90)),
+        wc.get("numbering", "iso"),
     )
     if invalid:
         raise ValueError(f"{path}: week columns that are not a valid week: {invalid[:10]}")
@@ -453,19 +487,25 @@ def _dream_unknown(entry, lay, tally_out, mapping: StateMapping) -> list[dict]:
     ]  # fmt: skip
 
 
-def _dream_tables(con, dream_tallies, by_role, tables_dir, result, extract, window, mapping) -> None:
+def _dream_tables(
+    con, dream_tallies, by_role, tables_dir, result, extract, window, mapping
+) -> None:
     """DREAM as the benefit source: weekly panel, or runs as benefit_spells (municipality from
     the population register; a run reaching the extract end is open)."""
     if len(dream_tallies) > 1:
         raise ValueError("DREAM: more than one DREAM file; keep one")
     entry, _, (tally, path) = dream_tallies[0]
     code = (
-        _other_sql("benefit_code", mapping.codes) if extract.unknown_codes == "other" else "benefit_code"
+        _other_sql("benefit_code", mapping.codes)
+        if extract.unknown_codes == "other"
+        else "benefit_code"
     )
     p = str(path)
     if extract.dream_output == "weekly":
         sql = f"SELECT person_id, week_start, {code} AS benefit_code FROM read_parquet('{p}')"
-        result.tables["weekly_benefit_codes"] = _copy(con, sql, tables_dir / "weekly_benefit_codes.parquet")
+        result.tables["weekly_benefit_codes"] = _copy(
+            con, sql, tables_dir / "weekly_benefit_codes.parquet"
+        )
         return
     if "persons_base" not in by_role:
         raise ValueError("DREAM as benefit_spells needs the population register (municipality)")
@@ -479,7 +519,9 @@ def _dream_tables(con, dream_tallies, by_role, tables_dir, result, extract, wind
         FROM read_parquet('{p}') r LEFT JOIN {base.view}_std b USING (person_id)
         ORDER BY r.person_id, r.start_date"""
     result.tables["benefit_spells"] = _copy(con, sql, tables_dir / "benefit_spells.parquet")
-    result.notes.append("benefit_spells: DREAM runs (municipality = residence in the population register)")
+    result.notes.append(
+        "benefit_spells: DREAM runs (municipality = residence in the population register)"
+    )
 
 
 def _other_sql(col: str, codes) -> str:

@@ -40,7 +40,9 @@ class Inspection:
 
 def _score(lay: Layout, cols: set[str], names: list[str]) -> int | None:
     if lay.role == "dream_wide":
-        weeks, _ = dream.week_columns(names, (lay.week_columns or {}).get("pattern", dream.DEFAULT_PATTERN))
+        weeks, _ = dream.week_columns(
+            names, (lay.week_columns or {}).get("pattern", dream.DEFAULT_PATTERN)
+        )
         if not set(lay.required) <= cols or len(weeks.names) < 4:
             return None
         return 100 + len(weeks.names)
@@ -64,7 +66,11 @@ def inspect_extract(raw_dir: Path) -> Inspection:
             res.unrecognised[path.name] = f"cannot read the header: {type(exc).__name__}: {exc}"
             continue
         cols = {n.strip().upper() for n in names}
-        scored = [(s, lay.name) for lay in layouts().values() if (s := _score(lay, cols, names)) is not None]
+        scored = [
+            (s, lay.name)
+            for lay in layouts().values()
+            if (s := _score(lay, cols, names)) is not None
+        ]
         if not scored:
             res.unrecognised[path.name] = f"no layout matches its variables {sorted(cols)[:12]}"
             continue
@@ -72,7 +78,11 @@ def inspect_extract(raw_dir: Path) -> Inspection:
         res.recognised[path.name] = best
         lay = layouts()[best]
         used = {c.source for c in lay.columns}
-        extra = sorted(c for c in cols if c not in used and not (lay.role == "dream_wide" and c.startswith("Y_")))
+        extra = sorted(
+            c
+            for c in cols
+            if c not in used and not (lay.role == "dream_wide" and c.startswith("Y_"))
+        )
         if extra:
             res.unmatched_columns[path.name] = extra
     return res
@@ -90,12 +100,17 @@ def mapping_copy() -> dict:
             if a.get("kh_group"):
                 entry["kh_group"] = a["kh_group"]
             codes[code] = entry
-    codes[OTHER_CODE] = {"state": "other_benefit", "label": "unknown code mapped to other (unknown_codes: other)"}
+    codes[OTHER_CODE] = {
+        "state": "other_benefit",
+        "label": "unknown code mapped to other (unknown_codes: other)",
+    }
     base["codes"] = codes
     return base
 
 
-def write_config(raw_dir: Path, out: Path, insp: Inspection, unknown_codes: str = "stop") -> dict[str, Path]:
+def write_config(
+    raw_dir: Path, out: Path, insp: Inspection, unknown_codes: str = "stop"
+) -> dict[str, Path]:
     """Write extract.yaml, state_mapping.yaml and star.yaml into ``out``."""
     out.mkdir(parents=True, exist_ok=True)
     extract = {
@@ -105,13 +120,19 @@ def write_config(raw_dir: Path, out: Path, insp: Inspection, unknown_codes: str 
         "dream_output": "records",
         "files": [{"file": f, "layout": lay} for f, lay in insp.recognised.items()],
     }
-    paths = {"extract": out / "extract.yaml", "mapping": out / "state_mapping.yaml", "config": out / "star.yaml"}
+    paths = {
+        "extract": out / "extract.yaml",
+        "mapping": out / "state_mapping.yaml",
+        "config": out / "star.yaml",
+    }
     header = (
         "# Written by `star init-extract`; edit freely. Layouts: data_schema/layouts/*.yaml.\n"
         "# unknown_codes: stop (refuse) | quarantine (rows kept out by ingest) | other (benefit "
         "codes -> OTHER)\n"
     )
-    paths["extract"].write_text(header + yaml.safe_dump(extract, sort_keys=False, allow_unicode=True), encoding="utf-8")
+    paths["extract"].write_text(
+        header + yaml.safe_dump(extract, sort_keys=False, allow_unicode=True), encoding="utf-8"
+    )
     paths["mapping"].write_text(
         "# Copy of the state mapping with the DST code lists' benefit codes; add the codes of your\n"
         "# extract that `star validate --extract` reports as unknown.\n"

@@ -165,7 +165,13 @@ def codelist(name: str, directory: Path = CODELIST_DIR) -> CodeList:
     ranges = []
     for i, r in enumerate(raw.get("ranges") or []):
         try:
-            ranges.append((int(r["from"]), int(r["to"]), {k: v for k, v in r.items() if k not in ("from", "to")}))
+            ranges.append(
+                (
+                    int(r["from"]),
+                    int(r["to"]),
+                    {k: v for k, v in r.items() if k not in ("from", "to")},
+                )
+            )
         except (KeyError, TypeError, ValueError) as exc:
             raise LayoutError(f"{path}: ranges[{i}]: needs integer 'from' and 'to'") from exc
     return CodeList(

@@ -88,8 +88,7 @@ def register_view(con, name: str, path: Path, cache_dir: Path) -> str:
     if fmt == "csv":
         encoding, sep = csv_dialect(path)
         src = (
-            f"read_csv('{p}', delim='{sep}', header=true, all_varchar=true, "
-            f"encoding='{encoding}')"
+            f"read_csv('{p}', delim='{sep}', header=true, all_varchar=true, encoding='{encoding}')"
         )
     elif fmt == "parquet":
         src = f"read_parquet('{p}')"

@@ -20,7 +20,13 @@ from pipelines.dst.dream import dream_column_name
 from pipelines.dst.layouts import codelist
 
 KH_TO_KYAARX = {"130": "10050", "131": "10025", "132": "10020"}
-EDUCATION_TO_HFAUDD = {"basic": 1009, "upper_secondary": 2010, "vocational": 3010, "higher": 5010, "unknown": 9999}
+EDUCATION_TO_HFAUDD = {
+    "basic": 1009,
+    "upper_secondary": 2010,
+    "vocational": 3010,
+    "higher": 5010,
+    "unknown": 9999,
+}
 ORIGIN_TO_BEF = {  # (origin, menapt) -> (IE_TYPE, OPR_LAND)
     ("danish", False): (1, 5100),
     ("western", False): (2, 5120),
@@ -41,7 +47,9 @@ def _xpt(df: pd.DataFrame, path: Path) -> Path:
     return path
 
 
-def _csv(df: pd.DataFrame, path: Path, date_cols: tuple[str, ...] = (), date9: bool = False) -> Path:
+def _csv(
+    df: pd.DataFrame, path: Path, date_cols: tuple[str, ...] = (), date9: bool = False
+) -> Path:
     out = df.copy()
     for c in date_cols:
         d = pd.to_datetime(out[c])
@@ -137,7 +145,9 @@ def write_dst_layout(native: Path, out: Path) -> dict[str, Path]:
     files.update(_jobcentre(read, out))
     weekly = native / "weekly_benefit_codes.parquet"
     if weekly.exists():
-        files["dream"] = write_dream_wide(pd.read_parquet(weekly), p["person_id"], out / "dream.parquet")
+        files["dream"] = write_dream_wide(
+            pd.read_parquet(weekly), p["person_id"], out / "dream.parquet"
+        )
     return files
 
 

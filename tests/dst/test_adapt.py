@@ -87,7 +87,9 @@ def _with_unknown_codes(dst_tiny: Path, tmp_path: Path) -> Path:
 
     raw = tmp_path / "raw"
     shutil.copytree(dst_tiny, raw, ignore=shutil.ignore_patterns("native", "ground_truth"))
-    ky = pd.read_csv(raw / "ky_kontanthjaelp.csv", sep=";", dtype=str, encoding="latin-1", keep_default_na=False)
+    ky = pd.read_csv(
+        raw / "ky_kontanthjaelp.csv", sep=";", dtype=str, encoding="latin-1", keep_default_na=False
+    )
     ky.loc[:2, "KYAARX"] = "55555"
     ky.loc[3, "KYAARX"] = "77777"
     ky.to_csv(raw / "ky_kontanthjaelp.csv", sep=";", index=False, encoding="latin-1")
@@ -110,7 +112,9 @@ def test_unknown_codes_quarantine_or_other(dst_tiny, configured, tmp_path):
     paths, ext, mapping = configured
     raw = _with_unknown_codes(dst_tiny, tmp_path)
     cfg = load_config(paths["config"])
-    q = adapt_extract(raw, ext.model_copy(update={"unknown_codes": "quarantine"}), tmp_path / "q", mapping, WINDOW)
+    q = adapt_extract(
+        raw, ext.model_copy(update={"unknown_codes": "quarantine"}), tmp_path / "q", mapping, WINDOW
+    )
     assert q.unknown["rows"].sum() == 4
     v = validate_extract(tmp_path / "q" / "tables", cfg)
     from pipelines.dst.codes_report import unknown_benefit_codes
@@ -118,7 +122,11 @@ def test_unknown_codes_quarantine_or_other(dst_tiny, configured, tmp_path):
     rep = unknown_benefit_codes(v).set_index("code")
     assert rep.loc["55555", "rows"] == 3 and rep.loc["77777", "rows"] == 1
     assert v.tables["benefit_spells"].n_quarantined == 4
-    adapt_extract(raw, ext.model_copy(update={"unknown_codes": "other"}), tmp_path / "o", mapping, WINDOW)
+    adapt_extract(
+        raw, ext.model_copy(update={"unknown_codes": "other"}), tmp_path / "o", mapping, WINDOW
+    )
     spells = pd.read_parquet(tmp_path / "o" / "tables" / "benefit_spells.parquet")
     assert (spells["benefit_code"] == "OTHER").sum() == 4
-    assert validate_extract(tmp_path / "o" / "tables", cfg).tables["benefit_spells"].n_quarantined == 0
+    assert (
+        validate_extract(tmp_path / "o" / "tables", cfg).tables["benefit_spells"].n_quarantined == 0
+    )

@@ -37,7 +37,11 @@ def test_runs_break_on_code_change_gap_and_missing_week():
 
 def test_long_and_records_from_a_file(tmp_path):
     names = ["y_2001", "y_2002", "y_2003"]
-    path = _wide(tmp_path, [["A", "130", "130", None], ["B", None, "651", " 130"], ["C", None, None, None]], names)
+    path = _wide(
+        tmp_path,
+        [["A", "130", "130", None], ["B", None, "651", " 130"], ["C", None, None, None]],
+        names,
+    )
     weeks, _ = dream.week_columns(names)
     tally = dream.CodeTally()
     long = pd.concat(t.to_pandas() for t in dream.long_blocks(path, "PNR", weeks, tally))
@@ -45,8 +49,14 @@ def test_long_and_records_from_a_file(tmp_path):
     assert long["benefit_code"].tolist() == ["130", "130", "651", "130"]
     assert long["week_start"].dt.date.tolist()[:2] == [date(2019, 12, 30), date(2020, 1, 6)]
     assert tally.counts() == {"130": 3, "651": 1} and tally.persons == 3
-    rec = pd.concat(t.to_pandas() for t in dream.record_blocks(path, "PNR", weeks, dream.CodeTally()))
-    assert rec[["person_id", "benefit_code"]].values.tolist() == [["A", "130"], ["B", "651"], ["B", "130"]]
+    rec = pd.concat(
+        t.to_pandas() for t in dream.record_blocks(path, "PNR", weeks, dream.CodeTally())
+    )
+    assert rec[["person_id", "benefit_code"]].values.tolist() == [
+        ["A", "130"],
+        ["B", "651"],
+        ["B", "130"],
+    ]
     assert rec["end_date"].dt.date.tolist()[0] == date(2020, 1, 12)  # Sunday of week 2
 
 

@@ -7,7 +7,7 @@ import pytest
 from data_schema import codes
 from data_schema.mapping import load_state_mapping
 from data_schema.tables import TABLES
-from pipelines.dst.layouts import LAYOUT_DIR, CODELIST_DIR, codelist, layouts
+from pipelines.dst.layouts import CODELIST_DIR, LAYOUT_DIR, codelist, layouts
 
 TARGETS = {
     "persons_base": {"person_id", "sex", "birth_date", "ie_type", "opr_land", "municipality_id"},
@@ -49,8 +49,12 @@ def test_every_codelist_has_a_source_and_a_documented_flag():
 def test_codelist_values_are_project_codes():
     assert {a["value"] for a in codelist("koen").codes.values()} == set(codes.SEX)
     assert {a["value"] for _, _, a in codelist("hfaudd").ranges} == set(codes.EDUCATION)
-    assert {a["value"] for a in codelist("jobcenter.tilbudstype").codes.values()} == set(codes.OFFER_TYPE)
-    assert {a["value"] for a in codelist("jobcenter.afslutning").codes.values()} == set(codes.OFFER_OUTCOME)
+    assert {a["value"] for a in codelist("jobcenter.tilbudstype").codes.values()} == set(
+        codes.OFFER_TYPE
+    )
+    assert {a["value"] for a in codelist("jobcenter.afslutning").codes.values()} == set(
+        codes.OFFER_OUTCOME
+    )
     assert set(a["value"] for a in codelist("kom").codes.values()) >= {101, 851}
 
 
