@@ -226,6 +226,52 @@ def _standardise(con, src: Source, mapping: StateMapping, policy: str) -> list[d
     return unknown
 
 
+def types_of(con, view: str) -> dict[str, str]:
+    """{column: DuckDB type} of a view."""
+    return dict(con.execute(f"SELECT column_name, column_type FROM (DESCRIBE {view})").fetchall())
+
+
+DATE_TARGETS = ("start_date", "conversation_date", "birth_date", "month")
+
+
+def _validity_notes(con, src: Source, types: dict[str, str]) -> list[str]:
+    """Rows whose code is used outside the code's validity period (by the row's first date).
+
+    A warning, not a rule: code lists are checked against a date the row carries; rows are kept.
+    """
+    date_spec = next((src.layout.column(t) for t in DATE_TARGETS if src.layout.column(t)), None)
+    if date_spec is None or date_spec.source not in types:
+        return []
+    day = _typed(date_spec, types[date_spec.source])
+    notes = []
+    for spec in src.layout.columns:
+        if spec.codelist is None or spec.source not in types:
+            continue
+        code = _code_text(spec.source, types[spec.source])
+        conds, limits = [], {}
+        for c, a in codelist(spec.codelist).codes.items():
+            lo, hi = a.get("valid_from"), a.get("valid_to")
+            if lo is None and hi is None:
+                continue
+            out = [f"{day} < DATE '{lo}'"] * (lo is not None) + [f"{day} > DATE '{hi}'"] * (
+                hi is not None
+            )
+            conds.append(f"({code} = '{c}' AND ({' OR '.join(out)}))")
+            limits[c] = (lo, hi)
+        if not conds:
+            continue
+        rows = con.execute(
+            f"SELECT {code}, count(*) FROM {src.view} WHERE {' OR '.join(conds)} GROUP BY 1 ORDER BY 1"
+        ).fetchall()
+        for c, n in rows:
+            lo, hi = limits[c]
+            notes.append(
+                f"{src.entry.file}: {spec.source}={c} in {n} row(s) dated outside its validity "
+                f"{lo or '...'}..{hi or '...'} (code list {spec.codelist}); rows kept"
+            )
+    return notes
+
+
 def _person_weeks_sql(layout: Layout) -> str:
     """Person-weeks a row stands for: a period's days / 7 (open end: 1 week), else 1."""
     start, end = layout.column("start_date"), layout.column("end_date")
@@ -277,6 +323,7 @@ def adapt_extract(
                 continue
             src = Source(entry, lay, sources.register_view(con, f"src{i}", path, cache))
             unknown += _standardise(con, src, mapping, extract.unknown_codes)
+            result.notes += _validity_notes(con, src, types_of(con, src.view))
             srcs.append(src)
         by_role: dict[str, list[Source]] = {}
         for s in srcs:

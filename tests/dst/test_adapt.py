@@ -130,3 +130,20 @@ def test_unknown_codes_quarantine_or_other(dst_tiny, configured, tmp_path):
     assert (
         validate_extract(tmp_path / "o" / "tables", cfg).tables["benefit_spells"].n_quarantined == 0
     )
+
+
+def test_codes_outside_their_validity_are_noted(dst_tiny, configured, tmp_path):
+    import shutil
+
+    _, ext, mapping = configured
+    raw = tmp_path / "raw"
+    shutil.copytree(dst_tiny, raw, ignore=shutil.ignore_patterns("native", "ground_truth"))
+    ky = pd.read_csv(
+        raw / "ky_kontanthjaelp.csv", sep=";", dtype=str, encoding="latin-1", keep_default_na=False
+    )
+    late = ky["PERIODE_FRA"].str[-4:].astype(int) >= 2017
+    ky.loc[late[late].index[:2], "KYAARX"] = "10010"  # valid 2007-2015 only
+    ky.to_csv(raw / "ky_kontanthjaelp.csv", sep=";", index=False, encoding="latin-1")
+    res = adapt_extract(raw, ext, tmp_path / "out", mapping, WINDOW)
+    notes = [n for n in res.notes if "KYAARX=10010" in n]
+    assert len(notes) == 1 and "in 2 row(s)" in notes[0]
