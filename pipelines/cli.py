@@ -33,6 +33,13 @@ ConfigOption = typer.Option(
 )
 
 
+ExtractOption = typer.Option(
+    None,
+    "--extract",
+    help="extract.yaml of a DST-style extract (written by `star init-extract`): convert it first.",
+)
+
+
 def _setup_logging(verbose: bool) -> None:
     logging.basicConfig(
         level=logging.DEBUG if verbose else logging.INFO,
@@ -186,18 +193,24 @@ def validate(
         ..., help="Directory with the register extract (one file per table)."
     ),
     config: Path | None = ConfigOption,
+    extract: Path | None = ExtractOption,
 ) -> None:
     """Validate a register extract without writing anything; list every violation.
 
     Exit 0 when every row is valid, 1 when rows would be quarantined, 2 when a table is unusable.
+    With --extract (a DST-style extract), the files are first converted by their layouts and every
+    code missing from the code lists or the state mapping is listed with its counts.
     """
     from pipelines.config import load_config
     from pipelines.ingest import validate_extract
 
     cfg = load_config(config)
+    if extract is not None:
+        raw_dir = _adapt_for_cli(raw_dir, extract, cfg, policy="quarantine")
     with ProgressBar("validating") as bar:
         result = validate_extract(raw_dir, cfg, progress=bar)
     _print_extract_result(result)
+    _print_unknown_benefit_codes(result)
     if not result.ok:
         raise typer.Exit(2)
     if len(result.violations()):
@@ -214,16 +227,21 @@ def ingest(
     work_dir: Path | None = typer.Option(
         None, help="Output directory (default: paths.work_dir of the config)."
     ),
+    extract: Path | None = ExtractOption,
 ) -> None:
     """Validate a register extract and write accepted rows to Parquet, rejected rows to quarantine.
 
     Exit 0 when every row is accepted, 1 when rows were quarantined, 2 when a table is unusable.
+    With --extract, a DST-style extract is converted first; unknown codes stop it unless
+    extract.yaml says unknown_codes: quarantine or other.
     """
     from pipelines.config import load_config
     from pipelines.ingest import ingest as run_ingest
 
     cfg = load_config(config)
     out = work_dir or cfg.paths.work_dir
+    if extract is not None:
+        raw_dir = _adapt_for_cli(raw_dir, extract, cfg)
     with ProgressBar("ingesting") as bar:
         result = run_ingest(raw_dir, out, cfg, progress=bar)
     _print_extract_result(result)
@@ -253,6 +271,7 @@ def run_cmd(
         False, help="Re-run every stage even when its cached output is fresh."
     ),
     only: list[str] | None = typer.Option(None, help="Run only these stages (repeatable)."),
+    extract: Path | None = ExtractOption,
 ) -> None:
     """Run the whole pipeline: (synthetic register,) ingest, derive, analyses, results.
 
@@ -274,6 +293,10 @@ def run_cmd(
     raw = raw_dir or (synthetic_dir(cfg) if synthetic else cfg.paths.raw_dir)
     ctx = RunContext(cfg, Path(raw), cfg.paths.work_dir, cfg.paths.results_dir)
     stages = pipeline_stages(synthetic=bool(synthetic))
+    if extract is not None:
+        from pipelines.dst.stage import adapt_stage
+
+        stages = [adapt_stage(ctx, extract), *stages]
     with ProgressBar("star run") as bar:
         ctx.progress = bar
         try:
@@ -671,6 +694,98 @@ def check_spells(
         )
 
 
+def _adapt_for_cli(raw_dir: Path, extract: Path, cfg: Any, policy: str | None = None) -> Path:
+    """Convert a DST-style extract into <work_dir>/dst; print unknown codes; return the tables dir."""
+    from data_schema.mapping import load_state_mapping
+    from pipelines.dst.adapt import UnknownCodesError, adapt_extract, load_extract_config
+
+    ext = load_extract_config(extract)
+    if policy is not None:
+        ext = ext.model_copy(update={"unknown_codes": policy})
+    out = cfg.paths.work_dir / "dst"
+    try:
+        res = adapt_extract(
+            Path(raw_dir),
+            ext,
+            out,
+            load_state_mapping(cfg.state_mapping),
+            (cfg.extract_window.start, cfg.extract_window.end),
+            threads=cfg.engine.duckdb_threads,
+        )
+    except UnknownCodesError as exc:
+        _print_unknown(exc.table)
+        raise
+    _print_unknown(res.unknown)
+    for note in res.notes:
+        console.print(f"[dim]note:[/] {note}")
+    return out / "tables"
+
+
+def _print_unknown(table) -> None:
+    if not len(table):
+        console.print("[green]every code is in the code lists and the state mapping[/]")
+        return
+    t = Table(title="Codes missing from the code lists / state mapping")
+    for col in ("file", "column", "code", "rows", "person-weeks", "share"):
+        t.add_column(col, justify="right" if col in ("rows", "person-weeks", "share") else "left")
+    for r in table.itertuples():
+        t.add_row(r.file, r.column, str(r.code), f"{r.rows:,}", f"{r.person_weeks:,.0f}",
+                  f"{r.share_person_weeks:.2%}")  # fmt: skip
+    console.print(t)
+
+
+def _print_unknown_benefit_codes(result) -> None:
+    """Benefit codes missing from the state mapping, with counts and share of person-weeks."""
+    from pipelines.dst.codes_report import unknown_benefit_codes
+
+    table = unknown_benefit_codes(result)
+    if len(table):
+        _print_unknown(table)
+
+
+@app.command("init-extract")
+@friendly_errors
+def init_extract(
+    raw_dir: Path = typer.Argument(
+        ..., help="Directory with the DST-style extract (SAS/CSV/Parquet)."
+    ),
+    out: Path = typer.Option(
+        Path("extract-config"),
+        "--out",
+        help="Where extract.yaml, state_mapping.yaml, star.yaml go.",
+    ),
+    unknown_codes: str = typer.Option(
+        "stop", help="What ingest does with unknown codes: stop, quarantine or other."
+    ),
+) -> None:
+    """Recognise the registers of an extract by their variable names (headers only) and write a
+    configuration and a state-mapping copy to edit; list what was not recognised."""
+    from pipelines.dst.init_extract import inspect_extract, write_config
+
+    if unknown_codes not in ("stop", "quarantine", "other"):
+        raise ValueError(
+            f"--unknown-codes must be stop, quarantine or other, not {unknown_codes!r}"
+        )
+    insp = inspect_extract(raw_dir)
+    t = Table(title=f"Registers in {raw_dir}")
+    t.add_column("file")
+    t.add_column("layout")
+    for f, lay in insp.recognised.items():
+        t.add_row(f, lay)
+    for f, why in insp.unrecognised.items():
+        t.add_row(f, f"[red]not recognised[/]: {why}")
+    console.print(t)
+    for f, cols in insp.unmatched_columns.items():
+        console.print(f"[yellow]{f}[/]: variables not used by its layout: {', '.join(cols)}")
+    paths = write_config(Path(raw_dir), out, insp, unknown_codes)
+    for p in paths.values():
+        console.print(f"wrote {p}")
+    console.print(
+        f"next: star validate {raw_dir} --config {paths['config']} --extract {paths['extract']}\n"
+        f"      star run --raw-dir {raw_dir} --config {paths['config']} --extract {paths['extract']}"
+    )
+
+
 @app.command()
 @friendly_errors
 def synth(
@@ -685,9 +800,28 @@ def synth(
     weekly: bool = typer.Option(
         False, "--weekly", help="Also write weekly_benefit_codes (large at national size)."
     ),
+    layout: str = typer.Option(
+        "native",
+        "--layout",
+        help="native (the project's tables) or dst (DST-style registers: SAS .xpt, Latin-1 CSV, "
+        "DREAM wide Parquet; the native tables in <out>/native).",
+    ),
 ) -> None:
     """Generate the synthetic register (all tables + ground_truth/) into a directory."""
     from pipelines.synthetic import generate
+
+    if layout not in ("native", "dst"):
+        raise ValueError(f"--layout must be native or dst, not {layout!r}")
+    if layout == "dst":
+        from pipelines.dst.synth import synth_dst
+
+        out_dir = out or Path("data/synthetic") / f"{size}-dst"
+        with ProgressBar(f"synthetic register ({size}, DST layout)") as bar:
+            files = synth_dst(size, seed, out_dir, progress=bar)
+        for name, path in files.items():
+            console.print(f"{name:16} {path}")
+        console.print(f"next: star init-extract {out_dir}")
+        return
 
     if size not in ("tiny", "default", "national"):
         raise ValueError(f"--size must be tiny, default or national, not {size!r}")
