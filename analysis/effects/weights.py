@@ -51,6 +51,18 @@ def design_matrix(
     return x[keep]
 
 
+def _person_folds(key: np.ndarray, folds: int, seed: int) -> np.ndarray:
+    """Fold (0 .. folds-1) of each row: persons assigned at random, all their rows together."""
+    if folds < 1:
+        raise ValueError(f"folds must be at least 1, got {folds}")
+    _, person = np.unique(key, return_inverse=True)
+    if folds == 1:
+        return np.zeros(len(key), np.int64)
+    rng = np.random.default_rng(seed)
+    of_person = rng.permutation(person.max() + 1) % folds
+    return of_person[person]
+
+
 def _pmf(mu: np.ndarray, y: np.ndarray, family: Family) -> np.ndarray:
     if family == "binomial":
         return np.where(y > 0, mu, 1 - mu)
@@ -111,10 +123,17 @@ class StabilisedWeights:
     truncation
         Percentiles (fractions) at which the cumulative weights are truncated (Cole & Hernán
         2008); ``(0, 1)`` keeps them as they are.
+    folds
+        Cross-fitting: with ``folds > 1`` persons are split at random (``seed``) into ``folds``
+        groups and each person's probabilities come from models fitted on the other groups
+        (out-of-fold predictions: a flexible treatment model cannot fit its own noise into the
+        weights). ``1``: one fit on all rows (the classic weights).
     """
 
     family: Family = "binomial"
     truncation: tuple[float, float] = (0.01, 0.99)
+    folds: int = 1
+    seed: int = 0
 
     def fit(
         self,
@@ -144,15 +163,22 @@ class StabilisedWeights:
         ratio = np.ones(len(data))
         coefs = None
         terms: dict[str, tuple[str, ...]] = {}
+        key = data[id_col].to_numpy()
+        fold = _person_folds(key, self.folds, self.seed)
         for part, cols in (("num", numerator), ("den", denominator)):
             x = design_matrix(data, cols)
             terms[part] = tuple(x.columns)
-            res = model(y, x.to_numpy(float)).fit(disp=0, method="newton", maxiter=100)
-            p = _pmf(np.asarray(res.predict(), float), y, self.family)
+            xa = x.to_numpy(float)
+            mu = np.empty(len(y))
+            for k in range(self.folds):
+                test = fold == k
+                train = ~test if self.folds > 1 else test
+                res = model(y[train], xa[train]).fit(disp=0, method="newton", maxiter=100)
+                mu[test] = np.asarray(res.predict(xa[test]), float)
+            p = _pmf(mu, y, self.family)
             ratio = ratio * p if part == "num" else ratio / p
             if part == "den":
                 coefs = pd.Series(res.params, index=x.columns)
-        key = data[id_col].to_numpy()
         order_idx = np.lexsort((data[order].to_numpy(), key))
         logr = np.log(ratio)[order_idx]
         k = key[order_idx]
