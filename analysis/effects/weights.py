@@ -63,6 +63,17 @@ def _person_folds(key: np.ndarray, folds: int, seed: int) -> np.ndarray:
     return of_person[person]
 
 
+def _independent_columns(x: np.ndarray, tol: float = 1e-8) -> np.ndarray:
+    """Indices of columns of ``x`` that are linearly independent of the columns before them
+    (pivot-free QR of the standardised design: a column constant or collinear within a
+    cross-fitting fold is left out of that fold's model)."""
+    scale = np.sqrt((x**2).mean(axis=0))
+    scale[scale == 0] = 1.0
+    r = np.linalg.qr(x / scale, mode="r")
+    d = np.abs(np.diag(r)) / np.sqrt(len(x))
+    return np.flatnonzero(d > tol)
+
+
 def _pmf(mu: np.ndarray, y: np.ndarray, family: Family) -> np.ndarray:
     if family == "binomial":
         return np.where(y > 0, mu, 1 - mu)
@@ -173,12 +184,16 @@ class StabilisedWeights:
             for k in range(self.folds):
                 test = fold == k
                 train = ~test if self.folds > 1 else test
-                res = model(y[train], xa[train]).fit(disp=0, method="newton", maxiter=100)
-                mu[test] = np.asarray(res.predict(xa[test]), float)
+                keep = _independent_columns(xa[train])
+                res = model(y[train], xa[train][:, keep]).fit(disp=0, method="newton", maxiter=100)
+                mu[test] = np.asarray(res.predict(xa[test][:, keep]), float)
+            if self.folds > 1:  # out-of-fold predictions can reach 0 or 1 in a sparse fold
+                lo_mu, hi_mu = (1e-6, 1 - 1e-6) if self.family == "binomial" else (1e-8, 1e3)
+                mu = np.clip(np.nan_to_num(mu, nan=float(y.mean())), lo_mu, hi_mu)
             p = _pmf(mu, y, self.family)
             ratio = ratio * p if part == "num" else ratio / p
             if part == "den":
-                coefs = pd.Series(res.params, index=x.columns)
+                coefs = pd.Series(res.params, index=x.columns[keep])
         order_idx = np.lexsort((data[order].to_numpy(), key))
         logr = np.log(ratio)[order_idx]
         k = key[order_idx]
@@ -188,7 +203,8 @@ class StabilisedWeights:
         base = np.maximum.accumulate(np.where(start, np.arange(len(k)), 0))
         before = np.concatenate([[0.0], cs])[base]  # cumulative sum before each person's first row
         cum = np.empty(len(k))
-        cum[order_idx] = np.exp(cs - before)
+        # log weights bounded: a cumulated product over long follow-up cannot overflow
+        cum[order_idx] = np.exp(np.clip(cs - before, -50.0, 50.0))
         sw = pd.Series(cum, index=data.index, name="sw")
         bounds = (float(np.quantile(cum, lo)), float(np.quantile(cum, hi)))
         tw = sw.clip(*bounds).rename("sw_truncated")
