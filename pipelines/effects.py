@@ -8,7 +8,8 @@ prepare_frame`) and writes, each table through :func:`analysis.disclosure.assert
     ``exposure, outcome, estimator, estimate, conf_low, conf_high, truth, std_error, n_events``:
     cause-specific hazard ratios (job, førtidspension, ressourceforløb) of case-worker changes in
     the last 12 months and job conversations in the last 3 months by the naive, adjusted, MSM
-    (stabilised IPT weights) and departure estimators; ``truth`` is the synthetic register's
+    (stabilised IPT weights), doubly robust (``dr_msm``: weighted Cox with the adjusted model's
+    terms and cross-fitted flexible weights) and departure estimators; ``truth`` is the synthetic register's
     parameter (empty on real data). Estimates from fewer than ``disclosure.threshold`` events and
     degenerate fits (hazard ratio outside [1e-3, 1e3]) are left empty.
 ``job_probability_12m.csv``

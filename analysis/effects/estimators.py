@@ -14,6 +14,18 @@ cluster-robust (person) standard errors, and report the hazard ratio of the expo
     inverse-probability-of-treatment weights of the monthly treatment process
     (:class:`analysis.effects.weights.StabilisedWeights`, truncated), robust SEs. Valid when the
     time-varying confounders are affected by past exposure, where the adjusted model is not;
+``dr_msm``
+    doubly robust weighted Cox: the adjusted model's terms (exposure, baseline and time-varying
+    confounders: the outcome regression), weighted by stabilised IPT weights whose denominator
+    model is flexible (the confounders, their pairwise products, a cubic in log seniority
+    ``log_seniority`` and its products with the confounders) and cross-fitted
+    (:data:`DR_FOLDS` folds of persons, out-of-fold probabilities). The exposure coefficient is
+    consistent when either model is right: with a correct outcome model any weights that are
+    functions of the conditioning variables leave its score unbiased; with correct weights the
+    exposure is independent of the measured confounders in the weighted population, so a
+    misspecified confounder part cannot confound it (on the hazard-ratio scale this second
+    property is exact only without effect modification, because hazard ratios are not
+    collapsible: the target is the conditional hazard ratio of the adjusted model);
 ``departure_iv``
     case-worker departures as a source of variation unrelated to the client: the count of
     changes caused by the old case worker leaving (``instrument``), with the remaining changes as a
@@ -37,8 +49,11 @@ from analysis.effects.weights import StabilisedWeights, WeightsResult
 
 __all__ = ["METHODS", "EffectResult", "ExposureEffect"]
 
-Method = Literal["naive", "adjusted", "msm_iptw", "departure_iv"]
-METHODS: tuple[str, ...] = ("naive", "adjusted", "msm_iptw", "departure_iv")
+Method = Literal["naive", "adjusted", "msm_iptw", "dr_msm", "departure_iv"]
+METHODS: tuple[str, ...] = ("naive", "adjusted", "msm_iptw", "dr_msm", "departure_iv")
+
+DR_FOLDS = 2
+"""Cross-fitting folds of the doubly robust estimator's treatment models."""
 
 
 @dataclass(frozen=True)
@@ -134,14 +149,20 @@ class ExposureEffect:
         past_treatment: Sequence[str] = (),
         id_col: str = "person_id",
     ) -> WeightsResult:
-        """Stabilised IPT weights of the MSM: numerator on baseline and past treatment, the
-        denominator also on the time-varying confounders (see :meth:`fit`)."""
+        """Stabilised IPT weights: numerator on baseline and past treatment, the denominator
+        also on the time-varying confounders (``msm_iptw``); for ``dr_msm`` the denominator
+        adds the flexible terms of :func:`flexible_terms` and both models are cross-fitted."""
         num = [*baseline, *past_treatment]
-        return StabilisedWeights(family=family, truncation=self.truncation).fit(
+        den = [*num, *[c for c in confounders if c not in num]]
+        folds = 1
+        if self.method == "dr_msm":
+            data, extra = flexible_terms(data, [c for c in confounders if c not in num])
+            den, folds = [*den, *extra], DR_FOLDS
+        return StabilisedWeights(family=family, truncation=self.truncation, folds=folds).fit(
             data,
             treatment=treatment,
             numerator=num,
-            denominator=[*num, *[c for c in confounders if c not in num]],
+            denominator=den,
             id_col=id_col,
         )
 
@@ -199,9 +220,9 @@ class ExposureEffect:
             covs, term = [exposure], exposure
         elif self.method == "adjusted":
             covs, term = [exposure, *baseline, *confounders], exposure
-        elif self.method == "msm_iptw":
+        elif self.method in ("msm_iptw", "dr_msm"):
             if treatment is None:
-                raise ValueError("msm_iptw needs the incident 'treatment' column")
+                raise ValueError(f"{self.method} needs the incident 'treatment' column")
             weights = msm_weights or self.treatment_weights(
                 frame,
                 treatment=treatment,
@@ -216,6 +237,8 @@ class ExposureEffect:
             frame["_w"] = weights.truncated.to_numpy()
             w_col = "_w"
             covs, term = [exposure, *baseline], exposure
+            if self.method == "dr_msm":  # the outcome regression: the adjusted model's terms
+                covs = [exposure, *baseline, *confounders]
         else:  # departure_iv
             if instrument is None:
                 raise ValueError("departure_iv needs the 'instrument' column")
@@ -246,6 +269,30 @@ class ExposureEffect:
             cox=cox,
             weights=weights,
         )
+
+
+def flexible_terms(
+    data: pd.DataFrame, confounders: Sequence[str], seniority: str = "log_seniority"
+) -> tuple[pd.DataFrame, list[str]]:
+    """``data`` with the flexible terms of the ``dr_msm`` treatment model and their names:
+    pairwise products of the (numeric or boolean) ``confounders``, the square and cube of
+    ``seniority`` (log months since spell start) and its products with each confounder."""
+    num = [
+        c for c in confounders if pd.api.types.is_numeric_dtype(data[c]) or data[c].dtype == bool
+    ]
+    cols: dict[str, np.ndarray] = {}
+    v = {c: data[c].to_numpy(float) for c in num}
+    for i, a in enumerate(num):
+        for b in num[i + 1 :]:
+            cols[f"_x_{a}_{b}"] = v[a] * v[b]
+    if seniority in data.columns:
+        s = data[seniority].to_numpy(float)
+        cols[f"_{seniority}"] = s
+        cols[f"_{seniority}_2"] = s**2
+        cols[f"_{seniority}_3"] = s**3
+        for a in num:
+            cols[f"_x_{seniority}_{a}"] = s * v[a]
+    return data.assign(**cols), list(cols)
 
 
 def _formula(frame: pd.DataFrame, covs: Sequence[str]) -> list[str]:

@@ -209,7 +209,7 @@ def _estimate_table(rows: list[dict]) -> pd.DataFrame:
 def estimate_effects(
     frame: pd.DataFrame,
     *,
-    methods: Sequence[str] = ("naive", "adjusted", "msm_iptw", "departure_iv"),
+    methods: Sequence[str] = ("naive", "adjusted", "msm_iptw", "dr_msm", "departure_iv"),
     causes: Mapping[str, int] = CAUSES,
     exposures: Sequence[ExposureSpec] = EXPOSURE_SPECS,
     truncation: tuple[float, float] = (0.01, 0.99),
@@ -239,11 +239,8 @@ def estimate_effects(
     strata = strata if strata is not None and strata in frame.columns else None
     for spec in exposures:
         # the treatment weights do not depend on the exit: fitted once per exposure
-        msm_weights = None
-        if "msm_iptw" in methods:
-            msm_weights = ExposureEffect(
-                "msm_iptw", conf_level=conf_level, truncation=truncation
-            ).treatment_weights(
+        weights = {
+            m: ExposureEffect(m, conf_level=conf_level, truncation=truncation).treatment_weights(
                 frame,
                 treatment=spec.treatment,
                 family=spec.family,
@@ -251,6 +248,9 @@ def estimate_effects(
                 confounders=[*confounders, spec.other],
                 past_treatment=[spec.past],
             )
+            for m in ("msm_iptw", "dr_msm")
+            if m in methods
+        }
         for outcome, cause in causes.items():
             if not (frame["event"] == cause).any():
                 continue
@@ -260,7 +260,7 @@ def estimate_effects(
                 est = ExposureEffect(method, conf_level=conf_level, truncation=truncation)
                 res = est.fit(
                     frame,
-                    msm_weights=msm_weights if method == "msm_iptw" else None,
+                    msm_weights=weights.get(method),
                     exposure=spec.column,
                     cause=cause,
                     baseline=base,

@@ -51,6 +51,29 @@ def design_matrix(
     return x[keep]
 
 
+def _person_folds(key: np.ndarray, folds: int, seed: int) -> np.ndarray:
+    """Fold (0 .. folds-1) of each row: persons assigned at random, all their rows together."""
+    if folds < 1:
+        raise ValueError(f"folds must be at least 1, got {folds}")
+    _, person = np.unique(key, return_inverse=True)
+    if folds == 1:
+        return np.zeros(len(key), np.int64)
+    rng = np.random.default_rng(seed)
+    of_person = rng.permutation(person.max() + 1) % folds
+    return of_person[person]
+
+
+def _independent_columns(x: np.ndarray, tol: float = 1e-8) -> np.ndarray:
+    """Indices of columns of ``x`` that are linearly independent of the columns before them
+    (pivot-free QR of the standardised design: a column constant or collinear within a
+    cross-fitting fold is left out of that fold's model)."""
+    scale = np.sqrt((x**2).mean(axis=0))
+    scale[scale == 0] = 1.0
+    r = np.linalg.qr(x / scale, mode="r")
+    d = np.abs(np.diag(r)) / np.sqrt(len(x))
+    return np.flatnonzero(d > tol)
+
+
 def _pmf(mu: np.ndarray, y: np.ndarray, family: Family) -> np.ndarray:
     if family == "binomial":
         return np.where(y > 0, mu, 1 - mu)
@@ -111,10 +134,17 @@ class StabilisedWeights:
     truncation
         Percentiles (fractions) at which the cumulative weights are truncated (Cole & Hernán
         2008); ``(0, 1)`` keeps them as they are.
+    folds
+        Cross-fitting: with ``folds > 1`` persons are split at random (``seed``) into ``folds``
+        groups and each person's probabilities come from models fitted on the other groups
+        (out-of-fold predictions: a flexible treatment model cannot fit its own noise into the
+        weights). ``1``: one fit on all rows (the classic weights).
     """
 
     family: Family = "binomial"
     truncation: tuple[float, float] = (0.01, 0.99)
+    folds: int = 1
+    seed: int = 0
 
     def fit(
         self,
@@ -144,15 +174,26 @@ class StabilisedWeights:
         ratio = np.ones(len(data))
         coefs = None
         terms: dict[str, tuple[str, ...]] = {}
+        key = data[id_col].to_numpy()
+        fold = _person_folds(key, self.folds, self.seed)
         for part, cols in (("num", numerator), ("den", denominator)):
             x = design_matrix(data, cols)
             terms[part] = tuple(x.columns)
-            res = model(y, x.to_numpy(float)).fit(disp=0, method="newton", maxiter=100)
-            p = _pmf(np.asarray(res.predict(), float), y, self.family)
+            xa = x.to_numpy(float)
+            mu = np.empty(len(y))
+            for k in range(self.folds):
+                test = fold == k
+                train = ~test if self.folds > 1 else test
+                keep = _independent_columns(xa[train])
+                res = model(y[train], xa[train][:, keep]).fit(disp=0, method="newton", maxiter=100)
+                mu[test] = np.asarray(res.predict(xa[test][:, keep]), float)
+            if self.folds > 1:  # out-of-fold predictions can reach 0 or 1 in a sparse fold
+                lo_mu, hi_mu = (1e-6, 1 - 1e-6) if self.family == "binomial" else (1e-8, 1e3)
+                mu = np.clip(np.nan_to_num(mu, nan=float(y.mean())), lo_mu, hi_mu)
+            p = _pmf(mu, y, self.family)
             ratio = ratio * p if part == "num" else ratio / p
             if part == "den":
-                coefs = pd.Series(res.params, index=x.columns)
-        key = data[id_col].to_numpy()
+                coefs = pd.Series(res.params, index=x.columns[keep])
         order_idx = np.lexsort((data[order].to_numpy(), key))
         logr = np.log(ratio)[order_idx]
         k = key[order_idx]
@@ -162,7 +203,8 @@ class StabilisedWeights:
         base = np.maximum.accumulate(np.where(start, np.arange(len(k)), 0))
         before = np.concatenate([[0.0], cs])[base]  # cumulative sum before each person's first row
         cum = np.empty(len(k))
-        cum[order_idx] = np.exp(cs - before)
+        # log weights bounded: a cumulated product over long follow-up cannot overflow
+        cum[order_idx] = np.exp(np.clip(cs - before, -50.0, 50.0))
         sw = pd.Series(cum, index=data.index, name="sw")
         bounds = (float(np.quantile(cum, lo)), float(np.quantile(cum, hi)))
         tw = sw.clip(*bounds).rename("sw_truncated")

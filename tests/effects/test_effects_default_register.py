@@ -2,7 +2,7 @@
 confounding by design (poor health lowers job exits and conversations and raises case-worker
 transfers; pipelines/synthetic/README.md): the naive hazard ratios are visibly biased (their 95 %
 intervals exclude the truth, in the direction the confounding predicts), while the adjusted Cox
-model and the marginal structural model cover the truth. The truth is read from the register's
+model, the marginal structural model and the doubly robust weighted Cox cover the truth. The truth is read from the register's
 ground truth (``truth`` column), not written here.
 
 Coverage over repeated draws is the benchmark's job (benchmarks/bench_effects.py).
@@ -30,7 +30,7 @@ def job_estimates(default_register) -> pd.DataFrame:
     frame = load_effects_data(reg.raw, reg.derived, StarConfig()).frame
     e, _ = estimate_effects(
         frame,
-        methods=("naive", "adjusted", "msm_iptw"),
+        methods=("naive", "adjusted", "msm_iptw", "dr_msm"),
         causes={"job": 1},
         truth=load_truth(reg.raw / "ground_truth"),
     )
@@ -46,7 +46,7 @@ def test_naive_estimates_are_visibly_biased(job_estimates):
     assert conv["conf_low"] > conv["truth"], conv.to_dict()
 
 
-@pytest.mark.parametrize("estimator", ["adjusted", "msm_iptw"])
+@pytest.mark.parametrize("estimator", ["adjusted", "msm_iptw", "dr_msm"])
 @pytest.mark.parametrize("exposure", ["caseworker_change_12m", "conversations_3m"])
 def test_confounding_robust_estimators_cover_the_truth(job_estimates, exposure, estimator):
     row = job_estimates.loc[(exposure, estimator)]

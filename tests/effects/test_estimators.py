@@ -1,6 +1,7 @@
 """Effect estimators on cases with known answers: hand-computed stabilised weights, weights that
-must be 1, a randomised exposure (every estimator agrees and covers the truth) and time-varying
-confounding (the naive estimate is biased, the adjusted and MSM estimates cover the truth); the
+must be 1, cross-fitted weights by hand, a randomised exposure (every estimator agrees and covers the truth) and time-varying
+confounding (the naive estimate is biased, the adjusted, MSM and doubly robust estimates cover
+the truth); the
 E-value and the 12-month job-probability conversion by hand; the municipality strata (equal to
 direct stratified fits), target groups by hand, and by-group estimates equal to fits within each
 group."""
@@ -113,6 +114,41 @@ def test_weights_by_hand_on_a_saturated_model():
     assert w.stabilised.iloc[1] == pytest.approx(4 / 3, rel=1e-6)
 
 
+def test_cross_fitted_weights_by_hand_on_a_saturated_model():
+    """With two folds each person's probabilities are the treatment frequencies among the other
+    fold's persons (saturated models), and all rows of a person are in one fold."""
+    from analysis.effects.weights import _person_folds
+
+    rng = np.random.default_rng(3)
+    n = 40
+    d = pd.DataFrame(
+        {
+            "person_id": np.repeat([f"p{i}" for i in range(n)], 3),
+            "month_no": np.tile([1, 2, 3], n),
+            "poor": rng.random(3 * n) < 0.4,
+            "a": rng.random(3 * n) < 0.3,
+        }
+    )
+    d["a"] = (d["a"] | (d["poor"] & (rng.random(3 * n) < 0.4))).astype(int)
+    w = StabilisedWeights(truncation=(0.0, 1.0), folds=2, seed=7).fit(
+        d, treatment="a", numerator=[], denominator=["poor"]
+    )
+    fold = _person_folds(d["person_id"].to_numpy(), 2, 7)
+    assert (pd.Series(fold).groupby(d["person_id"].to_numpy()).nunique() == 1).all()
+    f_num, f_den = np.empty(len(d)), np.empty(len(d))
+    for k in (0, 1):
+        other = d[fold != k]
+        p_marg = other["a"].mean()
+        p_poor = other.groupby("poor")["a"].mean()
+        here = fold == k
+        a = d.loc[here, "a"].to_numpy()
+        pk = d.loc[here, "poor"].map(p_poor).to_numpy()
+        f_num[here] = np.where(a == 1, p_marg, 1 - p_marg)
+        f_den[here] = np.where(a == 1, pk, 1 - pk)
+    expected = pd.Series(f_num / f_den).groupby(d["person_id"]).cumprod().to_numpy()
+    np.testing.assert_allclose(w.stabilised.to_numpy(), expected, rtol=1e-6)
+
+
 def test_weights_are_one_when_the_denominator_adds_nothing(randomised):
     w = StabilisedWeights().fit(
         randomised, treatment="new_change", numerator=["z", "lag_x"], denominator=["z", "lag_x"]
@@ -131,7 +167,7 @@ def test_weights_near_one_for_a_randomised_exposure(randomised):
 
 
 def test_randomised_exposure_every_estimator_agrees_and_covers_the_truth(randomised):
-    res = {m: fit(m, randomised) for m in ("naive", "adjusted", "msm_iptw")}
+    res = {m: fit(m, randomised) for m in ("naive", "adjusted", "msm_iptw", "dr_msm")}
     for m, r in res.items():
         lo, hi = r.conf_int
         assert lo <= TRUE_HR <= hi, (m, r.hazard_ratio, lo, hi)
@@ -143,10 +179,11 @@ def test_time_varying_confounding_biases_the_naive_estimate(confounded):
     naive = fit("naive", confounded)
     adjusted = fit("adjusted", confounded)
     msm = fit("msm_iptw", confounded)
+    dr = fit("dr_msm", confounded)
     # poor health brings changes and keeps people from jobs: the naive HR is too low
     assert naive.conf_int[1] < TRUE_HR
     assert (np.log(TRUE_HR) - naive.log_hr) > 3 * naive.std_error
-    for r in (adjusted, msm):
+    for r in (adjusted, msm, dr):
         lo, hi = r.conf_int
         assert lo <= TRUE_HR <= hi, (r.method, r.hazard_ratio, lo, hi)
     # stabilised weights have mean 1 when the treatment model is right
