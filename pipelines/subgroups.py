@@ -409,7 +409,8 @@ def run_subgroups(
         true_sub,
         threshold=thr,
     )
-    corrected.insert(2, "label", corrected["group"].map(lab["label"]))
+    for i, col in enumerate(("label", "label_da", "label_en")):
+        corrected.insert(2 + i, col, corrected["group"].map(lab[col]))
     written.append(write_table(corrected, out / "pathways_corrected.csv", thr, known_ids))
     return written
 

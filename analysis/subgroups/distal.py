@@ -21,6 +21,9 @@ and the corrections are
     posterior) fixed, by EM over ``pi``. Estimates are proper probabilities.
 
 Both depend on ``(W, Y)`` only through their cross-table, so they cost nothing beyond the fit.
+With the empirical ``D`` the model class sizes reproduce the modal shares exactly, so when no BCH
+share is clipped the ML fixed point fits the (W, Y) table exactly and equals BCH; the two differ
+when a BCH share leaves [0, 1] (small or badly separated classes) or outcomes are missing.
 
 Why our own code rather than ``StepMix(n_steps=3, correction=...)``: StepMix's three-step ``fit``
 always re-estimates the measurement model itself (about a minute per fit on the register, see
@@ -136,7 +139,9 @@ def _codes(outcome: Sequence | np.ndarray | pd.Series, levels: Sequence[str] | N
     return ok, code, lev
 
 
-def _ml(table: np.ndarray, d: np.ndarray, w: np.ndarray, start: np.ndarray, tol: float, max_iter: int):
+def _ml(
+    table: np.ndarray, d: np.ndarray, w: np.ndarray, start: np.ndarray, tol: float, max_iter: int
+):
     """EM for pi (K, L) in P(s, y) = sum_c w_c D[c, s] pi[c, y]; ``table`` (K, L) counts n[s, y]."""
     pi = start.copy()
     prev = -np.inf

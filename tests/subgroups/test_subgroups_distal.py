@@ -88,7 +88,9 @@ def test_agrees_with_stepmix_on_its_own_posterior(correction):
     np.testing.assert_allclose(classification_error(post), compute_bch_matrix(post)[0], atol=1e-12)
     ours = distal_outcome(post, y, correction.lower(), levels=LEVELS)
     theirs = sm.get_parameters()["structural"]["pis"]
-    np.testing.assert_allclose(ours.probabilities, theirs, atol=1e-12 if correction == "BCH" else 1e-4)
+    np.testing.assert_allclose(
+        ours.probabilities, theirs, atol=1e-12 if correction == "BCH" else 1e-4
+    )
 
 
 def test_corrected_estimates_are_closer_to_the_truth_than_modal():

@@ -264,3 +264,25 @@ def test_pathways_modal_corrected_and_truth(stage):
     err = {m: float((wide[m] - wide["truth"]).abs().mean()) for m in ("modal", "bch", "ml")}
     assert err["bch"] < 0.03 and err["ml"] < 0.03, err
     assert err["bch"] <= err["modal"] + 0.005, err
+
+
+def test_catalog_reads_and_protects_the_subgroup_tables(stage):
+    from pipelines.report.catalog import CATALOG
+    from pipelines.report.protect import protect_table
+
+    out, _, _ = stage
+    specs = {k: v for k, v in CATALOG.items() if v.path.startswith("subgroups/")}
+    assert "subgroup_pathways_corrected" in specs
+    for key, spec in specs.items():
+        df = pd.read_csv(out.parent / spec.path)
+        assert set(spec.columns) <= set(df.columns), key
+    spec = CATALOG["subgroup_pathways_corrected"]
+    df = pd.read_csv(out.parent / spec.path)
+    prot = protect_table(df, threshold=5, **spec.suppress)
+    # the stage already suppressed at 5: the report's protection blanks nothing more
+    assert prot.frame["estimate"].isna().sum() == df["estimate"].isna().sum()
+    # a higher report threshold suppresses counted cells only; BCH/ML rows pass through
+    hi = protect_table(df, threshold=50, **spec.suppress).frame
+    model = hi["method"].isin(["bch", "ml"])
+    assert hi.loc[model, "estimate"].isna().sum() == df.loc[model, "estimate"].isna().sum()
+    assert hi.loc[~model, "estimate"].isna().sum() > df.loc[~model, "estimate"].isna().sum()
