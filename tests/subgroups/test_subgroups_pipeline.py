@@ -164,6 +164,7 @@ def test_every_file_is_written_and_publishable(stage):
         "pathways.csv",
         "pathways_summary.csv",
         "pathways_corrected.csv",
+        "profiles_corrected.csv",
         "efforts.csv",
         "recovery.csv",
         "recovery_groups.csv",
@@ -286,3 +287,24 @@ def test_catalog_reads_and_protects_the_subgroup_tables(stage):
     model = hi["method"].isin(["bch", "ml"])
     assert hi.loc[model, "estimate"].isna().sum() == df.loc[model, "estimate"].isna().sum()
     assert hi.loc[~model, "estimate"].isna().sum() > df.loc[~model, "estimate"].isna().sum()
+
+
+def test_profiles_corrected(stage):
+    out, _, _ = stage
+    pc = _read(out, "profiles_corrected")
+    assert set(pc["method"]) == {"modal", "bch", "ml", "truth"}
+    prof = _read(out, "profiles")
+    modal = pc[pc["method"] == "modal"].merge(
+        prof, on=["variable", "group", "level"], suffixes=("", "_profile")
+    )
+    assert len(modal) == (pc["method"] == "modal").sum()
+    both = modal["estimate"].notna() & modal["prevalence"].notna()
+    assert both.mean() > 0.7
+    np.testing.assert_allclose(
+        modal.loc[both, "estimate"], modal.loc[both, "prevalence"], atol=1e-9
+    )
+    # a measurement indicator with a known truth: corrected prevalences are close to it
+    sub = pc[pc["variable"] == "substance_abuse_treatment"]
+    wide = sub.pivot_table(index=["group", "level"], columns="method", values="estimate")
+    err = {m: float((wide[m] - wide["truth"]).abs().mean()) for m in ("modal", "bch", "ml")}
+    assert err["bch"] < 0.03 and err["ml"] < 0.03, err
