@@ -28,6 +28,11 @@ Files written (all person counts through :mod:`analysis.disclosure`, every table
 - ``case_review_groups.csv``: the groups matching the case review's two subgroups (R16)
 - ``pathways.csv``: cumulative incidence curves (job, fp, rf) by group, two time scales
 - ``pathways_summary.csv``: cumulative incidence at the horizons
+- ``pathways_corrected.csv``: state at each horizon (job, fp, rf, other exit, still in the spell)
+  by group: ``method`` modal (modal class), bch and ml (bias-corrected three-step estimates,
+  :mod:`analysis.subgroups.distal`) and, with a ground truth, truth (the true subgroup matched to
+  the class); ``n_persons`` of ``n`` for the modal and true groups
+- ``profiles_corrected.csv``: prevalence of the profile indicators by group, the same four ways
 - ``efforts.csv``: efforts in the two years before the reference date, by group
 - ``recovery.csv`` (``method`` latent_class / oracle, ``ari``, ``classes``, ``ratio_to_oracle``)
   and ``recovery_groups.csv`` (true subgroup -> matched class and sizes): with a ground truth only
@@ -63,9 +68,17 @@ from analysis.subgroups import (
     select_n_classes,
     synthetic_oracle,
 )
-from analysis.subgroups.pathways import cause_labels, follow_up_frame
+from analysis.subgroups.distal import distal_outcome, outcome_shares
+from analysis.subgroups.pathways import (
+    DEFAULT_CAUSES,
+    cause_labels,
+    exit_by_horizon,
+    follow_up_frame,
+    horizon_levels,
+)
 from analysis.subgroups.plots import plot_model_selection, plot_pathways, plot_profile_heatmap
 from analysis.subgroups.profiles import row_names
+from analysis.subgroups.selection import match_classes
 from data_schema.mapping import StateMapping, load_state_mapping
 from pipelines.config import StarConfig
 from pipelines.publish import save_figure, write_table
@@ -379,14 +392,222 @@ def run_subgroups(
     )
 
     # recovery of the true subgroups (synthetic data)
+    true_sub = None
     if truth_dir is not None:
         loaded = load_truth(Path(truth_dir))
         if loaded is None:
             log.warning("subgroups: no true_subgroups file in %s; recovery skipped", truth_dir)
         else:
             truth, par = loaded
+            true_sub = _true_subgroups(truth, par).reindex(data.index)
             written += _recovery_tables(data, fit, truth, par, opt.indicators, out, thr, known_ids)
+
+    # exit pathways by group: modal assignment vs bias-corrected three-step vs truth
+    corrected = pathways_corrected(
+        pd.DataFrame(fit.posterior, index=data.index),
+        frame,
+        opt.horizons_years,
+        true_sub,
+        threshold=thr,
+    )
+    for i, col in enumerate(("label", "label_da", "label_en")):
+        corrected.insert(2 + i, col, corrected["group"].map(lab[col]))
+    written.append(write_table(corrected, out / "pathways_corrected.csv", thr, known_ids))
+    prof_c = profiles_corrected(
+        pd.DataFrame(fit.posterior, index=data.index),
+        data,
+        list(opt.profile_indicators),
+        true_sub,
+        threshold=thr,
+    )
+    prof_c.insert(2, "label", prof_c["group"].map(lab["label"]))
+    written.append(write_table(prof_c, out / "profiles_corrected.csv", thr, known_ids))
     return written
+
+
+def _true_subgroups(truth: pd.DataFrame, par: dict) -> pd.Series:
+    """True subgroup name by person id (class indices mapped to the generator's names)."""
+    sp = par.get("subgroups") or par.get("parameters", {}).get("subgroups")
+    raw = truth.set_index("person_id")["subgroup"]
+    if sp and pd.api.types.is_integer_dtype(raw.dtype):
+        raw = raw.map(dict(enumerate(sp["origin"])))
+    return raw.astype(str)
+
+
+def pathways_corrected(
+    posterior: pd.DataFrame,
+    frame: pd.DataFrame,
+    horizons: list[float],
+    true_subgroup: pd.Series | None = None,
+    *,
+    threshold: int,
+) -> pd.DataFrame:
+    """State at each horizon by latent class, four ways (``pathways_corrected.csv``).
+
+    Parameters
+    ----------
+    posterior
+        Posterior class probabilities of the fit (columns = classes 1..K), indexed by person id.
+    frame
+        :func:`~analysis.subgroups.pathways.follow_up_frame` of the same persons.
+    horizons
+        Years after the reference date; a horizon at which anyone is censored before it is
+        skipped (the state would be unknown for them).
+    true_subgroup
+        True subgroup by person id (synthetic data): adds ``method = truth``.
+    threshold
+        Disclosure threshold.
+
+    Returns
+    -------
+    ``horizon_years, group, exit, method, estimate, n_persons, n, subgroup, suppressed``
+    (:func:`corrected_by_class`).
+    """
+    post = posterior.reindex(frame["person_id"])
+    true = None if true_subgroup is None else true_subgroup.reindex(frame["person_id"])
+    levels = horizon_levels(DEFAULT_CAUSES)
+    parts = []
+    for h in horizons:
+        state = exit_by_horizon(frame, h)
+        if state.isna().any():
+            log.warning("subgroups: %d persons censored before %s years; horizon skipped",
+                        int(state.isna().sum()), h)  # fmt: skip
+            continue
+        t = corrected_by_class(post, state.to_numpy(dtype=object), levels, true, threshold)
+        parts.append(t.rename(columns={"level": "exit"}).assign(horizon_years=float(h)))
+    cols = ["horizon_years", "group", "exit", "method", "estimate", "n_persons", "n", "subgroup"]
+    if not parts:
+        return pd.DataFrame(columns=[*cols, "suppressed"])
+    out = pd.concat(parts, ignore_index=True)
+    return out[[*cols, *[c for c in out.columns if c not in cols]]]
+
+
+def profiles_corrected(
+    posterior: pd.DataFrame,
+    data: pd.DataFrame,
+    indicators: list[str],
+    true_subgroup: pd.Series | None = None,
+    *,
+    threshold: int,
+) -> pd.DataFrame:
+    """Prevalence of each profile indicator level by latent class, four ways
+    (``profiles_corrected.csv``): ``variable, group, level, method, estimate, n_persons, n,
+    subgroup, suppressed`` (:func:`corrected_by_class`; missing values of an indicator are left
+    out of its ``n``). The modal rows equal the prevalences of ``profiles.csv``."""
+    post = posterior.reindex(data.index)
+    true = None if true_subgroup is None else true_subgroup.reindex(data.index)
+    parts = []
+    for ind in indicators:
+        col = data[ind]
+        levels = (
+            tuple(str(c) for c in col.cat.categories)
+            if isinstance(col.dtype, pd.CategoricalDtype)
+            else tuple(sorted(pd.unique(col.dropna().astype(str))))
+        )
+        y = np.array([None if pd.isna(v) else str(v) for v in col], dtype=object)
+        t = corrected_by_class(post, y, levels, true, threshold)
+        parts.append(t.assign(variable=ind))
+    out = pd.concat(parts, ignore_index=True)
+    first = ["variable", "group", "level", "method"]
+    return out[[*first, *[c for c in out.columns if c not in first]]]
+
+
+def corrected_by_class(
+    posterior: pd.DataFrame,
+    y: np.ndarray,
+    levels: tuple[str, ...],
+    true: pd.Series | None,
+    threshold: int,
+) -> pd.DataFrame:
+    """One categorical outcome by latent class: ``method`` modal (modal class), bch and ml
+    (:func:`analysis.subgroups.distal.distal_outcome`) and, with ``true`` (true subgroup by row),
+    truth: the observed shares in the true subgroup matched (Hungarian, on the cross-table with
+    the modal classes) to each class, named in ``subgroup``.
+
+    Modal and truth rows carry person counts (``n_persons`` of ``n``, the persons of the group
+    with an observed outcome; primary and secondary suppression with the levels of a group as a
+    partition of ``n``); bch and ml rows are model estimates without counts, blanked when the
+    expected number of persons behind the estimate or its complement (estimate x class size x
+    observed N) is positive but below the threshold.
+
+    Returns
+    -------
+    ``group, level, method, estimate, n_persons, n, subgroup, suppressed``, sorted by group,
+    level (in ``levels`` order) and method.
+    """
+    post = posterior.to_numpy(dtype=float)
+    k = post.shape[1]
+    cls = post.argmax(axis=1) + 1
+    obs = pd.notna(y)
+    rows: list[pd.DataFrame] = []
+    for method in ("modal", "bch", "ml"):
+        r = distal_outcome(post, y, method, levels=levels)
+        t = pd.DataFrame(r.probabilities, index=np.arange(1, k + 1), columns=list(levels))
+        long = t.stack().rename("estimate").rename_axis(["group", "level"]).reset_index()
+        if method == "modal":
+            n_g = np.bincount(cls[obs], minlength=k + 1)[1:]
+        else:
+            n_g = r.class_sizes * r.n_obs
+        long["n_g"] = np.asarray(n_g, dtype=float)[long["group"].to_numpy() - 1]
+        rows.append(long.assign(method=method))
+    if true is not None:
+        rows.append(_truth_rows(true.to_numpy(dtype=object), cls, y, levels, k))
+    t = pd.concat(rows, ignore_index=True)
+    t["group"] = t["group"].astype(str)
+    t["subgroup"] = t["subgroup"].fillna("") if "subgroup" in t else ""
+    counted = t["method"].isin(["modal", "truth"]).to_numpy()
+    t["n_persons"] = pd.array(np.where(counted, np.rint(t["estimate"] * t["n_g"]), np.nan))
+    t["n_persons"] = t["n_persons"].astype("Int64")
+    t["n"] = pd.array(np.where(counted, t["n_g"], np.nan)).astype("Int64")
+    expected = t["estimate"] * t["n_g"]
+    comp = t["n_g"] - expected
+    small = ((expected > 0.5) & (expected < threshold)) | ((comp > 0.5) & (comp < threshold))
+    model = t[~counted].copy()
+    model.loc[small[~counted].to_numpy(), "estimate"] = np.nan
+    model["suppressed"] = small[~counted].to_numpy()
+    keys = ["method", "group"]
+    cnt = suppress(
+        t[counted].drop(columns="n_g"),
+        {"n_persons": ["estimate"]},
+        denominator="n",
+        denominator_keys=keys,
+        partitions=[keys],
+        threshold=threshold,
+    )
+    out = pd.concat([cnt, model.drop(columns="n_g")], ignore_index=True)
+    order = {"modal": 0, "bch": 1, "ml": 2, "truth": 3}
+    out = out.assign(
+        _g=out["group"].astype(int), _m=out["method"].map(order), _l=out["level"].map(levels.index)
+    )
+    out = out.sort_values(["_g", "_l", "_m"], kind="mergesort")
+    cols = ["group", "level", "method", "estimate", "n_persons", "n", "subgroup", "suppressed"]
+    return out[cols].reset_index(drop=True)
+
+
+def _truth_rows(
+    true: np.ndarray, cls: np.ndarray, y: np.ndarray, levels: tuple[str, ...], k: int
+) -> pd.DataFrame:
+    """Observed shares of each level in the true subgroup matched to each class (persons with a
+    true subgroup; ``n_g`` = those of the subgroup with an observed outcome)."""
+    ok = pd.notna(true)
+    names = sorted(pd.unique(true[ok].astype(str)))
+    code = pd.Categorical(true[ok].astype(str), categories=names).codes + 1
+    kk = max(k, len(names))
+    mapping = match_classes(code, cls[ok], kk)  # class j -> true subgroup index mapping[j - 1]
+    shares = outcome_shares(true[ok].astype(str), y[ok], levels)
+    both = ok & pd.notna(y)
+    sizes = pd.Series(true[both].astype(str)).value_counts()
+    rows = []
+    for j in range(1, k + 1):
+        i = int(mapping[j - 1])
+        if i < 1 or i > len(names) or names[i - 1] not in shares.index:
+            continue
+        g = names[i - 1]
+        for lev in levels:
+            rows.append((j, lev, float(shares.loc[g, lev]), float(sizes[g]), g))
+    return pd.DataFrame(rows, columns=["group", "level", "estimate", "n_g", "subgroup"]).assign(
+        method="truth"
+    )
 
 
 def _recovery_tables(
@@ -400,10 +621,7 @@ def _recovery_tables(
     known_ids: set[str],
 ) -> list[Path]:
     sp = par.get("subgroups") or par.get("parameters", {}).get("subgroups")
-    raw = truth.set_index("person_id")["subgroup"]
-    if sp and pd.api.types.is_integer_dtype(raw.dtype):  # class indices -> the generator's names
-        raw = raw.map(dict(enumerate(sp["origin"])))
-    true = raw.astype(str).reindex(data.index)
+    true = _true_subgroups(truth, par).reindex(data.index)
     ok = true.notna().to_numpy()
     if not ok.any():
         log.warning("subgroups: no member of the population is in the ground truth")

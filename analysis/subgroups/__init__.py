@@ -4,9 +4,17 @@ known subgroups on synthetic data.
 
 Modules: :mod:`.lca` (the model), :mod:`.selection` (number of classes, stability),
 :mod:`.indicators` (person-level indicators), :mod:`.profiles` (profiles, labels),
-:mod:`.pathways` (cumulative incidence by group), :mod:`.recovery` (oracle, ARI), :mod:`.plots`.
+:mod:`.pathways` (cumulative incidence by group), :mod:`.distal` (outcomes by class: modal vs
+BCH/ML three-step), :mod:`.recovery` (oracle, ARI), :mod:`.plots`.
 """
 
+from analysis.subgroups.distal import (
+    DistalResult,
+    bch_weights,
+    classification_error,
+    distal_outcome,
+    outcome_shares,
+)
 from analysis.subgroups.indicators import (
     DEFAULT_INDICATORS,
     PROFILE_INDICATORS,
@@ -20,6 +28,7 @@ from analysis.subgroups.lca import (
     parameters_result,
 )
 from analysis.subgroups.pathways import (
+    exit_by_horizon,
     fit_pathways,
     follow_up_frame,
     pathway_curves,
@@ -44,16 +53,22 @@ __all__ = [
     "DEFAULT_INDICATORS",
     "PROFILE_INDICATORS",
     "ClassSelection",
+    "DistalResult",
     "Indicator",
     "LatentClassModel",
     "LatentClassResult",
     "StabilityResult",
+    "bch_weights",
     "bootstrap_stability",
+    "classification_error",
+    "distal_outcome",
+    "exit_by_horizon",
     "find_case_review_groups",
     "fit_pathways",
     "follow_up_frame",
     "infer_indicators",
     "label_groups",
+    "outcome_shares",
     "match_classes",
     "parameters_result",
     "pathway_curves",

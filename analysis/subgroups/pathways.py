@@ -195,6 +195,37 @@ def pathway_summary(
     return out
 
 
+def exit_by_horizon(
+    frame: pd.DataFrame, horizon: float, causes: Sequence[str] = DEFAULT_CAUSES
+) -> pd.Series:
+    """Each member's state ``horizon`` years after the reference date, as a categorical outcome:
+    the exit (one of ``causes``) if the spell ended with it by then, ``other_exit`` for any other
+    exit by then, ``in_spell`` when still in the spell; missing when censored before the horizon.
+
+    Parameters
+    ----------
+    frame
+        :func:`follow_up_frame` (``follow_up`` in years, ``event`` = EXIT_CODES code, 0 censored).
+    horizon
+        Years after the reference date.
+    causes
+        Exits kept as their own level (machine names of ``EXIT_CODES``).
+    """
+    require_columns(frame, ["follow_up", "event"], "follow-up frame")
+    names = {EXIT_CODES[c]: c for c in causes}
+    fu = frame["follow_up"].to_numpy(dtype=float)
+    ev = frame["event"].to_numpy()
+    exited = (ev != 0) & (fu <= horizon)
+    out = np.where(fu >= horizon, "in_spell", None).astype(object)
+    out[exited] = [names.get(int(e), "other_exit") for e in ev[exited]]
+    return pd.Series(out, index=frame.index, name="state", dtype=object)
+
+
+def horizon_levels(causes: Sequence[str] = DEFAULT_CAUSES) -> tuple[str, ...]:
+    """Levels of :func:`exit_by_horizon`, in display order."""
+    return (*causes, "other_exit", "in_spell")
+
+
 def cause_labels(language: str = "da") -> Mapping[str, str]:
     """Readable names of the exits."""
     da = {

@@ -287,4 +287,17 @@ CATALOG: dict[str, ResultSpec] = {
         ("method", "ari"),
         "subgroups",
     ),
+    # state at the horizons by class: modal vs BCH/ML-corrected vs truth (issue 23); counts only
+    # on the modal and truth rows (the BCH/ML rows have none and pass through)
+    "subgroup_pathways_corrected": ResultSpec(
+        "subgroups/pathways_corrected.csv",
+        ("horizon_years", "group", "label", "exit", "method", "estimate"),
+        "subgroups",
+        suppress={
+            "counts": {"n_persons": ["estimate"]},
+            "denominator": "n",
+            "denominator_keys": ["horizon_years", "method", "group"],
+            "partitions": [["horizon_years", "method", "group"]],
+        },
+    ),
 }

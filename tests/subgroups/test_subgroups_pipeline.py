@@ -35,6 +35,8 @@ PARAMS = {
     "entry_age_range": [18, 60],
 }
 SHARES = [0.4, 0.25, 0.35]
+#: P(exit | class) of job, fp, rf, self_support.
+EXITS = np.array([[0.15, 0.15, 0.6, 0.1], [0.1, 0.7, 0.1, 0.1], [0.6, 0.1, 0.2, 0.1]])
 
 
 def _register(n: int, seed: int):
@@ -82,7 +84,11 @@ def _register(n: int, seed: int):
     )
     ends = pd.Timestamp("2020-03-02") + pd.to_timedelta(rng.integers(0, 2000, n), unit="D")
     ongoing = ends > pd.Timestamp("2023-12-31")
-    exit_state = rng.choice(["job", "fp", "rf", "self_support"], n, p=[0.3, 0.3, 0.3, 0.1])
+    # exits depend on the class (EXITS rows), so the pathways by class differ
+    u = rng.random(n)
+    exit_state = np.array(["job", "fp", "rf", "self_support"])[
+        (u[:, None] > EXITS[cls].cumsum(axis=1)).sum(axis=1)
+    ]
     spells = pd.DataFrame(
         {
             "person_id": pid,
@@ -157,6 +163,8 @@ def test_every_file_is_written_and_publishable(stage):
         "case_review_groups.csv",
         "pathways.csv",
         "pathways_summary.csv",
+        "pathways_corrected.csv",
+        "profiles_corrected.csv",
         "efforts.csv",
         "recovery.csv",
         "recovery_groups.csv",
@@ -228,3 +236,75 @@ def test_pathways_and_efforts_by_group(stage):
     chosen = stab[stab["chosen"]].set_index("statistic")
     assert chosen.loc["ari", "replicates"] == 3 and chosen.loc["ari", "mean"] > 0.5
     assert set(stab["k"]) == {2, 3, 4, 5}
+
+
+def test_pathways_modal_corrected_and_truth(stage):
+    out, _, _ = stage
+    pc = _read(out, "pathways_corrected")
+    assert set(pc["method"]) == {"modal", "bch", "ml", "truth"}
+    assert set(pc["horizon_years"]) == {1.0, 2.0}
+    assert set(pc["exit"]) == {"job", "fp", "rf", "other_exit", "in_spell"}
+    # every method's states of a group add up to 1 where nothing is suppressed; a blank estimate
+    # is always flagged
+    assert (pc["estimate"].isna() == pc["suppressed"].astype(bool)).all()
+    assert pc["estimate"].notna().mean() > 0.8
+    cell = pc.groupby(["horizon_years", "method", "group"])["estimate"]
+    full = cell.count() == cell.size()
+    np.testing.assert_allclose(cell.sum()[full].to_numpy(), 1.0, atol=1e-9)
+    # counted rows: n_persons / n is the estimate
+    c = pc[pc["method"].isin(["modal", "truth"])]
+    np.testing.assert_allclose(c["n_persons"] / c["n"], c["estimate"], atol=1e-9)
+    assert c["n_persons"].notna().all()
+    assert pc.loc[pc["method"].isin(["bch", "ml"]), "n_persons"].isna().all()
+    # the truth rows name each class's matched subgroup; corrected estimates are close to truth
+    truth = pc[pc["method"] == "truth"]
+    assert set(truth["subgroup"]) == set(NAMES)
+    wide = pc.pivot_table(
+        index=["horizon_years", "group", "exit"], columns="method", values="estimate"
+    )
+    err = {m: float((wide[m] - wide["truth"]).abs().mean()) for m in ("modal", "bch", "ml")}
+    assert err["bch"] < 0.03 and err["ml"] < 0.03, err
+    assert err["bch"] <= err["modal"] + 0.005, err
+
+
+def test_catalog_reads_and_protects_the_subgroup_tables(stage):
+    from pipelines.report.catalog import CATALOG
+    from pipelines.report.protect import protect_table
+
+    out, _, _ = stage
+    specs = {k: v for k, v in CATALOG.items() if v.path.startswith("subgroups/")}
+    assert "subgroup_pathways_corrected" in specs
+    for key, spec in specs.items():
+        df = pd.read_csv(out.parent / spec.path)
+        assert set(spec.columns) <= set(df.columns), key
+    spec = CATALOG["subgroup_pathways_corrected"]
+    df = pd.read_csv(out.parent / spec.path)
+    prot = protect_table(df, threshold=5, **spec.suppress)
+    # the stage already suppressed at 5: the report's protection blanks nothing more
+    assert prot.frame["estimate"].isna().sum() == df["estimate"].isna().sum()
+    # a higher report threshold suppresses counted cells only; BCH/ML rows pass through
+    hi = protect_table(df, threshold=50, **spec.suppress).frame
+    model = hi["method"].isin(["bch", "ml"])
+    assert hi.loc[model, "estimate"].isna().sum() == df.loc[model, "estimate"].isna().sum()
+    assert hi.loc[~model, "estimate"].isna().sum() > df.loc[~model, "estimate"].isna().sum()
+
+
+def test_profiles_corrected(stage):
+    out, _, _ = stage
+    pc = _read(out, "profiles_corrected")
+    assert set(pc["method"]) == {"modal", "bch", "ml", "truth"}
+    prof = _read(out, "profiles")
+    modal = pc[pc["method"] == "modal"].merge(
+        prof, on=["variable", "group", "level"], suffixes=("", "_profile")
+    )
+    assert len(modal) == (pc["method"] == "modal").sum()
+    both = modal["estimate"].notna() & modal["prevalence"].notna()
+    assert both.mean() > 0.7
+    np.testing.assert_allclose(
+        modal.loc[both, "estimate"], modal.loc[both, "prevalence"], atol=1e-9
+    )
+    # a measurement indicator with a known truth: corrected prevalences are close to it
+    sub = pc[pc["variable"] == "substance_abuse_treatment"]
+    wide = sub.pivot_table(index=["group", "level"], columns="method", values="estimate")
+    err = {m: float((wide[m] - wide["truth"]).abs().mean()) for m in ("modal", "bch", "ml")}
+    assert err["bch"] < 0.03 and err["ml"] < 0.03, err
