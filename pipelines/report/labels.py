@@ -156,6 +156,10 @@ ESTIMATORS: dict[str, tuple[str, str]] = {
     "adjusted": ("Justeret Cox", "Adjusted Cox"),
     "msm_ipw": ("MSM (IPT-vægte)", "MSM (IPT weights)"),
     "msm_iptw": ("MSM (IPT-vægte)", "MSM (IPT weights)"),
+    "dr_msm": (
+        "Dobbelt robust Cox (krydstilpassede vægte)",
+        "Doubly robust Cox (cross-fitted weights)",
+    ),
     "gformula": ("G-beregning", "G-computation"),
     "departure_iv": ("Sagsbehandlerafgang", "Case-worker departures"),
 }
