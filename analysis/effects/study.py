@@ -209,7 +209,7 @@ def _estimate_table(rows: list[dict]) -> pd.DataFrame:
 def estimate_effects(
     frame: pd.DataFrame,
     *,
-    methods: Sequence[str] = ("naive", "adjusted", "msm_iptw", "dr_msm", "departure_iv"),
+    methods: Sequence[str] = ("naive", "adjusted", "msm_iptw", "departure_iv"),
     causes: Mapping[str, int] = CAUSES,
     exposures: Sequence[ExposureSpec] = EXPOSURE_SPECS,
     truncation: tuple[float, float] = (0.01, 0.99),

@@ -310,11 +310,20 @@ def forest(
     ax.invert_yaxis()
     if log:
         ax.set_xscale("log")
-        lo = float(np.nanmin(data[[conf_low, estimate]].to_numpy()))
-        hi = float(np.nanmax(data[[conf_high, estimate]].to_numpy()))
+
+        # Limits from the finite values only: an unbounded interval (a CI limit of 0 or inf on a
+        # small register) runs to the edge of the axis instead of breaking the figure.
+        def _finite(cols: list[str]) -> np.ndarray:
+            v = data[cols].to_numpy(dtype=float).ravel()
+            return v[np.isfinite(v) & (v > 0)]
+
+        low_values = _finite([conf_low, estimate])
+        high_values = _finite([conf_high, estimate])
         if truth and truth in data:
-            lo = min(lo, float(np.nanmin(data[truth].to_numpy(dtype=float), initial=lo)))
-            hi = max(hi, float(np.nanmax(data[truth].to_numpy(dtype=float), initial=hi)))
+            low_values = np.concatenate([low_values, _finite([truth])])
+            high_values = np.concatenate([high_values, _finite([truth])])
+        lo = float(low_values.min(initial=reference))
+        hi = float(high_values.max(initial=reference))
         lo, hi = min(lo, reference) * 0.92, max(hi, reference) * 1.08
         ax.set_xlim(lo, hi)
         ticks = [
