@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from rcheck import close_to_r
 
 from analysis.survival import AalenJohansen, KaplanMeier, gray_test, logrank_test
 
@@ -85,12 +86,7 @@ def _fit(name: str):
 
 
 def _close(actual, expected, tol=TOL, what=""):
-    actual = np.asarray(actual, dtype=float)
-    expected = np.asarray(expected, dtype=float)
-    assert actual.shape == expected.shape, what
-    np.testing.assert_array_equal(np.isnan(actual), np.isnan(expected), err_msg=what)
-    ok = ~np.isnan(expected)
-    np.testing.assert_allclose(actual[ok], expected[ok], rtol=0, atol=tol, err_msg=what)
+    close_to_r(actual, expected, tol, what)
 
 
 def _by_group(frame: pd.DataFrame, res) -> pd.DataFrame:

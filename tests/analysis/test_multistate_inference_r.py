@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from rcheck import close_to_r
 
 from analysis._base import MissingValuesError
 from analysis.multistate import MultiStateAalenJohansen
@@ -46,11 +47,7 @@ def _ours(res, ref: pd.DataFrame, s: float, variance: str, conf: str, group=None
 
 
 def _close(actual, expected, tol=TOL, what=""):
-    actual = np.asarray(actual, dtype=float)
-    expected = np.asarray(expected, dtype=float)
-    np.testing.assert_array_equal(np.isnan(actual), np.isnan(expected), err_msg=what)
-    ok = ~np.isnan(expected)
-    np.testing.assert_allclose(actual[ok], expected[ok], rtol=0, atol=tol, err_msg=what)
+    close_to_r(actual, expected, tol, what)
 
 
 def _check_greenwood(m: pd.DataFrame, what: str) -> None:

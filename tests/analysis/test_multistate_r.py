@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from rcheck import close_to_r
 
 from analysis.multistate import MultiStateAalenJohansen
 
@@ -26,11 +27,7 @@ def _read(name: str) -> pd.DataFrame:
 
 
 def _close(actual, expected, tol=TOL, what=""):
-    actual = np.asarray(actual, dtype=float)
-    expected = np.asarray(expected, dtype=float)
-    np.testing.assert_array_equal(np.isnan(actual), np.isnan(expected), err_msg=what)
-    ok = ~np.isnan(expected)
-    np.testing.assert_allclose(actual[ok], expected[ok], rtol=0, atol=tol, err_msg=what)
+    close_to_r(actual, expected, tol, what)
 
 
 CASES = {
