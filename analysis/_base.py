@@ -191,3 +191,119 @@ class TestResult:
         if self.details is None:
             return head
         return head + "\n" + self.details.to_string(index=False)
+
+
+# --------------------------------------------------------------------------------------------
+# The estimator protocol (one vocabulary for every fitted model in analysis/)
+# --------------------------------------------------------------------------------------------
+#
+# Options: the variance option is always called ``variance=`` (never ``robust=``, ``se=`` or
+# ``cov_type=``). Regression models accept ``"auto" | "model" | "robust"`` ("auto": robust when
+# ``cluster=`` or sampling weights are given, as R's coxph); curve estimators accept their own
+# named estimators (``"greenwood"``, ``"ij"``, ``"aalen"``, ...). Missing values: ``missing=``
+# (:data:`MissingPolicy`), count on the result as ``n_missing``.
+#
+# Results of regression models follow :class:`RegressionResultMixin`: ``params`` (terms as
+# index), ``cov_params()``, ``std_error``, ``conf_int(alpha)``, ``loglik``, ``nobs``,
+# ``df_model``, ``aic``/``bic`` (where a likelihood is defined), ``tidy()`` and ``glance()``
+# (broom's vocabulary), tests as :class:`TestResult`. Arrays on results are read-only
+# (:func:`frozen`).
+
+VarianceOption = Literal["auto", "model", "robust"]
+
+
+def frozen(array: np.ndarray | Sequence[float]) -> np.ndarray:
+    """Read-only float copy of ``array`` (results never expose writable arrays)."""
+    out = np.array(array, dtype=float, copy=True)
+    out.setflags(write=False)
+    return out
+
+
+class RegressionResultMixin:
+    """Shared inference vocabulary for fitted regression models (Cox, Fine-Gray, logit, ...).
+
+    A result class using this mixin defines ``terms`` (tuple of names), ``coef`` (estimates),
+    ``var`` (variance matrix used for inference), ``loglik`` (log (partial) likelihood at the
+    estimate, ``nan`` if not defined), ``nobs`` (rows used) and ``conf_level``. It gets:
+    ``params``, ``cov_params()``, ``std_error``, ``conf_int()``, ``df_model``, ``aic``, ``bic``,
+    ``glance()`` and the default ``tidy()``.
+
+    ``aic = -2 loglik + 2 df_model`` and ``bic = -2 loglik + log(n_bic) df_model`` with ``n_bic``
+    the number of events for partial likelihoods (R's ``BIC.coxph`` convention: ``nevent``) and
+    ``nobs`` otherwise; override :attr:`bic_n` to change it.
+    """
+
+    terms: tuple[str, ...]
+    coef: np.ndarray
+    var: np.ndarray
+    loglik: float
+    conf_level: float
+
+    @property
+    def nobs(self) -> int:  # pragma: no cover - overridden by a field on the result
+        raise NotImplementedError
+
+    @property
+    def params(self) -> pd.Series:
+        """Estimates indexed by term (a fresh Series)."""
+        return pd.Series(
+            np.asarray(self.coef, dtype=float), index=list(self.terms), name="estimate"
+        )
+
+    def cov_params(self) -> pd.DataFrame:
+        """Variance matrix used for inference, terms as index and columns (a fresh DataFrame)."""
+        return pd.DataFrame(np.array(self.var, dtype=float), index=self.terms, columns=self.terms)
+
+    @property
+    def std_error(self) -> np.ndarray:
+        """Standard errors (square root of the diagonal of :meth:`cov_params`)."""
+        return np.sqrt(np.diag(np.asarray(self.var, dtype=float)))
+
+    @property
+    def df_model(self) -> int:
+        """Number of estimated coefficients."""
+        return len(self.terms)
+
+    @property
+    def bic_n(self) -> int:
+        """Sample size in the BIC penalty (``nobs`` unless a subclass says otherwise)."""
+        return int(self.nobs)
+
+    @property
+    def aic(self) -> float:
+        """Akaike information criterion, ``-2 loglik + 2 df_model``."""
+        return float(-2.0 * self.loglik + 2.0 * self.df_model)
+
+    @property
+    def bic(self) -> float:
+        """Bayesian information criterion, ``-2 loglik + log(bic_n) df_model``."""
+        return float(-2.0 * self.loglik + np.log(self.bic_n) * self.df_model)
+
+    def conf_int(self, alpha: float | None = None) -> pd.DataFrame:
+        """Wald intervals ``term, conf_low, conf_high`` at level ``1 - alpha`` (default: the
+        result's ``conf_level``)."""
+        level = self.conf_level if alpha is None else 1.0 - alpha
+        table = wald_table(self.terms, self.coef, self.std_error, level)
+        return table[["term", "conf_low", "conf_high"]]
+
+    def tidy(self, conf_level: float | None = None) -> pd.DataFrame:
+        """Coefficient table with the columns of :data:`TIDY_COLUMNS` (Wald z tests)."""
+        level = self.conf_level if conf_level is None else conf_level
+        return wald_table(self.terms, self.coef, self.std_error, level)
+
+    def glance_extra(self) -> dict[str, float | int | str | None]:
+        """Model-specific columns appended to :meth:`glance` (override; default none)."""
+        return {}
+
+    def glance(self) -> pd.DataFrame:
+        """One-row model summary: ``nobs, df_model, loglik, aic, bic`` plus
+        :meth:`glance_extra` (broom's ``glance``)."""
+        row: dict[str, float | int | str | None] = {
+            "nobs": int(self.nobs),
+            "df_model": self.df_model,
+            "loglik": float(self.loglik),
+            "aic": self.aic,
+            "bic": self.bic,
+        }
+        row.update(self.glance_extra())
+        return pd.DataFrame([row])
