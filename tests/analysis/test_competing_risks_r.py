@@ -48,7 +48,7 @@ def fg_data() -> pd.DataFrame:
 def test_fine_gray_matches_crr(name, time, cause):
     ref = case(name)
     res = FineGray(cause=cause).fit(fg_data(), duration=time, event="ev", covariates=FORMULA)
-    assert res.reference == "cmprsk::crr" and res.se_type == "crr"
+    assert res.reference == "cmprsk::crr" and res.variance == "crr"
     assert res.terms == ("x1", "x2", "grp[b]", "grp[c]")
     np.testing.assert_allclose(res.coef, ref["coef"], rtol=0, atol=COEF_TOL)
     np.testing.assert_allclose(res.std_error, ref["se"], rtol=SE_RTOL)
@@ -80,12 +80,12 @@ def test_fine_gray_matches_finegray_coxph(name, kwargs, ties):
     res = FineGray(cause=1, ties=ties).fit(
         data, duration="time", event="ev", covariates=FORMULA, id="id", **kwargs
     )
-    assert res.reference == "survival::finegray + coxph" and res.se_type == "robust"
+    assert res.reference == "survival::finegray + coxph" and res.variance == "robust"
     np.testing.assert_allclose(res.coef, ref["coef"], rtol=0, atol=COEF_TOL)
     np.testing.assert_allclose(np.sqrt(np.diag(res.naive_var)), ref["naive_se"], rtol=SE_RTOL)
     np.testing.assert_allclose(res.std_error, ref["se"], rtol=SE_RTOL)
     np.testing.assert_allclose(res.loglik, ref["loglik"][1], rtol=0, atol=COEF_TOL)
-    model = FineGray(cause=1, ties=ties, se="model").fit(
+    model = FineGray(cause=1, ties=ties, variance="model").fit(
         data, duration="time", event="ev", covariates=FORMULA, **kwargs
     )
     np.testing.assert_allclose(model.std_error, ref["naive_se"], rtol=SE_RTOL)

@@ -117,7 +117,7 @@ def test_splitting_rows_changes_nothing(sim):
 
 def test_fine_gray_without_competing_events_is_cox(sim):
     one = sim.assign(ev=sim["d"])  # only cause 1
-    fg = FineGray(cause=1, se="model").fit(one, duration="t", event="ev", covariates="x + z")
+    fg = FineGray(cause=1, variance="model").fit(one, duration="t", event="ev", covariates="x + z")
     cox = CoxPH(ties="breslow").fit(one, duration="t", event="d", covariates="x + z")
     np.testing.assert_allclose(fg.coef, cox.coef, atol=1e-10)
     np.testing.assert_allclose(fg.std_error, cox.std_error, rtol=1e-9)
