@@ -15,7 +15,14 @@ disclosure control, to ``results/survival/``:
   førtidspension and ressourceforløb on the start-stop frame (time since spell start, delayed
   entry, time-varying covariates, person-clustered robust SEs) with cox.zph tests.
 - ``fine_gray.csv``: Fine-Gray subdistribution hazards for a job exit with baseline covariates
-  (time since the reference date; no delayed entry).
+  (time since the reference date; no delayed entry); ``fine_gray_cif.csv``: the model's
+  cumulative incidence of a job for one average profile at a few horizons, with SE and 95 % CI
+  (model-based smooth prediction; no person counts).
+- ``km_summary.csv``: Kaplan-Meier of the time to any exit from the reference date, per cohort
+  and per seniority group of the hovedveje cohort: persons, exits, median (R ``quantile.survfit``
+  with its CI, in months, rounded to 0.1 and blanked with the exit count when that is under the
+  threshold) and the restricted mean time in the system up to ``tau`` (R ``rmean``) with its SE;
+  ``logrank.csv``: the log-rank test (R ``survdiff``) between the seniority groups.
 """
 
 from __future__ import annotations
@@ -28,7 +35,7 @@ import pandas as pd
 
 from analysis.competing_risks import CauseSpecificCox, FineGray
 from analysis.disclosure import assert_publishable, guard_curve, suppress
-from analysis.survival import AalenJohansen
+from analysis.survival import AalenJohansen, KaplanMeier, logrank_test
 from data_schema.derived import EXIT_CODES
 from pipelines.config import StarConfig
 
@@ -39,6 +46,7 @@ HORIZON_MONTHS = 48
 CAUSES = ("job", "fp", "rf", "fj", "edu", "self_support", "other_benefit", "dead_or_emigrated")
 CODE_TO_CAUSE = {v: k for k, v in EXIT_CODES.items()}
 MODEL_CAUSES = ("job", "fp", "rf")
+FINE_GRAY_TIMES = (6.0, 12.0, 24.0, 36.0, 48.0)  # months since the reference date
 BASELINE = [
     "sex",
     "origin",
@@ -161,8 +169,10 @@ def cause_specific_models(
     )
 
 
-def fine_gray_job(cohorts: pd.DataFrame, fu: pd.DataFrame) -> pd.DataFrame:
-    """Fine-Gray model for job exits with baseline covariates on the hovedveje cohort."""
+def fine_gray_job(cohorts: pd.DataFrame, fu: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Fine-Gray model for job exits with baseline covariates on the hovedveje cohort: the
+    coefficient table and the predicted cumulative incidence (with SE and CI) of one average
+    profile at ``FINE_GRAY_TIMES``."""
     df = pd.concat(
         [cohorts.reset_index(drop=True), fu[["time", "event"]].reset_index(drop=True)], axis=1
     )
@@ -178,7 +188,84 @@ def fine_gray_job(cohorts: pd.DataFrame, fu: pd.DataFrame) -> pd.DataFrame:
     t.insert(0, "cause", "job")
     t["subdistribution_hr"] = np.exp(t["estimate"])
     t["n_event"] = int((df["event"] == EXIT_CODES["job"]).sum())
-    return t
+    # one average profile: the most common level of each category, mean age and seniority
+    # (rounded to whole years; averages, so no person's value), no diagnosis / treatment
+    profile = pd.DataFrame(
+        {
+            "sex": [df["sex"].mode().iloc[0]],
+            "origin": [df["origin"].mode().iloc[0]],
+            "education": [df["education"].mode().iloc[0]],
+            "age": [float(round(df["age"].mean()))],
+            "psychiatric_diagnosis": [0.0],
+            "substance_abuse_treatment": [0.0],
+            "seniority_years": [float(round(df["seniority_years"].mean()))],
+        }
+    )
+    cif = fit.predict_cif(profile, times=FINE_GRAY_TIMES).drop(columns=["row"])
+    desc = ", ".join(f"{k}={v}" for k, v in profile.iloc[0].items())
+    cif.insert(0, "profile", desc)
+    cif.insert(0, "cause", "job")
+    return t, cif
+
+
+def km_exit_summary(
+    fu: pd.DataFrame, main: str, threshold: int
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Kaplan-Meier of the time to any exit (months since the reference date) per cohort and per
+    seniority group of the ``main`` cohort: median with CI and RMST (see module docstring), and
+    the log-rank test between the seniority groups. Disclosure: persons and exits are counts
+    (complementary suppression over the seniority groups and their cohort total); the median
+    and its limits go with the exit count, the RMST with the persons."""
+    d = fu.assign(any_exit=(fu["event"] > 0).astype(int))
+    km = KaplanMeier()
+    rows = []
+    for group_type, frame in (("cohort", d), ("seniority_group", d[d["cohort"] == main])):
+        fit = km.fit(frame, duration="time", event="any_exit", group=group_type)
+        tab = fit.table("common").set_index(group_type)
+        med = fit.median().set_index(group_type)
+        for g in tab.index:
+            rows.append(
+                {
+                    "group_type": group_type,
+                    "group": str(g),
+                    "n": int(tab.loc[g, "records"]),
+                    "n_events": int(round(tab.loc[g, "events"])),
+                    "median": med.loc[g, "median"],
+                    "median_conf_low": med.loc[g, "conf_low"],
+                    "median_conf_high": med.loc[g, "conf_high"],
+                    "rmst": tab.loc[g, "rmean"],
+                    "rmst_std_error": tab.loc[g, "se_rmean"],
+                    "tau": tab.loc[g, "tau"],
+                }
+            )
+    out = pd.DataFrame(rows)
+    for col in ("median", "median_conf_low", "median_conf_high"):
+        out[col] = out[col].round(1)
+    line = pd.Series(
+        np.where(
+            (out["group_type"] == "seniority_group")
+            | ((out["group_type"] == "cohort") & (out["group"] == main)),
+            "main",
+            None,
+        ),
+        index=out.index,
+    )
+    out = suppress(
+        out,
+        counts={"n_events": ["median", "median_conf_low", "median_conf_high"]},
+        denominator="n",
+        denominator_lines=[line],
+        stats=["rmst", "rmst_std_error"],
+        threshold=threshold,
+    )
+    sen = d[d["cohort"] == main]
+    tests = pd.DataFrame()
+    if sen["seniority_group"].nunique() >= 2:
+        res = logrank_test(sen, duration="time", event="any_exit", group="seniority_group")
+        tests = res.tidy()
+        tests.insert(0, "comparison", "seniority_group")
+        tests.insert(1, "cohort", main)
+    return out, tests
 
 
 def run_survival(
@@ -217,7 +304,13 @@ def run_survival(
             write(tests, "ph_tests.csv")
     main_cohort = sel[sel["cohort"] == main].reset_index(drop=True)
     if int((main_fu["event"] == EXIT_CODES["job"]).sum()) >= 20:
-        write(fine_gray_job(main_cohort, main_fu.reset_index(drop=True)), "fine_gray.csv")
+        fg_table, fg_cif = fine_gray_job(main_cohort, main_fu.reset_index(drop=True))
+        write(fg_table, "fine_gray.csv")
+        write(fg_cif, "fine_gray_cif.csv")
+    km_table, km_tests = km_exit_summary(fu, main, threshold)
+    write(km_table, "km_summary.csv")
+    if len(km_tests):
+        write(km_tests, "logrank.csv")
     sizes = fu.groupby("cohort").size().rename("n").reset_index()
     write(suppress(sizes, counts=["n"], denominator=None, threshold=threshold), "cohort_sizes.csv")
     return written

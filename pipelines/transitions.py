@@ -35,7 +35,8 @@ Files (person counts through :mod:`analysis.disclosure`; every table checked wit
 technical report shows), ``calibration_models.csv`` (every model and rule),
 ``transition_matrices.csv``, ``predicted_pathways.csv``, ``profiles.csv``,
 ``state_distribution.csv``, ``sequences.csv``, ``flows.csv``, ``state_occupation.csv``,
-``state_occupation_entry.csv``, ``halfyear_coefficients.csv``; figures ``state_distribution.png``,
+``state_occupation_entry.csv``, ``transition_probabilities.csv`` (``P(s, t)`` with CIs, see
+:func:`transition_probability_table`), ``halfyear_coefficients.csv``; figures ``state_distribution.png``,
 ``flows.png``, ``state_occupation.png``, ``predicted_pathways.png``, ``calibration.png``.
 """
 
@@ -532,6 +533,9 @@ def run_transitions(
         soj = sojourns(pm_g, time_scale=scale, group=GROUP)
         curves = occupation_curves(soj, GROUP, states)
         occ_frames[scale] = publishable_occupation(curves, thr, scale)
+        if scale == "entry":
+            tp = transition_probability_table(curves["all"], soj, *TP_WINDOW, thr)
+            written.append(write_table(tp, out / "transition_probabilities.csv", thr, known_ids))
     written.append(
         write_table(occ_frames["seniority"], out / "state_occupation.csv", thr, known_ids)
     )
@@ -622,6 +626,53 @@ def _half_year(
     coef.loc[small, num] = np.nan
     coef["n_moves"] = coef["n_moves"].astype("Int64").mask(small)
     return cal, coef
+
+
+TP_WINDOW = (6.0, 18.0)  # (s, t) of P(s, t), months since cohort entry
+
+
+def _states_at(soj: pd.DataFrame, u: float) -> pd.Series:
+    """State of each person at time ``u`` from sojourn rows ``(entry, exit]`` (the state just
+    after ``u``; after a person's last row: its ``to_state`` if it has one, else unknown)."""
+    cover = soj[(soj["entry"] <= u) & (soj["exit"] > u)]
+    state = cover.drop_duplicates("person_id").set_index("person_id")["from_state"]
+    last = soj.sort_values("exit", kind="mergesort").drop_duplicates("person_id", keep="last")
+    done = last[(last["exit"] <= u) & last["to_state"].notna()].set_index("person_id")["to_state"]
+    return pd.concat([state, done[~done.index.isin(state.index)]])
+
+
+def transition_probability_table(
+    res, soj: pd.DataFrame, s: float, t: float, threshold: int
+) -> pd.DataFrame:
+    """Aalen-Johansen transition probability matrix ``P(s, t)`` of the whole cohort (months since
+    entry) with infinitesimal-jackknife SEs and log-scale 95 % CIs
+    (:meth:`analysis.multistate.MultiStateResult.transition_probabilities`; R ``survfit(...,
+    start.time = s)``), from the sojourn rows ``soj`` the curves were fitted on.
+
+    Disclosure: ``n_persons`` of cell ``(a, b)`` = persons in ``a`` at ``s`` and in ``b`` at
+    ``t`` (observed at both times), ``n`` = their row total; the cells of a row partition ``n``
+    (primary and complementary suppression; estimate, SE and limits blanked with their count).
+    The estimate itself also uses the persons censored in between."""
+    cols = ["s", "time", "from_state", "to_state", "n", "n_persons", "estimate", "std_error",
+            "conf_low", "conf_high"]  # fmt: skip
+    c = next(iter(res.curves.values()))
+    if t <= s or not np.any(c.time > s):
+        return pd.DataFrame(columns=cols)
+    tp = res.transition_probabilities(s, t)
+    both = pd.concat({"from_state": _states_at(soj, s), "to_state": _states_at(soj, t)}, axis=1)
+    cells = both.dropna().value_counts().rename("n_persons").reset_index()
+    tp = tp.merge(cells, on=["from_state", "to_state"], how="left")
+    tp["n_persons"] = tp["n_persons"].fillna(0).astype(int)
+    tp["n"] = tp.groupby("from_state")["n_persons"].transform("sum")
+    tp = tp[cols]
+    return suppress(
+        tp,
+        counts={"n_persons": ["estimate", "std_error", "conf_low", "conf_high"]},
+        denominator="n",
+        denominator_keys=["from_state"],
+        partitions=[["from_state"]],
+        threshold=threshold,
+    )
 
 
 def load_truth(truth_dir: Path) -> tuple[pd.DataFrame | None, dict]:

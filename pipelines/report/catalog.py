@@ -177,7 +177,62 @@ CATALOG: dict[str, ResultSpec] = {
         ("cause", "term", "estimate", "conf_low", "conf_high", "p_value"),
         "survival",
     ),
+    # --- Kaplan-Meier, log-rank, Fine-Gray CIF (issue 23; pipelines/survival.py, suppressed
+    # there too, incl. the complementary line over the seniority groups and their cohort)
+    "km_summary": ResultSpec(
+        "survival/km_summary.csv",
+        (
+            "group_type",
+            "group",
+            "n",
+            "n_events",
+            "median",
+            "median_conf_low",
+            "median_conf_high",
+            "rmst",
+            "rmst_std_error",
+            "tau",
+        ),
+        "survival",
+        suppress={
+            "counts": {"n_events": ["median", "median_conf_low", "median_conf_high"]},
+            "denominator": "n",
+            "stats": ["rmst", "rmst_std_error"],
+        },
+    ),
+    "logrank": ResultSpec(
+        "survival/logrank.csv",
+        ("comparison", "cohort", "test", "statistic", "df", "p_value"),
+        "survival",
+    ),
+    "fine_gray_cif": ResultSpec(
+        "survival/fine_gray_cif.csv",
+        ("cause", "profile", "time", "estimate", "std_error", "conf_low", "conf_high"),
+        "survival",
+    ),
     # --- transitions (issue 7)
+    "transition_probabilities": ResultSpec(
+        "transitions/transition_probabilities.csv",
+        (
+            "s",
+            "time",
+            "from_state",
+            "to_state",
+            "n",
+            "n_persons",
+            "estimate",
+            "std_error",
+            "conf_low",
+            "conf_high",
+        ),
+        "transitions",
+        suppress={
+            "counts": {"n_persons": ["estimate", "std_error", "conf_low", "conf_high"]},
+            "denominator": "n",
+            "denominator_keys": ["from_state"],
+            "partitions": [["from_state"]],
+        },
+    ),
     "state_occupation": ResultSpec(
         "transitions/state_occupation.csv",
         ("group", "time", "state", "estimate", "conf_low", "conf_high", "n_risk"),
