@@ -341,8 +341,8 @@ class FineGray:
     variance
         ``"auto"``: crr's variance in crr mode (no entry, no weights, Breslow), otherwise the
         subject-clustered robust sandwich; ``"robust"``, ``"model"`` (inverse information) or
-        ``"crr"`` (crr mode only, one censoring stratum) to choose explicitly. With censoring
-        strata in crr mode, "auto" is "robust" (crr's cengroup variance is not reproduced).
+        ``"crr"`` (crr mode only; with censoring strata crr's ``cengroup`` variance) to choose
+        explicitly.
     reference
         ``"auto"``: crr mode when there is no entry, no weights and Breslow ties, the
         finegray + coxph computation otherwise; ``"finegray"`` forces the latter (its censoring
@@ -447,15 +447,10 @@ class FineGray:
         crr_mode = crr_setting and self.reference != "finegray"
         variance = self.variance
         if variance == "auto":
-            variance = "crr" if crr_mode and not strata_cols else "robust"
+            variance = "crr" if crr_mode else "robust"
         if variance == "crr" and not crr_mode:
             raise ValueError(
                 "variance='crr' needs the cmprsk::crr setting: no entry, no weights, ties='breslow'"
-            )
-        if variance == "crr" and strata_cols:
-            raise ValueError(
-                "variance='crr' with censoring strata (crr's cengroup) is not implemented; "
-                "use variance='robust'"
             )
         return self._fit_prepared(prep, codes, crr_mode, variance, n_missing)
 
@@ -530,51 +525,47 @@ def _crr_censoring_term(
     competing: np.ndarray,
 ) -> np.ndarray:
     """cmprsk::crr's psi_i: the contribution of estimating the censoring distribution to each
-    subject's score (crrvv in crr.f). For subject ``i`` of censoring stratum ``k``,
-    ``psi_i = int q(u) / Y_k(u) dM^c_i(u)`` with ``Y_k`` the number at risk and ``M^c_i`` the
-    censoring martingale in stratum ``k``, and (as crr computes it, summing over the competing
-    exits of every stratum ``k(j)``) ``q(u) = sum_{t_g >= u} d_g / S0_g sum_{j comp, T_j < u}
-    r_j (x_j - xbar_g) W_k(j)(t_g) / W_k(j)(T_j)``. All sums are cumulative sums over sorted
-    times (crr loops over subject pairs)."""
+    subject's score (crrvv in crr.f, cmprsk 2.2-11). For subject ``i`` of censoring stratum
+    ``k``, ``psi_i = int q_k(u) / Y_k(u) dM^c_i(u)`` with ``Y_k`` the number at risk and ``M^c_i``
+    the censoring martingale in stratum ``k``, and ``q_k(u) = sum_{t_g >= u} d_gk / S0_g
+    sum_{j comp in k, T_j < u} r_j (x_j - xbar_g) W_k(t_g) / W_k(T_j)`` (``d_gk`` = events of the
+    cause of stratum ``k`` at ``t_g``). All sums are cumulative sums over sorted times (crr
+    loops over subject pairs)."""
     idx = problem.idx
     n, p = problem.x.shape
     wr = problem.w * mom.r
     s0 = problem.group_sums(wr)
     xbar = problem.group_sums(wr[:, None] * problem.x) / s0[:, None]
-    cu = np.unique(stop[censored])
+    death_stratum = cens.stratum[idx.death_rows]
     psi = np.zeros((n, p))
-    if cu.size == 0:
-        return psi
-    g = np.searchsorted(idx.group_time, cu, side="left")
-    q = np.zeros((cu.shape[0], p))
     for k, weight_fn in enumerate(cens.weight_fns):
-        a = idx.deaths_per_group * cens.group_weight[k] / s0
+        in_k = cens.stratum == k
+        cu, dnc = np.unique(stop[censored & in_k], return_counts=True)
+        if cu.size == 0:
+            continue
+        d_k = np.bincount(idx.death_group[death_stratum == k], minlength=idx.n_groups)
+        a = d_k * cens.group_weight[k] / s0
         # reverse cumulative sums over groups with t_g >= u (padded with a zero row)
         ra = np.concatenate([np.cumsum(a[::-1])[::-1], [0.0]])
         rb = np.vstack([np.cumsum((a[:, None] * xbar)[::-1], axis=0)[::-1], np.zeros((1, p))])
-        # competing exits of stratum k, sorted by time: cumulative r x / W_k and r / W_k
-        comp = np.flatnonzero(competing & (cens.stratum == k))
+        # competing exits of the stratum, sorted by time: cumulative r x / W_k and r / W_k
+        comp = np.flatnonzero(competing & in_k)
         comp = comp[np.argsort(stop[comp], kind="stable")]
         comp_t = stop[comp]
         rw = mom.r[comp] / weight_fn(comp_t)
         c0 = np.concatenate([[0.0], np.cumsum(rw)])
         c1 = np.vstack([np.zeros((1, p)), np.cumsum(rw[:, None] * problem.x[comp], axis=0)])
+        g = np.searchsorted(idx.group_time, cu, side="left")
         j = np.searchsorted(comp_t, cu, side="left")
-        q += c1[j] * ra[g][:, None] - c0[j][:, None] * rb[g]
-    for k in range(len(cens.weight_fns)):
-        in_k = cens.stratum == k
-        cu_k, dnc = np.unique(stop[censored & in_k], return_counts=True)
-        if cu_k.size == 0:
-            continue
-        q_k = q[np.searchsorted(cu, cu_k)]
+        q = c1[j] * ra[g][:, None] - c0[j][:, None] * rb[g]
         stop_k = np.sort(stop[in_k])
-        y = stop_k.shape[0] - np.searchsorted(stop_k, cu_k, side="left")
-        cum = np.vstack([np.zeros((1, p)), np.cumsum(q_k * (dnc / y**2)[:, None], axis=0)])
+        y = stop_k.shape[0] - np.searchsorted(stop_k, cu, side="left")
+        cum = np.vstack([np.zeros((1, p)), np.cumsum(q * (dnc / y**2)[:, None], axis=0)])
         members = np.flatnonzero(in_k)
-        psi[members] = -cum[np.searchsorted(cu_k, stop[members], side="right")]
+        psi[members] = -cum[np.searchsorted(cu, stop[members], side="right")]
         cens_rows = np.flatnonzero(censored & in_k)
-        pos = np.searchsorted(cu_k, stop[cens_rows])
-        psi[cens_rows] += q_k[pos] / y[pos][:, None]
+        pos = np.searchsorted(cu, stop[cens_rows])
+        psi[cens_rows] += q[pos] / y[pos][:, None]
     return psi
 
 
