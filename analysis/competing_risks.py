@@ -55,7 +55,7 @@ from analysis._coxengine import (
     sandwich,
 )
 from analysis._design import Design, formula_variables
-from analysis.cox import CoxPH, CoxPHResult, Ties, prepare_data
+from analysis.cox import CoxPH, CoxPHResult, PreparedData, Ties, prepare_data
 
 __all__ = ["CauseSpecificCox", "FineGray", "FineGrayResult"]
 
@@ -455,7 +455,12 @@ class FineGray:
         return self._fit_prepared(prep, codes, crr_mode, variance, n_missing)
 
     def _fit_prepared(
-        self, prep, codes: np.ndarray, crr_mode: bool, variance: str, n_missing: int
+        self,
+        prep: PreparedData,
+        codes: np.ndarray,
+        crr_mode: bool,
+        variance: str,
+        n_missing: int,
     ) -> FineGrayResult:
         is_cause = codes == self.cause
         censored = codes == 0
@@ -499,7 +504,7 @@ class FineGray:
             n_events=int(is_cause.sum()),
             n_competing=int(competing.sum()),
             n_censored=int(censored.sum()),
-            n_missing=int(n_missing + prep.n_dropped),
+            n_missing=int(n_missing),  # drop_missing ran first: prepare_data drops nothing
             cause=self.cause,
             ties=self.ties,
             conf_level=self.conf_level,
