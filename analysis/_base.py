@@ -238,10 +238,8 @@ class RegressionResultMixin:
     var: np.ndarray
     loglik: float
     conf_level: float
-
-    @property
-    def nobs(self) -> int:  # pragma: no cover - overridden by a field on the result
-        raise NotImplementedError
+    # ``nobs`` is a field of the result (a property here would shadow a dataclass field)
+    nobs: int
 
     @property
     def params(self) -> pd.Series:

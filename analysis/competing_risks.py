@@ -38,7 +38,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from analysis._base import require_columns, wald_table
+from analysis._base import MissingPolicy, VarianceOption, require_columns, wald_table
 from analysis._coxengine import (
     CoxProblem,
     Moments,
@@ -87,9 +87,10 @@ class CauseSpecificCox:
     cause: int
     ties: Ties = "efron"
     conf_level: float = 0.95
-    robust: bool | None = None
+    variance: VarianceOption = "auto"
     max_iter: int = 50
     tol: float = 1e-12
+    missing: MissingPolicy = "drop"
 
     def fit(
         self,
@@ -104,7 +105,9 @@ class CauseSpecificCox:
         cluster: str | None = None,
     ) -> CoxPHResult:
         """Fit; see :meth:`analysis.cox.CoxPH.fit` for the arguments."""
-        cox = CoxPH(self.ties, self.conf_level, self.robust, self.max_iter, self.tol)
+        cox = CoxPH(
+            self.ties, self.conf_level, self.variance, self.max_iter, self.tol, self.missing
+        )
         prep = prepare_data(
             data,
             duration=duration,
@@ -114,6 +117,7 @@ class CauseSpecificCox:
             weights=weights,
             strata=strata,
             cluster=cluster,
+            missing=self.missing,
         )
         codes = cause_codes(prep.event_raw, event)
         _check_cause(codes, self.cause, event)
@@ -313,7 +317,7 @@ class FineGray:
             n_events=int(is_cause.sum()),
             n_competing=int(competing.sum()),
             n_censored=int(censored.sum()),
-            n_dropped=prep.n_dropped,
+            n_dropped=prep.n_missing,
             cause=self.cause,
             ties=self.ties,
             conf_level=self.conf_level,
