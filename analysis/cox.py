@@ -44,6 +44,7 @@ from analysis._coxengine import (
 from analysis._design import Design, build_design, formula_variables
 
 Ties = Literal["efron", "breslow"]
+ConfType = Literal["log", "log-log", "plain"] | None
 ResidualType = Literal[
     "martingale", "deviance", "score", "schoenfeld", "scaledsch", "dfbeta", "dfbetas"
 ]
@@ -332,6 +333,25 @@ def _score_test(problem: CoxProblem, n_groups: int) -> float:
     mom0 = problem.moments(np.zeros(problem.p))
     info0 = problem.information(mom0)
     return float(mom0.score @ np.linalg.lstsq(info0, mom0.score, rcond=None)[0])
+
+
+def survival_interval(
+    surv: np.ndarray, se_cum: np.ndarray, conf_type: str, level: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Pointwise interval of a survival probability ``surv`` with ``se_cum`` = SE of the
+    cumulative hazard, as R's ``survfit`` (``conf.type`` "log", "log-log" or "plain")."""
+    z = stats.norm.ppf(0.5 + level / 2)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        if conf_type == "plain":
+            half = z * se_cum * surv
+            return np.maximum(surv - half, 0.0), np.minimum(surv + half, 1.0)
+        if conf_type == "log":
+            s = np.where(surv == 0, np.nan, surv)
+            return s * np.exp(-z * se_cum), np.minimum(s * np.exp(z * se_cum), 1.0)
+        s = np.where((surv == 0) | (surv == 1), np.nan, surv)
+        step = z * se_cum / np.log(s)
+        loglog = np.log(-np.log(s))
+        return np.exp(-np.exp(loglog - step)), np.exp(-np.exp(loglog + step))
 
 
 def _collapse(values: np.ndarray, ids, n: int) -> tuple[np.ndarray, np.ndarray]:
@@ -652,12 +672,22 @@ class CoxPHResult(RegressionResultMixin):
         return (x - self.means) @ self.coef if centered else x @ self.coef
 
     def predict_survival(
-        self, newdata: pd.DataFrame, times: Sequence[float] | np.ndarray | None = None
+        self,
+        newdata: pd.DataFrame,
+        times: Sequence[float] | np.ndarray | None = None,
+        conf_type: ConfType = "log",
+        conf_level: float | None = None,
     ) -> pd.DataFrame:
-        """Predicted survival curves for covariate profiles, as R ``survfit(fit, newdata)``.
+        """Predicted survival curves with standard errors and confidence intervals for
+        covariate profiles, as R ``summary(survfit(fit, newdata), times=, extend=TRUE)``.
 
-        ``S(t | x) = exp(-Lambda0(t) exp(x'beta))`` with the Breslow/Efron baseline of the
-        profile's stratum (``newdata`` needs the strata column(s) in a stratified model).
+        ``S(t | x) = exp(-Lambda(t | x))``, ``Lambda(t | x) = Lambda0(t) exp((x - means)'beta)``
+        with the Breslow/Efron baseline of the profile's stratum (``newdata`` needs the strata
+        column(s) in a stratified model). Variance of ``Lambda(t | x)`` (Tsiatis; R's default
+        for coxph): ``r^2 [sum_k h_k / S0_k + d(t)' V d(t)]``, ``r = exp((x - means)'beta)``,
+        ``d(t) = sum_k h_k (x - xbar_k)`` over the (Efron slot) hazard increments ``h_k`` up to
+        ``t`` and ``V = var`` (the inference variance, robust if ``variance == "robust"``,
+        as R uses ``fit$var``).
 
         Parameters
         ----------
@@ -666,31 +696,84 @@ class CoxPHResult(RegressionResultMixin):
         times
             Times to evaluate (the step functions are right-continuous); default: all event
             times of the stratum.
+        conf_type
+            Scale of the pointwise interval: ``"log"`` (R's default; ``S exp(+-z se(Lambda))``,
+            upper limit capped at 1), ``"log-log"``, ``"plain"`` (``S +- z se(S)``, clipped to
+            [0, 1]) or ``None`` (no interval columns).
+        conf_level
+            Interval level; default the result's ``conf_level``.
 
         Returns
         -------
-        DataFrame ``row, [stratum,] time, cumulative_hazard, estimate`` (estimate = survival
-        probability); ``row`` is the position of the profile in ``newdata``.
+        DataFrame ``row, [stratum,] time, cumulative_hazard, estimate, std_error, conf_low,
+        conf_high``: estimate = survival probability, std_error = its standard error
+        (``S se(Lambda)``, R's ``summary(...)$std.err``); ``row`` is the position of the
+        profile in ``newdata``.
         """
-        lp = self.predict_log_hazard_ratio(newdata, centered=True)
+        if conf_type not in ("log", "log-log", "plain", None):
+            raise ValueError(f"conf_type must be 'log', 'log-log', 'plain' or None, not {conf_type!r}")
+        xc = self.design.matrix(newdata) - self.means
+        lp = xc @ self.coef
         if self.strata_levels is None:
             strata = np.zeros(len(newdata), dtype=np.int64)
         else:
             strata = self._newdata_strata(newdata)
-        base = self._stratum_frame()
+        gstrat, gtime, cum_h, cum_v, cum_hx = self._hazard_terms()
+        var = np.asarray(self.var)
         parts = []
         for i, (s, eta) in enumerate(zip(strata, lp, strict=True)):
-            b = base[base["stratum"] == s]
-            t_grid = b["time"].to_numpy() if times is None else np.asarray(times, dtype=float)
-            pos = np.searchsorted(b["time"].to_numpy(), t_grid, side="right")
-            cum = np.concatenate([[0.0], b["cumulative_hazard"].to_numpy()])[pos] * np.exp(eta)
-            part = pd.DataFrame({"row": i, "time": t_grid, "cumulative_hazard": cum})
+            sel = np.flatnonzero(gstrat == s)
+            t_grid = gtime[sel] if times is None else np.asarray(times, dtype=float)
+            pos = np.searchsorted(gtime[sel], t_grid, side="right")
+
+            def at(v, sel=sel, pos=pos):
+                pad = np.zeros((1,) + v.shape[1:])
+                return np.concatenate([pad, v[sel]])[pos]
+
+            r = np.exp(eta)
+            cum = at(cum_h) * r
+            d = at(cum_h)[:, None] * xc[i] - at(cum_hx)
+            var_lambda = r**2 * (at(cum_v) + np.einsum("tj,jk,tk->t", d, var, d))
+            part = pd.DataFrame(
+                {"row": i, "time": t_grid, "cumulative_hazard": cum, "_se": np.sqrt(var_lambda)}
+            )
             if self.strata_levels is not None:
                 part.insert(1, "stratum", self.strata_levels[s])
             parts.append(part)
         out = pd.concat(parts, ignore_index=True)
-        out["estimate"] = np.exp(-out["cumulative_hazard"])
+        surv = np.exp(-out["cumulative_hazard"].to_numpy())
+        se_cum = out.pop("_se").to_numpy()
+        out["estimate"] = surv
+        out["std_error"] = surv * se_cum
+        if conf_type is not None:
+            level = self.conf_level if conf_level is None else conf_level
+            out["conf_low"], out["conf_high"] = survival_interval(surv, se_cum, conf_type, level)
         return out
+
+    def _hazard_terms(self):
+        """Per event group (ordered by stratum, time): stratum, time and within-stratum
+        cumulative sums of the hazard increment ``sum_k h_k``, of ``sum_k h_k / S0_k`` and of
+        ``sum_k h_k xbar_k`` (centred x; Efron slots k of the group)."""
+        prob, mom = self._problem, self._moments
+        idx = prob.idx
+        g = idx.n_groups
+        scale = np.exp(-mom.shift)  # h is per exp(eta - shift); undo the shift
+        h = mom.h * scale
+        d2 = prob.slot_weight / mom.h * np.exp(mom.shift)
+        haz = np.bincount(idx.death_group, h, g)
+        vh = np.bincount(idx.death_group, h / d2, g)
+        hx = np.column_stack(
+            [np.bincount(idx.death_group, h * mom.xbar[:, c], g) for c in range(prob.p)]
+        ).reshape(g, prob.p)
+        first = np.r_[True, idx.group_stratum[1:] != idx.group_stratum[:-1]]
+        seg = np.cumsum(first) - 1
+
+        def seg_cumsum(v):
+            c = np.cumsum(v, axis=0)
+            offs = np.concatenate([np.zeros((1,) + v.shape[1:]), c])[np.flatnonzero(first)]
+            return c - offs[seg]
+
+        return idx.group_stratum, idx.group_time, seg_cumsum(haz), seg_cumsum(vh), seg_cumsum(hx)
 
     def _newdata_strata(self, newdata: pd.DataFrame) -> np.ndarray:
         cols = [c.strip() for c in (self.labels.get("strata") or "").split(",") if c.strip()]

@@ -139,3 +139,30 @@ def test_missing_raise_and_variance_option():
             data("heart"), duration="stop", entry="start", event="event", covariates=["age"],
             cluster="id",
         )
+
+
+NEWDATA = {
+    "lung": pd.DataFrame({"age": [50, 70], "sex": [1, 2], "ph.ecog": [0, 2], "wt.loss": [0, 10]}),
+    "veteran_strata": pd.DataFrame(
+        {"trt": [1, 2], "karno": [60, 80], "age": [60, 50], "celltype": ["squamous", "adeno"]}
+    ),
+    "heart_weighted": pd.DataFrame(
+        {"age": [-5, 5], "year": [1, 4], "transplant": [0, 1], "surgery": [0, 1]}
+    ),
+}
+NEWDATA["lung_breslow"] = NEWDATA["lung"]
+NEWDATA["heart"] = NEWDATA["heart_weighted"]
+
+
+@pytest.mark.parametrize("name", CASES)
+def test_predicted_survival_se_and_ci(name):
+    ref, res = case(name)["surv"], fit(name)
+    pred = res.predict_survival(NEWDATA[name], times=ref["times"])
+    for col, key in (
+        ("estimate", "surv"),
+        ("std_error", "std_err"),
+        ("conf_low", "lower"),
+        ("conf_high", "upper"),
+    ):
+        got = pred.pivot(index="time", columns="row", values=col).to_numpy()
+        close_to_r(got, ref[key], TOL, key)
