@@ -358,7 +358,9 @@ def _collapse(values: np.ndarray, ids, n: int) -> tuple[np.ndarray, np.ndarray]:
     """Sums of ``values`` (rows) within ``ids`` (R's ``rowsum``: sorted unique ids)."""
     ids = np.asarray(ids)
     if ids.shape[0] != n:
-        raise ValueError(f"collapse= needs one id per row used in the fit ({n}), got {ids.shape[0]}")
+        raise ValueError(
+            f"collapse= needs one id per row used in the fit ({n}), got {ids.shape[0]}"
+        )
     uniq, inv = np.unique(ids, return_inverse=True)
     if values.ndim == 1:
         return uniq, np.bincount(inv, values, uniq.shape[0])
@@ -481,7 +483,7 @@ class CoxPHResult(RegressionResultMixin):
         stop] rows, the other row is at risk then; higher risk score with the shorter time is
         concordant; score ties count 1/2; tied event times are not compared; case weights
         multiply) and its infinitesimal-jackknife standard error (per ``cluster`` if given).
-        O(n log^2 n); see :mod:`analysis._concordance`."""
+        O(n log n); see :mod:`analysis._concordance`."""
         prob = self._problem
         event = np.zeros(prob.idx.n_rows, dtype=bool)
         event[prob.idx.death_rows] = True
@@ -524,7 +526,11 @@ class CoxPHResult(RegressionResultMixin):
         rows["z"] = self.coef / self.std_error
         rows["p"] = 2 * stats.norm.sf(np.abs(rows["z"]))
         table = pd.DataFrame(rows, index=list(self.terms))
-        lr_test, wald_test, sc_test = self.likelihood_ratio_test(), self.wald_test(), self.score_test()
+        lr_test, wald_test, sc_test = (
+            self.likelihood_ratio_test(),
+            self.wald_test(),
+            self.score_test(),
+        )
         lr, df, p = lr_test.statistic, int(lr_test.df), lr_test.p_value
         wald, pw = wald_test.statistic, wald_test.p_value
         robust = self.variance == "robust"
@@ -711,7 +717,9 @@ class CoxPHResult(RegressionResultMixin):
         profile in ``newdata``.
         """
         if conf_type not in ("log", "log-log", "plain", None):
-            raise ValueError(f"conf_type must be 'log', 'log-log', 'plain' or None, not {conf_type!r}")
+            raise ValueError(
+                f"conf_type must be 'log', 'log-log', 'plain' or None, not {conf_type!r}"
+            )
         xc = self.design.matrix(newdata) - self.means
         lp = xc @ self.coef
         if self.strata_levels is None:

@@ -136,7 +136,11 @@ def test_missing_raise_and_variance_option():
         CoxPH(variance="sandwich")
     with pytest.raises(ValueError, match="variance='model'"):
         CoxPH(variance="model").fit(
-            data("heart"), duration="stop", entry="start", event="event", covariates=["age"],
+            data("heart"),
+            duration="stop",
+            entry="start",
+            event="event",
+            covariates=["age"],
             cluster="id",
         )
 
@@ -166,3 +170,14 @@ def test_predicted_survival_se_and_ci(name):
     ):
         got = pred.pivot(index="time", columns="row", values=col).to_numpy()
         close_to_r(got, ref[key], TOL, key)
+
+
+@pytest.mark.parametrize("name", ["lung", "lung_breslow", "heart"])
+@pytest.mark.parametrize("conf_type", ["log-log", "plain"])
+def test_predicted_survival_other_intervals(name, conf_type):
+    ref = case(name)[f"surv_{conf_type.replace('-', '')}"]
+    times = case(name)["surv"]["times"]
+    pred = fit(name).predict_survival(NEWDATA[name], times=times, conf_type=conf_type)
+    for col, key in (("conf_low", "lower"), ("conf_high", "upper")):
+        got = pred.pivot(index="time", columns="row", values=col).to_numpy()
+        close_to_r(got, ref[key], TOL, f"{conf_type} {key}")
