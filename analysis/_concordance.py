@@ -140,12 +140,15 @@ def concordance_counts(
     if ev.size == 0:
         return ConcordanceCounts(0.0, 0.0, 0.0, 0.0, 0.0, infl)
     # (1) each event as the "event" member: comparators with larger stop key
-    gt, lt, eq = _three_way(skey[ev], xr[ev], skey, xr, w)
-    if start is not None:
-        # minus comparators not yet entered: start_i >= t_j (their stop key is then larger)
+    if start is None:
+        gt, lt, eq = _three_way(skey[ev], xr[ev], skey, xr, w)
+    else:
+        # minus comparators not yet entered: start_i >= t_j, i.e. 2 rank(start_i) + 1 > key_j
+        # (their stop key is then larger too): one pass with a negative copy of every row
         st_key = 2 * np.searchsorted(times, start).astype(np.int64)  # 2 * rank(start)
-        g2, l2, e2 = _three_way(skey[ev] - 1, xr[ev], st_key, xr, w)
-        gt, lt, eq = gt - g2, lt - l2, eq - e2
+        gt, lt, eq = _three_way(
+            skey[ev], xr[ev], np.r_[skey, st_key + 1], np.r_[xr, xr], np.r_[w, -w]
+        )
     conc_j, disc_j, tie_j = lt, gt, eq  # event has the larger score -> concordant
     infl[ev, 0] += conc_j
     infl[ev, 1] += disc_j

@@ -9,8 +9,17 @@ Times are in the unit of the ``duration`` column (days in this project). Coeffic
 hazard ratios per unit of the covariate. The numerical engine is :mod:`analysis._coxengine`
 (written here because lifelines and statsmodels are wrong or slow for this data; see there).
 
-Checked against R 4.2 / survival 3.5-3: ``tests/analysis/test_cox_r.py`` (fixtures produced by
-``tests/r/regression_fixtures.R``).
+Inference on the result (:class:`CoxPHResult`, the estimator protocol of :mod:`analysis._base`):
+``likelihood_ratio_test()``, ``wald_test()``, ``score_test()`` (``TestResult``),
+``concordance()`` (Harrell's C with its infinitesimal-jackknife SE, O(n log n)),
+``residuals(type=)`` (martingale, deviance, score, schoenfeld, scaledsch, dfbeta, dfbetas;
+``collapse=`` by id), ``predict_survival(newdata, times)`` with SEs and log / log-log / plain
+intervals, ``proportional_hazards_test()`` (cox.zph), ``glance()``. Exact ties
+(``ties="exact"``) are not offered.
+
+Checked against R 4.2 / survival 3.5-3: ``tests/analysis/test_cox_r.py`` and
+``tests/analysis/test_cox_inference_r.py`` (fixtures produced by ``tests/r/regression_fixtures.R``
+and ``tests/r/cox_inference_fixtures.R``).
 """
 
 from __future__ import annotations

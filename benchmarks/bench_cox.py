@@ -117,7 +117,7 @@ t <- system.time(fit <- coxph(Surv(start, stop, status) ~ {" + ".join(COX_COVARI
                               data = d, cluster = id))
 tc <- system.time(cc <- concordance(fit))
 emit(t, coef(fit), sqrt(diag(fit$var)))
-cat(sprintf('{"conc_seconds": %.4f, "concordance": %.12g, "conc_se": %.12g}\n',
+cat(sprintf('{{"conc_seconds": %.4f, "concordance": %.12g, "conc_se": %.12g}}\n',
     tc[['elapsed']], cc$concordance, sqrt(cc$var)))
 """
     )
