@@ -38,21 +38,22 @@ def dominance_sums(
     are put in descending key order (queries first among equal keys), then the values are
     split bit by bit from the most significant (a wavelet-tree pass): at each bit, a query whose
     bit is 0 collects the weight of the earlier points of its prefix group whose bit is 1; the
-    group is then stably partitioned by the bit. ``O((n + m) log V)`` with ``V`` the number of
-    distinct values, each pass a few vectorised O(n) operations.
+    group is then stably partitioned by the bit. ``O((n + m) log V)`` with ``V`` the range of
+    the values (pass ranks), each pass a few vectorised O(n) operations.
     """
     nq, npt = q_key.shape[0], p_key.shape[0]
     if nq == 0 or npt == 0:
         return np.zeros(nq)
     key = np.concatenate([p_key, q_key]).astype(np.int64)
-    uval, val = np.unique(np.concatenate([p_val, q_val]), return_inverse=True)
+    val = np.concatenate([p_val, q_val]).astype(np.int64)
+    val -= val.min()  # non-negative integers (ranks: no sort needed)
     is_q = np.concatenate([np.zeros(npt, bool), np.ones(nq, bool)])
     order = np.lexsort((~is_q, -key))
-    val = val[order].astype(np.int64)
+    val = val[order]
     w = np.concatenate([np.asarray(p_w, float), np.zeros(nq)])[order]
     is_q = is_q[order]
     n = val.shape[0]
-    vbits = max(int(uval.shape[0] - 1).bit_length(), 1)
+    vbits = max(int(val.max()).bit_length(), 1)
     # kept in the current slot order: value and position in ``order`` packed in one integer,
     # the point weight (0 marks a query) and the query's accumulated sum
     packed = (val << 40) | np.arange(n, dtype=np.int64)
