@@ -44,7 +44,13 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from analysis._base import MissingPolicy, RegressionResultMixin, drop_missing, frozen
+from analysis._base import (
+    MissingPolicy,
+    RegressionResultMixin,
+    VarianceOption,
+    drop_missing,
+    frozen,
+)
 from analysis._coxengine import (
     CoxProblem,
     Moments,
@@ -95,9 +101,10 @@ class CauseSpecificCox:
     cause: int
     ties: Ties = "efron"
     conf_level: float = 0.95
-    robust: bool | None = None
+    variance: VarianceOption = "auto"
     max_iter: int = 50
     tol: float = 1e-12
+    missing: MissingPolicy = "drop"
 
     def fit(
         self,
@@ -112,7 +119,9 @@ class CauseSpecificCox:
         cluster: str | None = None,
     ) -> CoxPHResult:
         """Fit; see :meth:`analysis.cox.CoxPH.fit` for the arguments."""
-        cox = CoxPH(self.ties, self.conf_level, self.robust, self.max_iter, self.tol)
+        cox = CoxPH(
+            self.ties, self.conf_level, self.variance, self.max_iter, self.tol, self.missing
+        )
         prep = prepare_data(
             data,
             duration=duration,
@@ -122,6 +131,7 @@ class CauseSpecificCox:
             weights=weights,
             strata=strata,
             cluster=cluster,
+            missing=self.missing,
         )
         codes = cause_codes(prep.event_raw, event)
         _check_cause(codes, self.cause, event)

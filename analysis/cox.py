@@ -9,8 +9,17 @@ Times are in the unit of the ``duration`` column (days in this project). Coeffic
 hazard ratios per unit of the covariate. The numerical engine is :mod:`analysis._coxengine`
 (written here because lifelines and statsmodels are wrong or slow for this data; see there).
 
-Checked against R 4.2 / survival 3.5-3: ``tests/analysis/test_cox_r.py`` (fixtures produced by
-``tests/r/regression_fixtures.R``).
+Inference on the result (:class:`CoxPHResult`, the estimator protocol of :mod:`analysis._base`):
+``likelihood_ratio_test()``, ``wald_test()``, ``score_test()`` (``TestResult``),
+``concordance()`` (Harrell's C with its infinitesimal-jackknife SE, O(n log n)),
+``residuals(type=)`` (martingale, deviance, score, schoenfeld, scaledsch, dfbeta, dfbetas;
+``collapse=`` by id), ``predict_survival(newdata, times)`` with SEs and log / log-log / plain
+intervals, ``proportional_hazards_test()`` (cox.zph), ``glance()``. Exact ties
+(``ties="exact"``) are not offered.
+
+Checked against R 4.2 / survival 3.5-3: ``tests/analysis/test_cox_r.py`` and
+``tests/analysis/test_cox_inference_r.py`` (fixtures produced by ``tests/r/regression_fixtures.R``
+and ``tests/r/cox_inference_fixtures.R``).
 """
 
 from __future__ import annotations
@@ -23,7 +32,17 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from analysis._base import require_columns, wald_table
+from analysis._base import (
+    MissingPolicy,
+    RegressionResultMixin,
+    TestResult,
+    VarianceOption,
+    drop_missing,
+    frozen,
+    require_columns,
+    wald_table,
+)
+from analysis._concordance import Concordance, concordance
 from analysis._coxengine import (
     CoxProblem,
     Moments,
@@ -34,6 +53,10 @@ from analysis._coxengine import (
 from analysis._design import Design, build_design, formula_variables
 
 Ties = Literal["efron", "breslow"]
+ConfType = Literal["log", "log-log", "plain"] | None
+ResidualType = Literal[
+    "martingale", "deviance", "score", "schoenfeld", "scaledsch", "dfbeta", "dfbetas"
+]
 
 
 # --------------------------------------------------------------------------------------------
@@ -53,7 +76,7 @@ class PreparedData:
     strata_levels: tuple[str, ...] | None
     cluster: np.ndarray | None
     n_clusters: int | None
-    n_dropped: int
+    n_missing: int
 
 
 def _as_list(cols: str | Sequence[str] | None) -> list[str]:
@@ -87,17 +110,16 @@ def prepare_data(
     strata: str | Sequence[str] | None = None,
     cluster: str | None = None,
     what: str = "data",
+    missing: MissingPolicy = "drop",
 ) -> PreparedData:
-    """Validate columns, drop incomplete rows (R's ``na.omit``) and build the design matrix."""
+    """Validate columns, drop incomplete rows (:func:`analysis._base.drop_missing`, R's
+    ``na.omit``; ``missing="raise"`` refuses them) and build the design matrix."""
     strata_cols = _as_list(strata)
     variables = formula_variables(covariates)
     used = [duration, event, entry, weights, cluster, *strata_cols, *variables]
-    require_columns(data, used, what)
-    used_unique = list(dict.fromkeys(c for c in used if c is not None))
-    complete = data[used_unique].notna().all(axis=1).to_numpy()
-    frame = data.loc[complete] if not complete.all() else data
-    n_dropped = int((~complete).sum())
+    frame, n_missing = drop_missing(data, used, missing, what)
     if frame.shape[0] == 0:
+        used_unique = list(dict.fromkeys(c for c in used if c is not None))
         raise ValueError(f"{what} has no complete rows in columns {used_unique}")
     stop = frame[duration].to_numpy(dtype=float)
     start = None if entry is None else frame[entry].to_numpy(dtype=float)
@@ -134,7 +156,7 @@ def prepare_data(
         strata_levels=levels,
         cluster=cluster_arr,
         n_clusters=n_clusters,
-        n_dropped=n_dropped,
+        n_missing=n_missing,
     )
 
 
@@ -175,11 +197,15 @@ class CoxPH:
         ``"efron"`` (R's default) or ``"breslow"`` handling of tied event times.
     conf_level
         Level of the Wald confidence intervals in :meth:`CoxPHResult.tidy`.
-    robust
-        ``None`` (default) follows R's coxph: the robust sandwich variance is used when
-        ``cluster`` is given (clustered) or when weights are not whole numbers (sampling
-        weights; one cluster per row), the model-based variance otherwise. ``True``: always
-        robust (per row without ``cluster``). ``False``: model-based (``cluster`` then errors).
+    variance
+        ``"auto"`` (default) follows R's coxph: the robust sandwich variance when ``cluster``
+        is given (clustered) or when weights are not whole numbers (sampling weights; one
+        cluster per row), the model-based inverse information otherwise. ``"robust"``: always
+        the sandwich (per row without ``cluster``). ``"model"``: model-based (``cluster`` then
+        errors).
+    missing
+        Rows with a missing value in a used column: ``"drop"`` (default, counted in
+        ``n_missing``, R's ``na.omit``) or ``"raise"``.
     max_iter, tol
         Newton-Raphson limits; iterations stop when the relative log-likelihood change is below
         ``tol`` or the Newton step is below 1e-10.
@@ -187,13 +213,20 @@ class CoxPH:
 
     ties: Ties = "efron"
     conf_level: float = 0.95
-    robust: bool | None = None
+    variance: VarianceOption = "auto"
     max_iter: int = 50
     tol: float = 1e-12
+    missing: MissingPolicy = "drop"
 
     def __post_init__(self) -> None:
         if self.ties not in ("efron", "breslow"):
-            raise ValueError(f"ties must be 'efron' or 'breslow', not {self.ties!r}")
+            raise ValueError(
+                f"ties must be 'efron' or 'breslow', not {self.ties!r} (exact ties: not offered)"
+            )
+        if self.variance not in ("auto", "model", "robust"):
+            raise ValueError(f"variance must be 'auto', 'model' or 'robust', not {self.variance!r}")
+        if self.missing not in ("drop", "raise"):
+            raise ValueError(f"missing must be 'drop' or 'raise', not {self.missing!r}")
         if not 0 < self.conf_level < 1:
             raise ValueError(f"conf_level must be in (0, 1), not {self.conf_level}")
 
@@ -241,6 +274,7 @@ class CoxPH:
             weights=weights,
             strata=strata,
             cluster=cluster,
+            missing=self.missing,
         )
         ev = binary_event(prep.event_raw, event)
         labels = {"duration": duration, "event": event, "entry": entry, "weights": weights}
@@ -262,41 +296,86 @@ class CoxPH:
             max_iter=self.max_iter, tol=self.tol
         )
         naive_var = invert_information(info)
-        if self.robust is False and prep.cluster is not None:
+        if self.variance == "model" and prep.cluster is not None:
             raise ValueError(
-                f"cluster='{labels['cluster']}' needs the robust variance; drop robust=False"
+                f"cluster='{labels['cluster']}' needs the robust variance; drop variance='model'"
             )
         sampling_weights = bool(np.any(prep.weights != np.floor(prep.weights)))
-        robust = self.robust
-        if robust is None:
+        robust = self.variance == "robust"
+        if self.variance == "auto":
             robust = prep.cluster is not None or sampling_weights
         var = naive_var
         if robust:
             resid = problem.score_residuals(mom) * prep.weights[:, None]
             var = sandwich(naive_var, resid, prep.cluster)
+        score_null = _score_test(problem, index.n_groups)
         return CoxPHResult(
             terms=prep.design.columns,
-            coef=mom.beta.copy(),
-            var=var,
-            naive_var=naive_var,
-            robust=robust,
+            coef=frozen(mom.beta),
+            var=frozen(var),
+            naive_var=frozen(naive_var),
+            variance="robust" if robust else "model",
             loglik=mom.loglik,
             loglik_null=loglik_null,
-            n=int(prep.stop.shape[0]),
+            score_statistic=score_null,
+            nobs=int(prep.stop.shape[0]),
             n_events=int(event.sum()),
-            n_dropped=prep.n_dropped,
+            n_missing=prep.n_missing,
             n_clusters=prep.n_clusters,
             iterations=iterations,
             converged=converged,
             ties=self.ties,
             conf_level=self.conf_level,
-            means=means,
+            means=frozen(means),
             strata_levels=prep.strata_levels,
             labels=labels,
             design=prep.design,
             _problem=problem,
             _moments=mom,
+            _cluster=prep.cluster,
         )
+
+
+def _score_test(problem: CoxProblem, n_groups: int) -> float:
+    """Score (log-rank) statistic ``U(0)' I(0)^-1 U(0)`` of all coefficients = 0 (R's
+    ``fit$score``)."""
+    mom0 = problem.moments(np.zeros(problem.p))
+    info0 = problem.information(mom0)
+    return float(mom0.score @ np.linalg.lstsq(info0, mom0.score, rcond=None)[0])
+
+
+def survival_interval(
+    surv: np.ndarray, se_cum: np.ndarray, conf_type: str, level: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Pointwise interval of a survival probability ``surv`` with ``se_cum`` = SE of the
+    cumulative hazard, as R's ``survfit`` (``conf.type`` "log", "log-log" or "plain")."""
+    z = stats.norm.ppf(0.5 + level / 2)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        if conf_type == "plain":
+            half = z * se_cum * surv
+            return np.maximum(surv - half, 0.0), np.minimum(surv + half, 1.0)
+        if conf_type == "log":
+            s = np.where(surv == 0, np.nan, surv)
+            return s * np.exp(-z * se_cum), np.minimum(s * np.exp(z * se_cum), 1.0)
+        s = np.where((surv == 0) | (surv == 1), np.nan, surv)
+        step = z * se_cum / np.log(s)
+        loglog = np.log(-np.log(s))
+        return np.exp(-np.exp(loglog - step)), np.exp(-np.exp(loglog + step))
+
+
+def _collapse(values: np.ndarray, ids, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Sums of ``values`` (rows) within ``ids`` (R's ``rowsum``: sorted unique ids)."""
+    ids = np.asarray(ids)
+    if ids.shape[0] != n:
+        raise ValueError(
+            f"collapse= needs one id per row used in the fit ({n}), got {ids.shape[0]}"
+        )
+    uniq, inv = np.unique(ids, return_inverse=True)
+    if values.ndim == 1:
+        return uniq, np.bincount(inv, values, uniq.shape[0])
+    return uniq, np.column_stack(
+        [np.bincount(inv, values[:, c], uniq.shape[0]) for c in range(values.shape[1])]
+    ).reshape(uniq.shape[0], values.shape[1])
 
 
 def _check_rank(xc: np.ndarray, names: Sequence[str]) -> None:
@@ -313,8 +392,8 @@ def _check_rank(xc: np.ndarray, names: Sequence[str]) -> None:
 
 
 @dataclass(frozen=True)
-class CoxPHResult:
-    """Fitted Cox model (immutable).
+class CoxPHResult(RegressionResultMixin):
+    """Fitted Cox model (immutable; follows :class:`analysis._base.RegressionResultMixin`).
 
     Attributes
     ----------
@@ -323,11 +402,13 @@ class CoxPHResult:
     coef
         Log hazard ratios.
     var, naive_var
-        Variance matrix used for inference (robust sandwich if ``robust``) and the model-based
-        inverse information.
+        Variance matrix used for inference (``variance``: "robust" sandwich or "model") and
+        the model-based inverse information.
     loglik, loglik_null
         Log partial likelihood at the estimate and at zero coefficients.
-    n, n_events, n_dropped, n_clusters
+    score_statistic
+        Score (log-rank) chi-square of all coefficients = 0, model-based (R's ``fit$score``).
+    nobs, n_events, n_missing, n_clusters
         Rows used, events, rows dropped for missing values, clusters (if ``cluster``).
     means
         Centring of each design column (R's ``fit$means``); the "centred" baseline hazard is the
@@ -340,12 +421,13 @@ class CoxPHResult:
     coef: np.ndarray
     var: np.ndarray
     naive_var: np.ndarray
-    robust: bool
+    variance: str
     loglik: float
     loglik_null: float
-    n: int
+    score_statistic: float
+    nobs: int
     n_events: int
-    n_dropped: int
+    n_missing: int
     n_clusters: int | None
     iterations: int
     converged: bool
@@ -358,12 +440,13 @@ class CoxPHResult:
     cause: int | None = None
     _problem: CoxProblem = field(repr=False, compare=False, default=None)
     _moments: Moments = field(repr=False, compare=False, default=None)
+    _cluster: np.ndarray | None = field(repr=False, compare=False, default=None)
 
     # ---- coefficient tables --------------------------------------------------------------
     @property
-    def std_error(self) -> np.ndarray:
-        """Standard errors of the log hazard ratios (robust if ``robust``)."""
-        return np.sqrt(np.diag(self.var))
+    def bic_n(self) -> int:
+        """BIC sample size: the number of events (R's ``BIC.coxph``)."""
+        return int(self.n_events)
 
     @property
     def naive_std_error(self) -> np.ndarray:
@@ -387,18 +470,55 @@ class CoxPHResult:
             columns={"estimate": "hazard_ratio"}
         )
 
-    def likelihood_ratio_test(self) -> tuple[float, int, float]:
-        """``(statistic, df, p_value)`` of the likelihood-ratio test of all coefficients = 0."""
+    def likelihood_ratio_test(self) -> TestResult:
+        """Likelihood-ratio test of all coefficients = 0 (R ``summary(fit)$logtest``)."""
         stat = 2 * (self.loglik - self.loglik_null)
-        df = len(self.coef)
-        return stat, df, float(stats.chi2.sf(stat, df))
+        return TestResult.chi2("likelihood ratio", stat, len(self.coef))
 
-    def wald_test(self) -> tuple[float, int, float]:
-        """``(statistic, df, p_value)`` of the Wald test of all coefficients = 0 (robust
-        variance if ``robust``)."""
+    def wald_test(self) -> TestResult:
+        """Wald test of all coefficients = 0 with the inference variance (robust if
+        ``variance == "robust"``; R ``summary(fit)$waldtest``)."""
         stat = float(self.coef @ np.linalg.solve(self.var, self.coef))
-        df = len(self.coef)
-        return stat, df, float(stats.chi2.sf(stat, df))
+        return TestResult.chi2("Wald", stat, len(self.coef))
+
+    def score_test(self) -> TestResult:
+        """Score (log-rank) test of all coefficients = 0, model-based information at zero
+        (R ``summary(fit)$sctest``)."""
+        return TestResult.chi2("score", self.score_statistic, len(self.coef))
+
+    def concordance(self) -> Concordance:
+        """Harrell's C of the linear predictor with R's conventions (``concordance(fit)``:
+        pairs within strata, comparable when the shorter time is an event and, for (start,
+        stop] rows, the other row is at risk then; higher risk score with the shorter time is
+        concordant; score ties count 1/2; tied event times are not compared; case weights
+        multiply) and its infinitesimal-jackknife standard error (per ``cluster`` if given).
+        O(n log n); see :mod:`analysis._concordance`."""
+        prob = self._problem
+        event = np.zeros(prob.idx.n_rows, dtype=bool)
+        event[prob.idx.death_rows] = True
+        strata = None if self.strata_levels is None else prob.row_strata
+        return concordance(
+            prob.x @ self.coef, prob.row_stop, event, prob.w, prob.row_start, strata, self._cluster
+        )
+
+    def glance_extra(self) -> dict[str, float | int | str | None]:
+        """``n_events, n_missing, concordance, concordance_se`` and the three global tests."""
+        c = self.concordance()
+        out: dict[str, float | int | str | None] = {
+            "n_events": self.n_events,
+            "n_missing": self.n_missing,
+            "concordance": c.estimate,
+            "concordance_se": c.std_error,
+        }
+        for key, test in (
+            ("lr", self.likelihood_ratio_test()),
+            ("score", self.score_test()),
+            ("wald", self.wald_test()),
+        ):
+            out[f"{key}_statistic"] = test.statistic
+            out[f"{key}_p_value"] = test.p_value
+        out["variance"] = self.variance
+        return out
 
     def summary(self) -> str:
         """Text like R's ``print(coxph)``."""
@@ -410,29 +530,118 @@ class CoxPHResult:
             "exp(coef)": np.exp(self.coef),
             "se(coef)": self.naive_std_error,
         }
-        if self.robust:
+        if self.variance == "robust":
             rows["robust se"] = self.std_error
         rows["z"] = self.coef / self.std_error
         rows["p"] = 2 * stats.norm.sf(np.abs(rows["z"]))
         table = pd.DataFrame(rows, index=list(self.terms))
-        lr, df, p = self.likelihood_ratio_test()
-        wald, _, pw = self.wald_test()
+        lr_test, wald_test, sc_test = (
+            self.likelihood_ratio_test(),
+            self.wald_test(),
+            self.score_test(),
+        )
+        lr, df, p = lr_test.statistic, int(lr_test.df), lr_test.p_value
+        wald, pw = wald_test.statistic, wald_test.p_value
+        robust = self.variance == "robust"
         lines = [
             head,
             "",
             table.to_string(float_format=lambda v: f"{v:.5g}"),
             "",
             f"Likelihood ratio test = {lr:.4g} on {df} df, p = {p:.4g}",
-            f"Wald test{' (robust)' if self.robust else ''} = {wald:.4g} on {df} df, p = {pw:.4g}",
-            f"n = {self.n} rows, number of events = {self.n_events}"
+            f"Wald test{' (robust)' if robust else ''} = {wald:.4g} on {df} df, p = {pw:.4g}",
+            f"Score (logrank) test = {sc_test.statistic:.4g} on {df} df, p = {sc_test.p_value:.4g}",
+            f"n = {self.nobs} rows, number of events = {self.n_events}"
             + (f", clusters = {self.n_clusters}" if self.n_clusters else "")
-            + (f", dropped (missing) = {self.n_dropped}" if self.n_dropped else ""),
+            + (f", dropped (missing) = {self.n_missing}" if self.n_missing else ""),
         ]
         if self.strata_levels:
             lines.append(f"strata ({self.labels.get('strata')}): {len(self.strata_levels)}")
         if not self.converged:
             lines.append("WARNING: did not converge")
         return "\n".join(lines)
+
+    # ---- residuals -------------------------------------------------------------------------
+    def residuals(
+        self,
+        type: ResidualType = "martingale",
+        collapse: Sequence | np.ndarray | pd.Series | None = None,
+    ) -> np.ndarray | pd.DataFrame:
+        """Residuals as R ``residuals(fit, type=, collapse=)`` (survival 3.5-3 conventions).
+
+        Parameters
+        ----------
+        type
+            ``"martingale"`` (event indicator minus expected events, unweighted),
+            ``"deviance"``, ``"score"`` (unweighted score residuals), ``"schoenfeld"`` (one row
+            per event, ordered by stratum and time; unweighted), ``"scaledsch"`` (Schoenfeld
+            times ``naive_var`` times the number of events, plus the coefficients),
+            ``"dfbeta"`` (case weight times score residuals times ``naive_var``: approximate
+            change of the coefficients when the row is left out) or ``"dfbetas"`` (dfbeta
+            divided by the model-based standard errors).
+        collapse
+            Optional id per row used in the fit (length ``nobs``, e.g. the person id): sums
+            the residuals within ids (R's ``collapse=``; rows then ordered by sorted id).
+            Not for the Schoenfeld types.
+
+        Returns
+        -------
+        Martingale and deviance: array of length ``nobs`` (or number of ids); other types:
+        DataFrame with one column per term (Schoenfeld types also ``[stratum,] time``).
+        """
+        prob, mom = self._problem, self._moments
+        if type in ("schoenfeld", "scaledsch"):
+            if collapse is not None:
+                raise ValueError(f"collapse= is not defined for {type} residuals")
+            return self._schoenfeld(scaled=type == "scaledsch")
+        if type in ("martingale", "deviance"):
+            status = np.zeros(prob.idx.n_rows)
+            status[prob.idx.death_rows] = 1.0
+            resid = status - self._expected_events()
+            if collapse is not None:
+                resid, status = (_collapse(v, collapse, self.nobs)[1] for v in (resid, status))
+            if type == "deviance":
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    log_term = np.where(status == 0, 0.0, status * np.log(status - resid))
+                resid = np.sign(resid) * np.sqrt(-2 * (resid + log_term))
+            return frozen(resid)
+        if type not in ("score", "dfbeta", "dfbetas"):
+            raise ValueError(
+                "type must be one of martingale, deviance, score, schoenfeld, scaledsch, "
+                f"dfbeta, dfbetas; not {type!r}"
+            )
+        resid = prob.score_residuals(mom)
+        if type != "score":
+            resid = (resid @ self.naive_var) * prob.w[:, None]
+            if type == "dfbetas":
+                resid = resid / np.sqrt(np.diag(self.naive_var))
+        index = None
+        if collapse is not None:
+            index, resid = _collapse(resid, collapse, self.nobs)
+        return pd.DataFrame(resid, columns=list(self.terms), index=index)
+
+    def _expected_events(self) -> np.ndarray:
+        """Expected number of events of each row, ``r_i * Lambda0`` over its risk interval
+        (Efron: the row's own tied group counts with weights ``1 - k/m``)."""
+        prob, mom = self._problem, self._moments
+        cum = prob.row_sums(mom.alpha)
+        if prob.efron:
+            dr, dg = prob.idx.death_rows, prob.idx.death_group
+            cum[dr] -= mom.frac_alpha[dg]
+        return mom.r * cum
+
+    def _schoenfeld(self, scaled: bool) -> pd.DataFrame:
+        prob = self._problem
+        idx = prob.idx
+        resid = prob.schoenfeld(self._moments)
+        if scaled:
+            resid = resid @ self.naive_var * idx.death_rows.shape[0] + self.coef
+        out = pd.DataFrame(resid, columns=list(self.terms))
+        out.insert(0, "time", idx.group_time[idx.death_group])
+        if self.strata_levels is not None:
+            labels = np.asarray(self.strata_levels, dtype=object)
+            out.insert(0, "stratum", labels[idx.group_stratum[idx.death_group]])
+        return out
 
     # ---- baseline hazard and predictions --------------------------------------------------
     def _stratum_frame(self) -> pd.DataFrame:
@@ -478,12 +687,22 @@ class CoxPHResult:
         return (x - self.means) @ self.coef if centered else x @ self.coef
 
     def predict_survival(
-        self, newdata: pd.DataFrame, times: Sequence[float] | np.ndarray | None = None
+        self,
+        newdata: pd.DataFrame,
+        times: Sequence[float] | np.ndarray | None = None,
+        conf_type: ConfType = "log",
+        conf_level: float | None = None,
     ) -> pd.DataFrame:
-        """Predicted survival curves for covariate profiles, as R ``survfit(fit, newdata)``.
+        """Predicted survival curves with standard errors and confidence intervals for
+        covariate profiles, as R ``summary(survfit(fit, newdata), times=, extend=TRUE)``.
 
-        ``S(t | x) = exp(-Lambda0(t) exp(x'beta))`` with the Breslow/Efron baseline of the
-        profile's stratum (``newdata`` needs the strata column(s) in a stratified model).
+        ``S(t | x) = exp(-Lambda(t | x))``, ``Lambda(t | x) = Lambda0(t) exp((x - means)'beta)``
+        with the Breslow/Efron baseline of the profile's stratum (``newdata`` needs the strata
+        column(s) in a stratified model). Variance of ``Lambda(t | x)`` (Tsiatis; R's default
+        for coxph): ``r^2 [sum_k h_k / S0_k + d(t)' V d(t)]``, ``r = exp((x - means)'beta)``,
+        ``d(t) = sum_k h_k (x - xbar_k)`` over the (Efron slot) hazard increments ``h_k`` up to
+        ``t`` and ``V = var`` (the inference variance, robust if ``variance == "robust"``,
+        as R uses ``fit$var``).
 
         Parameters
         ----------
@@ -492,31 +711,86 @@ class CoxPHResult:
         times
             Times to evaluate (the step functions are right-continuous); default: all event
             times of the stratum.
+        conf_type
+            Scale of the pointwise interval: ``"log"`` (R's default; ``S exp(+-z se(Lambda))``,
+            upper limit capped at 1), ``"log-log"``, ``"plain"`` (``S +- z se(S)``, clipped to
+            [0, 1]) or ``None`` (no interval columns).
+        conf_level
+            Interval level; default the result's ``conf_level``.
 
         Returns
         -------
-        DataFrame ``row, [stratum,] time, cumulative_hazard, estimate`` (estimate = survival
-        probability); ``row`` is the position of the profile in ``newdata``.
+        DataFrame ``row, [stratum,] time, cumulative_hazard, estimate, std_error, conf_low,
+        conf_high``: estimate = survival probability, std_error = its standard error
+        (``S se(Lambda)``, R's ``summary(...)$std.err``); ``row`` is the position of the
+        profile in ``newdata``.
         """
-        lp = self.predict_log_hazard_ratio(newdata, centered=True)
+        if conf_type not in ("log", "log-log", "plain", None):
+            raise ValueError(
+                f"conf_type must be 'log', 'log-log', 'plain' or None, not {conf_type!r}"
+            )
+        xc = self.design.matrix(newdata) - self.means
+        lp = xc @ self.coef
         if self.strata_levels is None:
             strata = np.zeros(len(newdata), dtype=np.int64)
         else:
             strata = self._newdata_strata(newdata)
-        base = self._stratum_frame()
+        gstrat, gtime, cum_h, cum_v, cum_hx = self._hazard_terms()
+        var = np.asarray(self.var)
         parts = []
         for i, (s, eta) in enumerate(zip(strata, lp, strict=True)):
-            b = base[base["stratum"] == s]
-            t_grid = b["time"].to_numpy() if times is None else np.asarray(times, dtype=float)
-            pos = np.searchsorted(b["time"].to_numpy(), t_grid, side="right")
-            cum = np.concatenate([[0.0], b["cumulative_hazard"].to_numpy()])[pos] * np.exp(eta)
-            part = pd.DataFrame({"row": i, "time": t_grid, "cumulative_hazard": cum})
+            sel = np.flatnonzero(gstrat == s)
+            t_grid = gtime[sel] if times is None else np.asarray(times, dtype=float)
+            pos = np.searchsorted(gtime[sel], t_grid, side="right")
+
+            def at(v, sel=sel, pos=pos):
+                pad = np.zeros((1,) + v.shape[1:])
+                return np.concatenate([pad, v[sel]])[pos]
+
+            r = np.exp(eta)
+            cum = at(cum_h) * r
+            d = at(cum_h)[:, None] * xc[i] - at(cum_hx)
+            var_lambda = r**2 * (at(cum_v) + np.einsum("tj,jk,tk->t", d, var, d))
+            part = pd.DataFrame(
+                {"row": i, "time": t_grid, "cumulative_hazard": cum, "_se": np.sqrt(var_lambda)}
+            )
             if self.strata_levels is not None:
                 part.insert(1, "stratum", self.strata_levels[s])
             parts.append(part)
         out = pd.concat(parts, ignore_index=True)
-        out["estimate"] = np.exp(-out["cumulative_hazard"])
+        surv = np.exp(-out["cumulative_hazard"].to_numpy())
+        se_cum = out.pop("_se").to_numpy()
+        out["estimate"] = surv
+        out["std_error"] = surv * se_cum
+        if conf_type is not None:
+            level = self.conf_level if conf_level is None else conf_level
+            out["conf_low"], out["conf_high"] = survival_interval(surv, se_cum, conf_type, level)
         return out
+
+    def _hazard_terms(self):
+        """Per event group (ordered by stratum, time): stratum, time and within-stratum
+        cumulative sums of the hazard increment ``sum_k h_k``, of ``sum_k h_k / S0_k`` and of
+        ``sum_k h_k xbar_k`` (centred x; Efron slots k of the group)."""
+        prob, mom = self._problem, self._moments
+        idx = prob.idx
+        g = idx.n_groups
+        scale = np.exp(-mom.shift)  # h is per exp(eta - shift); undo the shift
+        h = mom.h * scale
+        d2 = prob.slot_weight / mom.h * np.exp(mom.shift)
+        haz = np.bincount(idx.death_group, h, g)
+        vh = np.bincount(idx.death_group, h / d2, g)
+        hx = np.column_stack(
+            [np.bincount(idx.death_group, h * mom.xbar[:, c], g) for c in range(prob.p)]
+        ).reshape(g, prob.p)
+        first = np.r_[True, idx.group_stratum[1:] != idx.group_stratum[:-1]]
+        seg = np.cumsum(first) - 1
+
+        def seg_cumsum(v):
+            c = np.cumsum(v, axis=0)
+            offs = np.concatenate([np.zeros((1,) + v.shape[1:]), c])[np.flatnonzero(first)]
+            return c - offs[seg]
+
+        return idx.group_stratum, idx.group_time, seg_cumsum(haz), seg_cumsum(vh), seg_cumsum(hx)
 
     def _newdata_strata(self, newdata: pd.DataFrame) -> np.ndarray:
         cols = [c.strip() for c in (self.labels.get("strata") or "").split(",") if c.strip()]

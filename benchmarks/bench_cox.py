@@ -5,6 +5,8 @@ Goals (issue 6):
   event times): time ratio to R ``coxph(..., cluster=id)`` <= 1;
 * Fine-Gray at 20,000 subjects: time ratio to ``cmprsk::crr`` <= 0.02;
 * Fine-Gray at 150,000 subjects: under 10 seconds.
+* Concordance (with its clustered standard error) of the Cox fit: timed next to R's
+  ``concordance(fit)`` (no goal; issue 23 asks for O(n log n) scaling).
 
 Data are generated once per goal, written to a temporary CSV and read by both sides; only the
 model fit is timed (R: ``system.time`` around ``coxph``/``crr``, one run; Python: ``fit``
@@ -113,10 +115,23 @@ suppressPackageStartupMessages({{library(survival); library(data.table)}})
 d <- as.data.frame(fread('{csv}'))
 t <- system.time(fit <- coxph(Surv(start, stop, status) ~ {" + ".join(COX_COVARIATES)},
                               data = d, cluster = id))
+tc <- system.time(cc <- concordance(fit))
 emit(t, coef(fit), sqrt(diag(fit$var)))
+cat(sprintf('{{"conc_seconds": %.4f, "concordance": %.12g, "conc_se": %.12g}}\n',
+    tc[['elapsed']], cc$concordance, sqrt(cc$var)))
 """
     )
-    return _run_r(code, timeout)
+    lines = _run_r_lines(code, timeout)
+    return json.loads(lines[-2]) | json.loads(lines[-1])
+
+
+def _run_r_lines(code: str, timeout: float) -> list[str]:
+    proc = subprocess.run(
+        ["Rscript", "-e", code], capture_output=True, text=True, timeout=timeout, check=False
+    )
+    if proc.returncode != 0:
+        raise RuntimeError(f"R failed: {proc.stderr[-2000:]}")
+    return [ln for ln in proc.stdout.splitlines() if ln.startswith("{")]
 
 
 def r_crr(csv: Path, timeout: float) -> dict:
@@ -193,11 +208,17 @@ def run(quick: bool = False) -> dict:
             "python_s": round(py_s, 3),
             "python_cpu_s": round(py_cpu, 3),
         }
+        # concordance with its clustered IJ standard error on the same fit (issue 23)
+        c_s, c_cpu, conc = _median_time(res.concordance, repeat=1)
+        cox |= {"concordance_s": round(c_s, 3), "concordance_cpu_s": round(c_cpu, 3)}
         if have_r:
             ref = r_coxph(csv, timeout=3600)
             cox |= _ratios(py_s, py_cpu, ref) | _compare(res, ref)
             cox["goal"] = "ratio to R coxph <= 1"
             cox["goal_met"] = bool(cox["ratio"] <= 1)
+            cox["r_concordance_s"] = ref["conc_seconds"]
+            cox["concordance_abs_diff_vs_r"] = abs(conc.estimate - ref["concordance"])
+            cox["concordance_se_abs_diff_vs_r"] = abs(conc.std_error - ref["conc_se"])
         out["cox_startstop_cluster"] = cox
 
         # ---- Fine-Gray vs crr -----------------------------------------------------------

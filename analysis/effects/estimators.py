@@ -246,7 +246,7 @@ class ExposureEffect:
                 frame[exposure].to_numpy(float) - frame[instrument].to_numpy(float), 0.0
             )
             covs, term = [instrument, "_other_changes", *baseline], instrument
-        cox = CoxPH(ties=self.ties, conf_level=self.conf_level, robust=True).fit(
+        cox = CoxPH(ties=self.ties, conf_level=self.conf_level, variance="robust").fit(
             frame,
             duration=duration,
             entry=entry,

@@ -101,7 +101,7 @@ def test_cause_specific_cox_matches_coxph_with_other_causes_censored():
     res = CauseSpecificCox(cause=1).fit(
         fg_data(), duration="time", event="ev", entry="entry", covariates=FORMULA, cluster="id"
     )
-    assert res.cause == 1 and res.robust
+    assert res.cause == 1 and res.variance == "robust"
     np.testing.assert_allclose(res.coef, ref["coef"], rtol=0, atol=COEF_TOL)
     np.testing.assert_allclose(res.naive_std_error, ref["naive_se"], rtol=SE_RTOL)
     np.testing.assert_allclose(res.std_error, ref["se"], rtol=SE_RTOL)

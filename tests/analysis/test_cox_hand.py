@@ -97,7 +97,7 @@ def test_integer_weights_equal_duplicated_rows_breslow(sim):
     b = CoxPH(ties="breslow").fit(dup, duration="t", event="d", covariates="x + z")
     np.testing.assert_allclose(a.coef, b.coef, atol=1e-10)
     np.testing.assert_allclose(a.std_error, b.std_error, rtol=1e-9)
-    assert not a.robust  # whole-number weights are frequency weights, as in R
+    assert a.variance == "model"  # whole-number weights are frequency weights, as in R
 
 
 def test_splitting_rows_changes_nothing(sim):
@@ -165,5 +165,5 @@ def test_missing_values_are_dropped_like_na_omit(sim):
     holes.loc[[3, 10], "x"] = np.nan
     a = CoxPH().fit(holes, duration="t", event="d", covariates="x + z")
     b = CoxPH().fit(sim.drop(index=[3, 10]), duration="t", event="d", covariates="x + z")
-    assert a.n_dropped == 2 and a.n == len(sim) - 2
+    assert a.n_missing == 2 and a.nobs == len(sim) - 2
     np.testing.assert_allclose(a.coef, b.coef, atol=1e-12)

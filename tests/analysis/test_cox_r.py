@@ -39,7 +39,7 @@ def assert_coef(res, ref: dict, robust: bool = False) -> None:
     np.testing.assert_allclose([res.loglik_null, res.loglik], ref["loglik"], rtol=0, atol=COEF_TOL)
     np.testing.assert_allclose(res.means, ref["means"], rtol=0, atol=1e-12)
     assert res.n_events == ref["n_events"]
-    assert res.robust == robust
+    assert res.variance == ("robust" if robust else "model")
 
 
 def step_at(frame: pd.DataFrame, times, value: str = "cumulative_hazard") -> np.ndarray:
@@ -151,7 +151,7 @@ def test_right_censored_strata_weights_cluster():
 
 def test_robust_without_cluster_is_per_row():
     ref = case("right_robust_rows")
-    res = CoxPH(ties="breslow", robust=True).fit(
+    res = CoxPH(ties="breslow", variance="robust").fit(
         data("cox_right"), duration="time", event="status", covariates=FORMULA_RIGHT
     )
     assert_coef(res, ref, robust=True)

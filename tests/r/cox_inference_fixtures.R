@@ -90,6 +90,10 @@ cox_case <- function(fit, newdata, times, collapse = NULL) {
   s <- summary(sf, times = times, extend = TRUE)
   res$surv <- list(times = times, surv = m(s$surv), std_err = m(s$std.err),
                    lower = m(s$lower), upper = m(s$upper))
+  for (ct in c("log-log", "plain")) {
+    s2 <- summary(survfit(fit, newdata = newdata, conf.type = ct), times = times, extend = TRUE)
+    res[[paste0("surv_", sub("-", "", ct))]] <- list(lower = m(s2$lower), upper = m(s2$upper))
+  }
   res
 }
 
