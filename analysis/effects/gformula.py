@@ -169,7 +169,13 @@ class GFormula:
                 xs = x_all[lo:hi]
                 hj = _expit(xs @ draws["job"].T)  # rows x draws
                 ho = _expit(xs @ draws["other"].T)
-                log_s = np.log(np.maximum(np.clip(1 - hj - ho, 0, 1), 1e-300))
+                # in place (rows x draws temporaries dominate the time): the same operations
+                # in the same order as log(max(clip(1 - hj - ho, 0, 1), 1e-300))
+                log_s = np.subtract(1.0, hj)
+                log_s -= ho
+                np.clip(log_s, 0, 1, out=log_s)
+                np.maximum(log_s, 1e-300, out=log_s)
+                np.log(log_s, out=log_s)
                 # survival before each row = exp(cumulative log survival of the person's
                 # earlier rows)
                 cs = np.cumsum(log_s, axis=0)
@@ -177,7 +183,9 @@ class GFormula:
                 f = np.r_[True, p[1:] != p[:-1]]
                 start_idx = np.maximum.accumulate(np.where(f, np.arange(len(p)), 0))
                 before = np.vstack([np.zeros((1, cs.shape[1])), cs])[start_idx]
-                s_prev = np.exp(cs - log_s - before)
+                s_prev = np.subtract(cs, log_s, out=cs)
+                s_prev -= before
+                np.exp(s_prev, out=s_prev)
                 job += (s_prev * hj).sum(axis=0)
                 months_on_kh += s_prev.sum(axis=0)
             return job, months_on_kh
@@ -212,7 +220,11 @@ class GFormula:
 
 
 def _expit(z: np.ndarray) -> np.ndarray:
-    return 1.0 / (1.0 + np.exp(-z))
+    """``1 / (1 + exp(-z))``, overwriting ``z`` (a temporary of the caller)."""
+    np.negative(z, out=z)
+    np.exp(z, out=z)
+    z += 1.0
+    return np.divide(1.0, z, out=z)
 
 
 def _align(x: pd.DataFrame, columns: pd.Index) -> pd.DataFrame:
