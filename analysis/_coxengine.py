@@ -37,6 +37,7 @@ import warnings
 from dataclasses import dataclass, replace
 
 import numpy as np
+from scipy import sparse
 
 
 @dataclass(frozen=True)
@@ -205,6 +206,7 @@ class CoxProblem:
         self.efron = bool(np.any(index.slot_frac > 0))
         if index.ext_rows is not None:
             self._hi_ext = index.hi[index.ext_rows]
+        self._ind: tuple[sparse.csr_matrix, sparse.csr_matrix] | None = None
 
     # ---- the two primitives: rows -> groups and groups -> rows ---------------------------
     def group_sums(self, v: np.ndarray) -> np.ndarray:
@@ -213,16 +215,32 @@ class CoxProblem:
         g = idx.n_groups
         one = v.ndim == 1
         v2 = v[:, None] if one else v
-        out = np.empty((g, v2.shape[1]))
-        for c in range(v2.shape[1]):
-            col = v2[:, c]
-            b = np.bincount(idx.hi, col, g + 1) - np.bincount(idx.lo, col, g + 1)
-            # reverse cumulative sum: few cancellations where the risk set is small
-            out[:, c] = np.cumsum(b[::-1])[::-1][1:]
-            if idx.ext_rows is not None:
+        hi_ind, lo_ind = self._indicators()
+        # all columns in one pass over the rows (the same sums, in the same row order, as a
+        # bincount per column: bit-identical, several times faster for many columns)
+        b = hi_ind @ v2 - lo_ind @ v2
+        # reverse cumulative sum: few cancellations where the risk set is small
+        out = np.cumsum(b[::-1], axis=0)[::-1][1:]
+        if idx.ext_rows is not None:
+            for c in range(v2.shape[1]):
+                col = v2[:, c]
                 e = np.bincount(self._hi_ext, col[idx.ext_rows] * idx.ext_scale, g + 1)[:g]
                 out[:, c] += idx.group_ext_weight * np.cumsum(e)
         return out[:, 0] if one else out
+
+    def _indicators(self) -> tuple[sparse.csr_matrix, sparse.csr_matrix]:
+        """Sparse ``(groups + 1) x rows`` indicators of each row's ``hi`` and ``lo`` group (built
+        once; columns in row order within a group, so products sum rows in their order)."""
+        if self._ind is None:
+            idx = self.idx
+            n, shape = idx.n_rows, (idx.n_groups + 1, idx.n_rows)
+            cols = np.arange(n, dtype=np.int64)
+            ones = np.ones(n)
+            self._ind = (
+                sparse.csr_matrix((ones, (idx.hi, cols)), shape=shape),
+                sparse.csr_matrix((ones, (idx.lo, cols)), shape=shape),
+            )
+        return self._ind
 
     def row_sums(self, f: np.ndarray) -> np.ndarray:
         """Per-row sums over the groups the row is at risk in, ``sum_g f_g * atrisk_i(g)``."""

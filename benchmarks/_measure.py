@@ -11,11 +11,14 @@ from typing import Any
 
 
 def run_python(code: str, timeout: float | None = None) -> dict:
-    """Run ``code`` in a fresh Python process; return wall seconds, peak RSS (MB) and stdout.
+    """Run ``code`` in a fresh Python process; return wall seconds, CPU seconds (user + system
+    of the child), peak RSS (MB) and stdout.
 
     Peak memory of a child is the honest figure for a stage (it includes everything the stage
-    imports and allocates, and nothing the parent held).
+    imports and allocates, and nothing the parent held). CPU time is the figure to compare on a
+    machine shared with other jobs (wall time there includes waiting for a core).
     """
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
     proc = subprocess.run(
         [sys.executable, "-c", _WRAP.format(code=code)],
@@ -24,11 +27,18 @@ def run_python(code: str, timeout: float | None = None) -> dict:
         timeout=timeout,
     )
     wall = time.perf_counter() - t0
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     if proc.returncode != 0:
         raise RuntimeError(f"benchmark child failed:\n{proc.stderr[-4000:]}")
     lines = proc.stdout.strip().splitlines()
     peak_mb = float(lines[-1].split("=", 1)[1])
-    return {"wall_s": round(wall, 2), "peak_mb": round(peak_mb, 1), "stdout": "\n".join(lines[:-1])}
+    return {
+        "wall_s": round(wall, 2),
+        "cpu_s": round(cpu, 2),
+        "peak_mb": round(peak_mb, 1),
+        "stdout": "\n".join(lines[:-1]),
+    }
 
 
 _WRAP = """

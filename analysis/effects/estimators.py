@@ -212,7 +212,13 @@ class ExposureEffect:
             models; the weights do not depend on the outcome, so one fit serves every exit.
         """
         require_columns(data, [exposure, duration, entry, event, id_col], "effects data")
-        frame = data.copy()
+        # a copy of the columns the fit can use only (a whole monthly frame is copied once per
+        # fit otherwise: most of the stage's memory traffic)
+        strata_cols = [strata] if isinstance(strata, str) else list(strata or ())
+        extra = [treatment, instrument, "log_seniority", "month_no"]
+        use = [exposure, duration, entry, event, id_col, *baseline, *confounders,
+               *past_treatment, *strata_cols, *(c for c in extra if c is not None)]  # fmt: skip
+        frame = data[[c for c in dict.fromkeys(use) if c in data.columns]].copy()
         frame["_event"] = (frame[event].to_numpy() == cause).astype(np.int8)
         weights = None
         w_col = None

@@ -133,8 +133,13 @@ class GFormula:
         # statsmodels' discrete Logit: the same estimates as GLM Binomial with a fraction of its
         # memory (GLM keeps several n x k working arrays: +3 GB at a million person-months);
         # only coefficients and their person-clustered covariance are kept
-        fits: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        # an exit that never occurs has monthly probability 0: not fitted (its logit has no finite
+        # maximum; statsmodels would iterate to maxiter towards an intercept of minus infinity)
+        fits: dict[str, tuple[np.ndarray, np.ndarray] | None] = {}
         for name, y in (("job", ev == job_cause), ("other", (ev != 0) & (ev != job_cause))):
+            if not y.any():
+                fits[name] = None
+                continue
             res = sm.Logit(y.astype(float), x.to_numpy(float)).fit(
                 disp=0, maxiter=100, cov_type="cluster", cov_kwds={"groups": groups}
             )
@@ -147,7 +152,9 @@ class GFormula:
         rng = np.random.default_rng(self.seed)
         draws = {
             k: np.vstack([params, rng.multivariate_normal(params, cov, self.n_draws)])
-            for k, (params, cov) in fits.items()
+            for k, fit in fits.items()
+            if fit is not None
+            for params, cov in [fit]
         }
         pid = pd.factorize(ext[id_col])[0]
         n_persons = int(pid.max() + 1) if len(pid) else 0
@@ -167,9 +174,17 @@ class GFormula:
             x_all = x_all.to_numpy(float)
             for lo, hi in zip(bounds[:-1], bounds[1:], strict=True):
                 xs = x_all[lo:hi]
-                hj = _expit(xs @ draws["job"].T)  # rows x draws
-                ho = _expit(xs @ draws["other"].T)
-                log_s = np.log(np.maximum(np.clip(1 - hj - ho, 0, 1), 1e-300))
+                hj, ho = (
+                    _expit(xs @ draws[k].T) if k in draws else np.zeros((len(xs), self.n_draws + 1))
+                    for k in ("job", "other")
+                )  # rows x draws
+                # in place (rows x draws temporaries dominate the time): the same operations
+                # in the same order as log(max(clip(1 - hj - ho, 0, 1), 1e-300))
+                log_s = np.subtract(1.0, hj)
+                log_s -= ho
+                np.clip(log_s, 0, 1, out=log_s)
+                np.maximum(log_s, 1e-300, out=log_s)
+                np.log(log_s, out=log_s)
                 # survival before each row = exp(cumulative log survival of the person's
                 # earlier rows)
                 cs = np.cumsum(log_s, axis=0)
@@ -177,7 +192,9 @@ class GFormula:
                 f = np.r_[True, p[1:] != p[:-1]]
                 start_idx = np.maximum.accumulate(np.where(f, np.arange(len(p)), 0))
                 before = np.vstack([np.zeros((1, cs.shape[1])), cs])[start_idx]
-                s_prev = np.exp(cs - log_s - before)
+                s_prev = np.subtract(cs, log_s, out=cs)
+                s_prev -= before
+                np.exp(s_prev, out=s_prev)
                 job += (s_prev * hj).sum(axis=0)
                 months_on_kh += s_prev.sum(axis=0)
             return job, months_on_kh
@@ -206,13 +223,22 @@ class GFormula:
             table=pd.DataFrame(rows),
             horizon=self.horizon,
             n_persons=n_persons,
-            job_model=pd.Series(fits["job"][0], index=x.columns),
-            other_model=pd.Series(fits["other"][0], index=x.columns),
+            job_model=_coefficients(fits["job"], x.columns),
+            other_model=_coefficients(fits["other"], x.columns),
         )
 
 
+def _coefficients(fit: tuple[np.ndarray, np.ndarray] | None, columns: pd.Index) -> pd.Series:
+    """The fitted coefficients by design column (NaN for an exit without events: not fitted)."""
+    return pd.Series(np.nan if fit is None else fit[0], index=columns, dtype=float)
+
+
 def _expit(z: np.ndarray) -> np.ndarray:
-    return 1.0 / (1.0 + np.exp(-z))
+    """``1 / (1 + exp(-z))``, overwriting ``z`` (a temporary of the caller)."""
+    np.negative(z, out=z)
+    np.exp(z, out=z)
+    z += 1.0
+    return np.divide(1.0, z, out=z)
 
 
 def _align(x: pd.DataFrame, columns: pd.Index) -> pd.DataFrame:
