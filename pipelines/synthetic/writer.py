@@ -240,3 +240,45 @@ def chunked(
     """Yield ``make(lo, hi)`` for consecutive row ranges."""
     for lo in range(0, max(n_rows, 1), chunk):
         yield make(lo, min(lo + chunk, n_rows))
+
+
+CUT_START = {
+    "benefit_spells": "start_date",
+    "monthly_paid_hours": "month",
+    "caseworker_assignments": "start_date",
+    "conversations": "conversation_date",
+    "activation_offers": "start_date",
+    "exemptions": "start_date",
+}
+"""The date column whose value after the extract end drops a record (a later delivery's row)."""
+
+
+def cut_columns(name: str, c: Columns, cut: np.datetime64 | None, persons: np.ndarray) -> Columns:
+    """The records of table ``name`` as a delivery ending on ``cut`` would hold them.
+
+    Records starting after ``cut`` and records of persons outside ``persons`` (who first enter the
+    kontanthjælp system after the cut) are dropped; an ``end_date`` after ``cut`` becomes missing
+    (still open at the extract end) and an offer running past it is ``ongoing``. Everything up to
+    the cut is unchanged, so the same seed gives the same persons and histories in every cut.
+    ``cut`` None returns ``c`` unchanged.
+    """
+    if cut is None:
+        return c
+    keep = np.isin(c["person"], persons)
+    if name in CUT_START:
+        keep &= c[CUT_START[name]] <= cut
+    out = {k: v[keep] for k, v in c.items()}
+    if "end_date" in out:
+        end = out["end_date"]
+        late = ~np.isnat(end) & (end > cut)
+        out["end_date"] = np.where(late, np.datetime64("NaT"), end).astype(end.dtype)
+        if name == "activation_offers":
+            ongoing = int(np.flatnonzero(OUTCOMES == "ongoing")[0])
+            out["outcome"] = np.where(late, ongoing, out["outcome"]).astype(out["outcome"].dtype)
+    return out
+
+
+def persons_by(benefit: Columns, cut: np.datetime64 | None) -> np.ndarray:
+    """Person indices with a benefit record starting on or before ``cut`` (all when None)."""
+    starts = benefit["person"] if cut is None else benefit["person"][benefit["start_date"] <= cut]
+    return np.unique(starts)
