@@ -623,7 +623,7 @@ def transitions(
 def report(
     config: Path | None = ConfigOption,
     year: int | None = typer.Option(
-        None, help="Year of the annual report (default: report.year of the config)."
+        None, help="Year of the annual report (default: the report year of the run in --results, else report.year)."
     ),
     lang: str | None = typer.Option(
         None, "--lang", help="Language: da or en (default: report.lang of the config)."
@@ -665,9 +665,10 @@ def report(
         raise ValueError(f"--lang must be da or en, not {lang!r}")
     if engine not in ("auto", "quarto", "builtin"):
         raise ValueError(f"--engine must be auto, quarto or builtin, not {engine!r}")
+    run_year, run_cohort = _run_year_and_cohort(Path(results or cfg.paths.results_dir))
     params = ReportParams(
-        year=year or cfg.report.year,
-        cohort=cfg.cohorts.stock_quarter,
+        year=year or run_year or cfg.report.year,
+        cohort=run_cohort or cfg.cohorts.stock_quarter,
         lang=lang,  # type: ignore[arg-type]
         threshold=cfg.disclosure.threshold,
     )
@@ -701,6 +702,21 @@ def report(
             raise
     for path in written:
         console.print(f"wrote {path}")
+
+
+def _run_year_and_cohort(results_dir: Path) -> tuple[int | None, str | None]:
+    """Report year and hovedveje cohort of the run whose results are in ``results_dir`` (from its
+    provenance.json), so that `star report` describes the run it renders; (None, None) if unknown."""
+    import json
+
+    path = results_dir / "provenance.json"
+    if not path.exists():
+        return None, None
+    try:
+        cfg = json.loads(path.read_text(encoding="utf-8")).get("config", {})
+    except ValueError:
+        return None, None
+    return cfg.get("report", {}).get("year"), cfg.get("cohorts", {}).get("stock_quarter")
 
 
 def _audit_or_exit(results_dir: Path, cfg: Any, html: list[Path]) -> None:

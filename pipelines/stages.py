@@ -222,7 +222,9 @@ REPRODUCTION = Stage(
     name="reproduction",
     output=lambda ctx: ctx.results_dir / "reproduction",
     inputs=lambda ctx: [ctx.validated_dir, ctx.derived_dir, ctx.results_dir / "effects"],
-    config_sections=("cohorts", "disclosure", "reproduction", "state_mapping", "extract_window"),
+    config_sections=(
+        "cohorts", "disclosure", "reproduction", "state_mapping", "extract_window", "report",
+    ),  # fmt: skip
     run=_reproduction,
 )
 

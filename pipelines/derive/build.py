@@ -242,6 +242,7 @@ def build_all(
             "benefit_shape": shape,
             "gap_rule": config.spells.gap_rule,
             "frame_cohort": label,
+            "trend_years": list(trend_years),
             "rows": counts,
             "cohort_sizes": dict(
                 eng.con.execute(
