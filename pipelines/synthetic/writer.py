@@ -24,16 +24,22 @@ from pipelines.synthetic.events import OUTCOMES, REASONS, Columns
 from pipelines.synthetic.municipalities import municipality_frame
 
 TS = pa.timestamp("us")
+ROW = "_row"
+"""Column of cut tables: the record's row in the uncut table (keeps case and offer ids stable)."""
 ROW_GROUP = 1_000_000
 OFFER_TYPES = np.array(list(codes.OFFER_TYPE))
 CONV_TYPES = np.array(["job", "other"])
 
 
-def sequential_ids(prefix: str, n: int, width: int, offset: int = 0) -> pa.Array:
-    """``<prefix><offset+1 zero-padded to width>`` ... (vectorised in Arrow)."""
-    if offset + n >= 10**width:
+def sequential_ids(
+    prefix: str, n: int, width: int, offset: int = 0, rows: np.ndarray | None = None
+) -> pa.Array:
+    """``<prefix><offset+1 zero-padded to width>`` ... (vectorised in Arrow); with ``rows``
+    (0-based row numbers of an uncut table), ``<prefix><rows+1>`` so ids survive an extract cut."""
+    numbers = np.arange(offset, offset + n, dtype=np.int64) if rows is None else rows
+    if len(numbers) and int(numbers.max()) + 1 >= 10**width:
         raise ValueError(f"ids with prefix {prefix!r} have only {width} digits")
-    nums = pa.array(np.arange(offset + 1, offset + n + 1, dtype=np.int64)).cast(pa.string())
+    nums = pa.array(numbers.astype(np.int64) + 1).cast(pa.string())
     return pc.binary_join_element_wise(prefix, pc.utf8_lpad(nums, width, padding="0"), "")
 
 
@@ -95,7 +101,7 @@ class Converter:
         mg = c["match_group"]
         return {
             "person_id": self.pid(c["person"]),
-            "case_id": sequential_ids("C", n, 9),
+            "case_id": sequential_ids("C", n, 9, rows=c.get(ROW)),
             "benefit_code": pa.array(c["benefit_code"].astype(str), pa.string()),
             "start_date": _dates(c["start_date"]),
             "end_date": _dates(c["end_date"]),
@@ -140,7 +146,7 @@ class Converter:
         n = len(c["person"])
         return {
             "person_id": self.pid(c["person"]),
-            "offer_id": sequential_ids("O", n, 9),
+            "offer_id": sequential_ids("O", n, 9, rows=c.get(ROW)),
             "offer_type": _strings(OFFER_TYPES, c["offer_type"]),
             "start_date": _dates(c["start_date"]),
             "end_date": _dates(c["end_date"]),
@@ -268,6 +274,7 @@ def cut_columns(name: str, c: Columns, cut: np.datetime64 | None, persons: np.nd
     if name in CUT_START:
         keep &= c[CUT_START[name]] <= cut
     out = {k: v[keep] for k, v in c.items()}
+    out[ROW] = np.flatnonzero(keep)
     if "end_date" in out:
         end = out["end_date"]
         late = ~np.isnat(end) & (end > cut)
