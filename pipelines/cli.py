@@ -385,6 +385,8 @@ def compare_cmd(
     """Every headline statistic of two runs side by side, with the difference and, where both have
     a standard error, its 95 % interval and z-test p-value (independent samples: conservative when
     the runs share persons, e.g. two report years)."""
+    import pandas as pd
+
     from pipelines.config import load_config
     from pipelines.runs import compare_runs, find_run
 
@@ -401,8 +403,6 @@ def compare_cmd(
 
     def num(x: float, fmt: str = "{:.1f}") -> str:
         return "" if pd.isna(x) else fmt.format(x)
-
-    import pandas as pd
 
     for r in table.itertuples(index=False):
         ci = "" if pd.isna(r.conf_low) else f"{r.conf_low:+.1f}..{r.conf_high:+.1f}"
@@ -623,7 +623,8 @@ def transitions(
 def report(
     config: Path | None = ConfigOption,
     year: int | None = typer.Option(
-        None, help="Year of the annual report (default: the report year of the run in --results, else report.year)."
+        None,
+        help="Year of the annual report (default: the report year of the run in --results, else report.year).",
     ),
     lang: str | None = typer.Option(
         None, "--lang", help="Language: da or en (default: report.lang of the config)."

@@ -192,7 +192,10 @@ def _standard_errors(df: pd.DataFrame) -> pd.Series:
     share = (df["unit"] == "pct") & n.gt(0) & p.between(0, 1) & ~excluded
     var = (p * (1 - p) / n).where(share)
     se = 100 * np.sqrt(var)
-    lo, hi = pd.to_numeric(df["lower"], errors="coerce"), pd.to_numeric(df["upper"], errors="coerce")
+    lo, hi = (
+        pd.to_numeric(df["lower"], errors="coerce"),
+        pd.to_numeric(df["upper"], errors="coerce"),
+    )
     model = df["tolerance"].astype(str).str.startswith("published within")
     return se.where(~model, (hi - lo) / (2 * stats.norm.ppf(0.975)))
 

@@ -125,7 +125,13 @@ DERIVE = Stage(
     output=lambda ctx: ctx.derived_dir,
     inputs=lambda ctx: [ctx.validated_dir, ctx.register_dir, *_mapping_file(ctx)],
     config_sections=(
-        "extract_window", "spells", "states", "cohorts", "frames", "report", "state_mapping",
+        "extract_window",
+        "spells",
+        "states",
+        "cohorts",
+        "frames",
+        "report",
+        "state_mapping",
     ),  # fmt: skip
     run=_derive,
 )
@@ -223,7 +229,12 @@ REPRODUCTION = Stage(
     output=lambda ctx: ctx.results_dir / "reproduction",
     inputs=lambda ctx: [ctx.validated_dir, ctx.derived_dir, ctx.results_dir / "effects"],
     config_sections=(
-        "cohorts", "disclosure", "reproduction", "state_mapping", "extract_window", "report",
+        "cohorts",
+        "disclosure",
+        "reproduction",
+        "state_mapping",
+        "extract_window",
+        "report",
     ),  # fmt: skip
     run=_reproduction,
 )

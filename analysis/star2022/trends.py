@@ -60,8 +60,13 @@ def _year_rows(inputs: StarInputs, params: StarParameters, threshold: int) -> tu
     n = len(stock)
     counts = stock["seniority_group"].value_counts()
     sen = [
-        dict(year=year, seniority_group=g, n=n, n_persons=int(counts.get(g, 0)),
-             share=counts.get(g, 0) / n if n else np.nan)  # fmt: skip
+        dict(
+            year=year,
+            seniority_group=g,
+            n=n,
+            n_persons=int(counts.get(g, 0)),
+            share=counts.get(g, 0) / n if n else np.nan,
+        )  # fmt: skip
         for g in ch.SENIORITY_ORDER
         if g not in ("ge5", "all")
     ]
@@ -80,9 +85,7 @@ def _year_rows(inputs: StarInputs, params: StarParameters, threshold: int) -> tu
     rows.append(_share_row(year, "R8", "all", int(pe["n_paid_hours_month"]), int(pe["n"])))
     review = case_review_population(inputs.spells, inputs.benefit_spells, params)
     pr = ef.aggregate_efforts(ef.person_efforts(review["person_id"], params.review_date, **common))
-    rows.append(
-        _share_row(year, "R12", "case_review", int(pr["n_employment_offer"]), int(pr["n"]))
-    )
+    rows.append(_share_row(year, "R12", "case_review", int(pr["n_employment_offer"]), int(pr["n"])))
     rows += _hovedveje_rows(inputs, params, year)
     loads = mu.caseloads(
         inputs.spells, inputs.benefit_spells, inputs.caseworker_assignments, ref, params

@@ -153,7 +153,9 @@ def generate(
             tick(name)
             continue
         else:
-            table = conv.table(name, cut_columns(name, build_table(name, res, sp, kept), cut, present))
+            table = conv.table(
+                name, cut_columns(name, build_table(name, res, sp, kept), cut, present)
+            )
         result.files[name] = write_table(table, out / name, fmt)
         result.rows[name] = table.num_rows
         del table

@@ -156,7 +156,7 @@ def test_english_brief(results: Path, session: KernelSession, tmp_path: Path) ->
     # the change since last year (fixture trends.csv: R1 0.32 -> 0.34, R14 0.09 -> 0.10)
     assert "Since last year" in text
     assert (
-        f"From 2020 to 2021 the share with at least five years on social assistance without a "
+        "From 2020 to 2021 the share with at least five years on social assistance without a "
         "break is up (32% to 34%), and 10% of the newest cohort found a job within "
         "two years against 9%." in text
     )
@@ -174,7 +174,11 @@ def test_annual_trend_section(annual: Path) -> None:
     assert cells[1:] == [f"31{NB}%", f"32{NB}%", f"34{NB}%"]
     # 3 persons in 2019: suppressed, the other years shown
     row = [ln for ln in md.splitlines() if ln.startswith("| Kohorte: selvforsørgelse")]
-    assert [c.strip() for c in row[0].strip().strip("|").split("|")][1:] == ["..", f"1{NB}%", f"1{NB}%"]
+    assert [c.strip() for c in row[0].strip().strip("|").split("|")][1:] == [
+        "..",
+        f"1{NB}%",
+        f"1{NB}%",
+    ]
     row = [ln for ln in md.splitlines() if ln.startswith("| Personer pr. sagsbehandler (median)")]
     assert row and "88" in row[0] and "84" in row[0]
 
