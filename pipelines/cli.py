@@ -291,6 +291,8 @@ def run_cmd(
     (paths.results_dir/runs/<year>-<hash>), copied to the top of paths.results_dir when it
     completes (what `star report` reads); `star runs` lists the runs.
     """
+    import shutil
+
     from pipelines.config import load_config
     from pipelines.run import RunContext, run_pipeline
     from pipelines.runs import publish_latest, resolve_run_dir, run_identity, write_record
@@ -337,6 +339,9 @@ def run_cmd(
             console.print(f"[bold red]error:[/] {escape(str(exc))}")
             raise typer.Exit(2) from None
     complete = not only or set(only) >= per_run
+    manifest = run_dir / "provenance" / "provenance.json"
+    if manifest.exists():  # `star report --results RUN_DIR` reads it there
+        shutil.copyfile(manifest, run_dir / "provenance.json")
     write_record(
         run_dir, identity, "complete" if complete else "partial", data_end=register_data_end(ctx)
     )
