@@ -61,3 +61,27 @@ def test_year_past_the_extract_is_refused(workdir):
     r = CliRunner().invoke(app, args + [a for s in STAGES for a in ("--only", s)])
     assert r.exit_code == 2
     assert "the extract ends on 2021-12-31" in r.output and "stock on 2022-11-30" in r.output
+
+
+def test_next_years_extract_gives_the_same_earlier_years(tmp_path):
+    """This year's and next year's delivery of one population: every trend statistic of the years
+    both can follow is the same (the later delivery only adds its year)."""
+    from pipelines.config import load_config
+    from pipelines.run import RunContext, run_pipeline
+    from pipelines.stages import DERIVE, INGEST, REGISTER, REPRODUCTION
+    from pipelines.synthetic import generate
+
+    tabs = {}
+    for year in (2021, 2022):
+        raw = tmp_path / f"x{year}"
+        generate("tiny", 4, raw, extract_end=f"{year}-12-31", statistics=False)
+        cfg = load_config(None, **{"report.year": year})
+        ctx = RunContext(cfg, raw, tmp_path / f"w{year}", tmp_path / f"r{year}", run_id=str(year))
+        run_pipeline([INGEST, REGISTER, DERIVE, REPRODUCTION], ctx)
+        tabs[year] = pd.read_csv(tmp_path / f"r{year}" / "reproduction" / "trends.csv")
+    assert sorted(tabs[2022]["year"].unique()) == [2018, 2019, 2020, 2021, 2022]
+    keys = ["year", "statistic", "part"]
+    m = tabs[2021].merge(tabs[2022], on=keys, suffixes=("_a", "_b"))
+    assert len(m) == len(tabs[2021]) == 40
+    pd.testing.assert_series_equal(m["share_a"], m["share_b"], check_names=False)
+    pd.testing.assert_series_equal(m["n_a"], m["n_b"], check_names=False)
