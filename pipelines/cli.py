@@ -294,7 +294,7 @@ def run_cmd(
     import shutil
 
     from pipelines.config import load_config
-    from pipelines.run import RunContext, run_pipeline
+    from pipelines.run import RunContext, is_fresh, run_pipeline, stage_key
     from pipelines.runs import publish_latest, resolve_run_dir, run_identity, write_record
     from pipelines.stages import (
         PipelineError,
@@ -338,7 +338,8 @@ def run_cmd(
         except PipelineError as exc:
             console.print(f"[bold red]error:[/] {escape(str(exc))}")
             raise typer.Exit(2) from None
-    complete = not only or set(only) >= per_run
+    # complete when every stage of the run has its output (also after several `--only` calls)
+    complete = all(is_fresh(s, ctx, stage_key(s, ctx)) for s in run_stages())
     manifest = run_dir / "provenance" / "provenance.json"
     if manifest.exists():  # `star report --results RUN_DIR` reads it there
         shutil.copyfile(manifest, run_dir / "provenance.json")
