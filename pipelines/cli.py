@@ -267,6 +267,17 @@ def run_cmd(
         None, help="Seed of the synthetic register (default: synthetic.seed)."
     ),
     raw_dir: Path | None = typer.Option(None, help="Register extract (default: paths.raw_dir)."),
+    report_year: int | None = typer.Option(
+        None,
+        "--report-year",
+        help="Report year (default: report.year): moves the reference date (30 November), the "
+        "stock, the hovedveje cohort (Q1 three years before) and the two-year windows.",
+    ),
+    out: Path | None = typer.Option(
+        None,
+        "--out",
+        help="Run directory (default: <results_dir>/runs/<year>-<config hash>); never overwritten.",
+    ),
     force: bool = typer.Option(
         False, help="Re-run every stage even when its cached output is fresh."
     ),
@@ -276,44 +287,137 @@ def run_cmd(
     """Run the whole pipeline: (synthetic register,) ingest, derive, analyses, results.
 
     Each stage is skipped when its inputs, configuration and code are unchanged since it last ran;
-    an interrupted run resumes where it stopped. Results go to paths.results_dir.
+    an interrupted run resumes where it stopped. The results of a run go to its own run directory
+    (paths.results_dir/runs/<year>-<hash>), copied to the top of paths.results_dir when it
+    completes (what `star report` reads); `star runs` lists the runs.
     """
     import shutil
 
     from pipelines.config import load_config
-    from pipelines.run import RunContext, run_pipeline
-    from pipelines.stages import PipelineError, pipeline_stages, synthetic_dir
+    from pipelines.run import RunContext, is_fresh, run_pipeline, stage_key
+    from pipelines.runs import publish_latest, resolve_run_dir, run_identity, write_record
+    from pipelines.stages import (
+        PipelineError,
+        pipeline_stages,
+        register_data_end,
+        run_stages,
+        synthetic_dir,
+    )
 
     overrides: dict[str, object] = {}
     if synthetic:
         overrides["synthetic.size"] = synthetic
     if seed is not None:
         overrides["synthetic.seed"] = seed
+    if report_year is not None:
+        overrides["report.year"] = report_year
     cfg = load_config(config, **overrides)
     raw = raw_dir or (synthetic_dir(cfg) if synthetic else cfg.paths.raw_dir)
-    ctx = RunContext(cfg, Path(raw), cfg.paths.work_dir, cfg.paths.results_dir)
+    root = Path(cfg.paths.results_dir)
+    ctx = RunContext(cfg, Path(raw), cfg.paths.work_dir, root)
     stages = pipeline_stages(synthetic=bool(synthetic))
     if extract is not None:
         from pipelines.dst.stage import adapt_stage
 
         stages = [adapt_stage(ctx, extract), *stages]
+    per_run = {s.name for s in run_stages()}
+    shared = [s for s in stages if s.name not in per_run]
     with ProgressBar("star run") as bar:
         ctx.progress = bar
         try:
-            outcomes = run_pipeline(stages, ctx, force=force, only=only)
+            outcomes = run_pipeline(shared, ctx, force=force, only=only)
+            identity = run_identity(cfg, ctx.raw_dir, ctx.fingerprint)
+            run_dir = resolve_run_dir(root, identity, out)
+            ctx.results_dir, ctx.run_id = run_dir, run_dir.name
+            write_record(run_dir, identity, "running")
+            try:
+                outcomes += run_pipeline(run_stages(), ctx, force=force, only=only)
+            except BaseException:
+                write_record(run_dir, identity, "failed", data_end=register_data_end(ctx))
+                raise
         except PipelineError as exc:
             console.print(f"[bold red]error:[/] {escape(str(exc))}")
             raise typer.Exit(2) from None
-    manifest = cfg.paths.results_dir / "provenance" / "provenance.json"
-    if manifest.exists():
-        shutil.copyfile(manifest, cfg.paths.results_dir / "provenance.json")
-    table = Table(title="star run")
+    # complete when every stage of the run has its output (also after several `--only` calls)
+    complete = all(is_fresh(s, ctx, stage_key(s, ctx)) for s in run_stages())
+    manifest = run_dir / "provenance" / "provenance.json"
+    if manifest.exists():  # `star report --results RUN_DIR` reads it there
+        shutil.copyfile(manifest, run_dir / "provenance.json")
+    write_record(
+        run_dir, identity, "complete" if complete else "partial", data_end=register_data_end(ctx)
+    )
+    if complete and out is None:
+        publish_latest(root, run_dir)
+    table = Table(title=f"star run {run_dir.name}")
     for col in ("stage", "status", "seconds"):
         table.add_column(col)
     for o in outcomes:
         table.add_row(o.name, "cached" if o.skipped else "ran", f"{o.seconds:.1f}")
     console.print(table)
-    console.print(f"results in {cfg.paths.results_dir}")
+    where = f"; latest results in {root}" if complete and out is None else ""
+    console.print(f"results in {run_dir}{where}")
+
+
+@app.command("runs")
+@friendly_errors
+def runs_cmd(config: Path | None = ConfigOption) -> None:
+    """List the run directories (report year, config hash, date, extract, status)."""
+    from pipelines.config import load_config
+    from pipelines.runs import list_runs
+
+    cfg = load_config(config)
+    runs = list_runs(cfg.paths.results_dir)
+    if runs.empty:
+        console.print(f"no runs in {cfg.paths.results_dir / 'runs'}")
+        return
+    table = Table(title=f"Runs in {cfg.paths.results_dir / 'runs'}")
+    for col in runs.columns:
+        table.add_column(col)
+    for r in runs.itertuples(index=False):
+        table.add_row(*["*" if v is True else "" if v is False else str(v) for v in r])
+    console.print(table)
+
+
+@app.command("compare")
+@friendly_errors
+def compare_cmd(
+    run_a: str = typer.Argument(..., help="First run: name (2020-3fa9c2d1), prefix, or path."),
+    run_b: str = typer.Argument(..., help="Second run (the difference is b - a)."),
+    config: Path | None = ConfigOption,
+    out: Path | None = typer.Option(
+        None, "--out", help="CSV to write (default: <results_dir>/compare/<a>_vs_<b>.csv)."
+    ),
+) -> None:
+    """Every headline statistic of two runs side by side, with the difference and, where both have
+    a standard error, its 95 % interval and z-test p-value (independent samples: conservative when
+    the runs share persons, e.g. two report years)."""
+    import pandas as pd
+
+    from pipelines.config import load_config
+    from pipelines.runs import compare_runs, find_run
+
+    cfg = load_config(config)
+    root = Path(cfg.paths.results_dir)
+    a, b = find_run(root, run_a), find_run(root, run_b)
+    table = compare_runs(a, b)
+    path = out or root / "compare" / f"{a.name}_vs_{b.name}.csv"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    table.to_csv(path, index=False, encoding="utf-8")
+    t = Table(title=f"{a.name} -> {b.name}")
+    for col in ("id", "part", "value_a", "value_b", "difference", "95% CI", "p"):
+        t.add_column(col, justify="left" if col in ("id", "part") else "right")
+
+    def num(x: float, fmt: str = "{:.1f}") -> str:
+        return "" if pd.isna(x) else fmt.format(x)
+
+    for r in table.itertuples(index=False):
+        ci = "" if pd.isna(r.conf_low) else f"{r.conf_low:+.1f}..{r.conf_high:+.1f}"
+        t.add_row(
+            str(r.id), str(r.part), num(r.value_a), num(r.value_b), num(r.difference), ci,
+            num(r.p_value, "{:.3f}"),
+        )  # fmt: skip
+    console.print(t)
+    console.print(f"wrote {path}")
 
 
 @app.command()
@@ -525,7 +629,8 @@ def transitions(
 def report(
     config: Path | None = ConfigOption,
     year: int | None = typer.Option(
-        None, help="Year of the annual report (default: report.year of the config)."
+        None,
+        help="Year of the annual report (default: the report year of the run in --results, else report.year).",
     ),
     lang: str | None = typer.Option(
         None, "--lang", help="Language: da or en (default: report.lang of the config)."
@@ -567,9 +672,10 @@ def report(
         raise ValueError(f"--lang must be da or en, not {lang!r}")
     if engine not in ("auto", "quarto", "builtin"):
         raise ValueError(f"--engine must be auto, quarto or builtin, not {engine!r}")
+    run_year, run_cohort = _run_year_and_cohort(Path(results or cfg.paths.results_dir))
     params = ReportParams(
-        year=year or cfg.report.year,
-        cohort=cfg.cohorts.stock_quarter,
+        year=year or run_year or cfg.report.year,
+        cohort=run_cohort or cfg.cohorts.stock_quarter,
         lang=lang,  # type: ignore[arg-type]
         threshold=cfg.disclosure.threshold,
     )
@@ -603,6 +709,21 @@ def report(
             raise
     for path in written:
         console.print(f"wrote {path}")
+
+
+def _run_year_and_cohort(results_dir: Path) -> tuple[int | None, str | None]:
+    """Report year and hovedveje cohort of the run whose results are in ``results_dir`` (from its
+    provenance.json), so that `star report` describes the run it renders; (None, None) if unknown."""
+    import json
+
+    path = results_dir / "provenance.json"
+    if not path.exists():
+        return None, None
+    try:
+        cfg = json.loads(path.read_text(encoding="utf-8")).get("config", {})
+    except ValueError:
+        return None, None
+    return cfg.get("report", {}).get("year"), cfg.get("cohorts", {}).get("stock_quarter")
 
 
 def _audit_or_exit(results_dir: Path, cfg: Any, html: list[Path]) -> None:
@@ -806,6 +927,12 @@ def synth(
         help="native (the project's tables) or dst (DST-style registers: SAS .xpt, Latin-1 CSV, "
         "DREAM wide Parquet; the native tables in <out>/native).",
     ),
+    extract_end: str | None = typer.Option(
+        None,
+        "--extract-end",
+        help="Last day of the extract (YYYY-MM-DD; default: the end of the simulation): the same "
+        "persons and histories cut there, e.g. this year's and next year's delivery.",
+    ),
 ) -> None:
     """Generate the synthetic register (all tables + ground_truth/) into a directory."""
     from pipelines.synthetic import generate
@@ -815,6 +942,8 @@ def synth(
     if layout == "dst":
         from pipelines.dst.synth import synth_dst
 
+        if extract_end is not None:
+            raise ValueError("--extract-end is supported with --layout native only")
         out_dir = out or Path("data/synthetic") / f"{size}-dst"
         with ProgressBar(f"synthetic register ({size}, DST layout)") as bar:
             files = synth_dst(size, seed, out_dir, progress=bar)
@@ -829,7 +958,9 @@ def synth(
         raise ValueError(f"--format must be parquet or csv, not {fmt!r}")
     out_dir = out or Path("data/synthetic") / size
     with ProgressBar(f"synthetic register ({size})") as bar:
-        result = generate(size, seed, out_dir, fmt=fmt, weekly=weekly, progress=bar)
+        result = generate(
+            size, seed, out_dir, fmt=fmt, weekly=weekly, progress=bar, extract_end=extract_end
+        )
     table = Table(title=f"Synthetic register in {out_dir}")
     table.add_column("table")
     table.add_column("rows", justify="right")

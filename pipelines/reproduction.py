@@ -9,6 +9,7 @@ before it is written.
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Mapping
 from dataclasses import replace
@@ -214,10 +215,50 @@ def run_reproduction(
         path = out / f"{name}.csv"
         ready.to_csv(path, index=False, encoding="utf-8")
         written.append(path)
+    written += _write_trends(inputs, params, config, derived_dir, out, known_ids)
     n_within = int(table["within"].fillna(False).sum())
     n_decided = int(table["within"].notna().sum())
     log.info("reproduction: %d of %d decidable rows within tolerance", n_within, n_decided)
     return written
+
+
+def _write_trends(
+    inputs: StarInputs,
+    params: StarParameters,
+    config: StarConfig,
+    derived_dir: str | Path,
+    out: Path,
+    known_ids: set[str],
+) -> list[Path]:
+    """``stock_by_year.csv`` and ``trends.csv`` over the trend years the derive stage built the
+    cohorts of (``derive_manifest.json``: ``trend_years``; none = nothing written)."""
+    from analysis.star2022.trends import publish_trends, trend_statistics
+    from pipelines.years import config_for_year
+
+    manifest = Path(derived_dir) / "derive_manifest.json"
+    years = json.loads(manifest.read_text()).get("trend_years", []) if manifest.exists() else []
+    if not years:
+        return []
+    by_year = {}
+    for y in years:
+        cfg_y = config_for_year(config, y)
+        by_year[y] = replace(
+            params,
+            reference_date=cfg_y.cohorts.reference_date,
+            cohort_label=cfg_y.cohorts.stock_quarter,
+            review_date=cfg_y.reproduction.review_date,
+            caseload_date=None,
+        )
+    threshold = config.disclosure.threshold
+    log.info("trends over the report years %s", ", ".join(map(str, years)))
+    stock, trends = publish_trends(*trend_statistics(inputs, by_year, threshold), threshold)
+    paths = []
+    for name, df in (("stock_by_year", stock), ("trends", trends)):
+        assert_publishable(df, threshold, known_ids, name=f"{name}.csv")
+        path = out / f"{name}.csv"
+        df.to_csv(path, index=False, encoding="utf-8")
+        paths.append(path)
+    return paths
 
 
 def run_stage(ctx, out: Path) -> None:

@@ -67,10 +67,19 @@ class RunContext:
     results_dir: Path
     fingerprint: str = field(default_factory=code_fingerprint)
     progress: Progress | None = None
+    run_id: str | None = None
+    """Name of the run directory (``results_dir`` is then ``<results>/runs/<run_id>``): the cache
+    records of the stages that write into it are kept per run, so runs of different report years
+    never invalidate each other's records."""
 
     @property
     def validated_dir(self) -> Path:
         return self.work_dir / "ingest" / "validated"
+
+    @property
+    def register_dir(self) -> Path:
+        """Spells, state intervals and benefit records: the year-independent derivation."""
+        return self.work_dir / "register"
 
     @property
     def derived_dir(self) -> Path:
@@ -79,6 +88,10 @@ class RunContext:
     @property
     def cache_dir(self) -> Path:
         return self.work_dir / "cache"
+
+    def record_dir_for_results(self) -> Path:
+        """Where the cache records of stages writing under ``results_dir`` go."""
+        return self.cache_dir / "runs" / self.run_id if self.run_id else self.cache_dir
 
 
 @dataclass(frozen=True)
@@ -115,7 +128,9 @@ def stage_key(stage: Stage, ctx: RunContext) -> str:
 
 
 def _record_path(stage: Stage, ctx: RunContext) -> Path:
-    return ctx.cache_dir / f"{stage.name}.json"
+    out = stage.output(ctx)
+    in_results = Path(ctx.results_dir) in out.parents and Path(ctx.work_dir) not in out.parents
+    return (ctx.record_dir_for_results() if in_results else ctx.cache_dir) / f"{stage.name}.json"
 
 
 def _atomic_write_text(path: Path, text: str) -> None:

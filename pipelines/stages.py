@@ -78,17 +78,61 @@ INGEST = Stage(
 )
 
 
+def _register(ctx: RunContext, out: Path) -> None:
+    from pipelines.derive.build import build_register
+
+    build_register(ctx.validated_dir, out, ctx.config)
+
+
+REGISTER = Stage(
+    name="register",
+    output=lambda ctx: ctx.register_dir,
+    inputs=lambda ctx: [ctx.validated_dir, *_mapping_file(ctx)],
+    # not "cohorts" or "report": the spells do not depend on the report year
+    config_sections=("extract_window", "input", "spells", "states", "state_mapping"),
+    run=_register,
+)
+
+
+def register_data_end(ctx: RunContext) -> str | None:
+    """Last day of data of the extract, from the register stage's manifest (None if unknown)."""
+    path = ctx.register_dir / "register_manifest.json"
+    if not path.exists():
+        return None
+    return json.loads(path.read_text(encoding="utf-8")).get("data_end")
+
+
 def _derive(ctx: RunContext, out: Path) -> None:
     from pipelines.derive import build_all
+    from pipelines.years import FollowUpError, check_follow_up, trend_years
 
-    build_all(ctx.validated_dir, out, ctx.config)
+    end = register_data_end(ctx)
+    try:
+        check_follow_up(ctx.config, end)
+    except FollowUpError as exc:
+        raise PipelineError(str(exc)) from None
+    build_all(
+        ctx.validated_dir,
+        out,
+        ctx.config,
+        register_dir=ctx.register_dir,
+        trend_years=tuple(trend_years(ctx.config, end)),
+    )
 
 
 DERIVE = Stage(
     name="derive",
     output=lambda ctx: ctx.derived_dir,
-    inputs=lambda ctx: [ctx.validated_dir, *_mapping_file(ctx)],
-    config_sections=("extract_window", "spells", "states", "cohorts", "state_mapping"),
+    inputs=lambda ctx: [ctx.validated_dir, ctx.register_dir, *_mapping_file(ctx)],
+    config_sections=(
+        "extract_window",
+        "spells",
+        "states",
+        "cohorts",
+        "frames",
+        "report",
+        "state_mapping",
+    ),  # fmt: skip
     run=_derive,
 )
 
@@ -184,7 +228,14 @@ REPRODUCTION = Stage(
     name="reproduction",
     output=lambda ctx: ctx.results_dir / "reproduction",
     inputs=lambda ctx: [ctx.validated_dir, ctx.derived_dir, ctx.results_dir / "effects"],
-    config_sections=("cohorts", "disclosure", "reproduction", "state_mapping", "extract_window"),
+    config_sections=(
+        "cohorts",
+        "disclosure",
+        "reproduction",
+        "state_mapping",
+        "extract_window",
+        "report",
+    ),  # fmt: skip
     run=_reproduction,
 )
 
@@ -199,7 +250,10 @@ def _provenance(ctx: RunContext, out: Path) -> None:
         if (ctx.raw_dir / "ground_truth").exists()
         else "register"
     )
-    manifest["stages"] = sorted(p.stem for p in ctx.cache_dir.glob("*.json"))
+    records = [*ctx.cache_dir.glob("*.json"), *ctx.record_dir_for_results().glob("*.json")]
+    manifest["stages"] = sorted({p.stem for p in records})
+    manifest["report_year"] = ctx.config.report.year
+    manifest["data_end"] = register_data_end(ctx)
     (out / "provenance.json").write_text(
         json.dumps(manifest, indent=2, sort_keys=True) + "\n", encoding="utf-8"
     )
@@ -243,4 +297,14 @@ PROVENANCE = Stage(
 
 def pipeline_stages(synthetic: bool) -> list[Stage]:
     """All stages of a run, in order (``synthetic``: generate the register first)."""
-    return [*([SYNTH] if synthetic else []), INGEST, DERIVE, *analysis_stages(), PROVENANCE]
+    return [*([SYNTH] if synthetic else []), *register_stages(), *run_stages()]
+
+
+def register_stages() -> list[Stage]:
+    """The stages whose output is shared by every run on the same extract (in the work dir)."""
+    return [INGEST, REGISTER]
+
+
+def run_stages() -> list[Stage]:
+    """The stages of one report year: derive into the work dir, the rest into the run dir."""
+    return [DERIVE, *analysis_stages(), PROVENANCE]

@@ -88,12 +88,18 @@ class StateOptions(_Section):
 
 class CohortOptions(_Section):
     reference_date: date = date(2021, 11, 30)
-    """Reference date of the characteristics/efforts analysis (STAR: November 2021)."""
+    """Reference date of the characteristics/efforts analysis (STAR: November 2021). In a YAML
+    file ``null`` (the shipped default) = 30 November of ``report.year``."""
     stock_quarter: str = Field("2018Q1", pattern=r"^\d{4}Q[1-4]$")
-    """Quarter of the hovedveje cohort (STAR: everyone on kontanthjælp in Q1 2018)."""
+    """Quarter of the hovedveje cohort (STAR: everyone on kontanthjælp in Q1 2018); ``null`` = Q1
+    three years before ``report.year`` (its four half-years end before the reference date)."""
     n_half_years: int = Field(4, ge=1, le=20)
     annual_years: list[int] = Field(default_factory=lambda: [2019, 2020, 2021])
-    """Years of the yearly cohorts the annual report compares."""
+    """Years of the yearly cohorts the annual report compares; ``null`` = the report year and the
+    two before it."""
+    trend_from: int = Field(2018, ge=1991, le=2100)
+    """First report year of the trend section; the trend runs from it to ``report.year`` (years
+    whose follow-up does not fit in the extract are left out)."""
     sequence_anchor: Literal["entry", "after_period"] = "entry"
     """Where the half-years of a sequence start: ``entry`` = each member's reference date (for a
     quarter stock the first KH day in the quarter); ``after_period`` = the day after the cohort
@@ -135,7 +141,10 @@ class SyntheticOptions(_Section):
 
 
 class ReportOptions(_Section):
-    year: int = 2021
+    year: int = Field(2021, ge=1995, le=2100)
+    """Report year: moves the reference date (30 November), the stock, the hovedveje cohort (Q1
+    three years before), the yearly cohorts, the case-review and subgroup dates (1 March of the
+    year before) -- every key of those that is ``null`` or absent (see :func:`year_defaults`)."""
     lang: Literal["da", "en"] = "da"
     formats: list[Literal["pdf", "html"]] = Field(default_factory=lambda: ["pdf", "html"])
 
@@ -300,6 +309,45 @@ class StarConfig(_Section):
     """Seed for every random step of the analyses (bootstrap, cross-fitting, simulation)."""
 
 
+def year_defaults(year: int) -> dict[str, dict[str, object]]:
+    """The keys that follow the report year, by section, for report year ``year``.
+
+    The offsets are those of STAR 2022 (report year 2021): stock on 30 November 2021, the Q1 2018
+    cohort followed four half-years (to Q1 2020), the yearly cohorts 2019-2021, the case review
+    and the subgroup population on 1 March 2020 (two-year look-back windows end the day before).
+    """
+    return {
+        "cohorts": {
+            "reference_date": date(year, 11, 30),
+            "stock_quarter": f"{year - 3}Q1",
+            "annual_years": [year - 2, year - 1, year],
+        },
+        "reproduction": {"review_date": date(year - 1, 3, 1)},
+        "subgroups": {"reference_date": date(year - 1, 3, 1)},
+    }
+
+
+def _fill_year_defaults(raw: dict) -> dict:
+    """Fill the year-dependent keys that are ``null`` or absent from ``report.year`` (default 2021)."""
+    report = raw.get("report") if isinstance(raw.get("report"), dict) else {}
+    year = report.get("year", ReportOptions.model_fields["year"].default)
+    if not isinstance(year, int) or isinstance(year, bool):
+        return raw  # pydantic reports the bad value
+    out = dict(raw)
+    for section, keys in year_defaults(year).items():
+        sec = out.get(section)
+        if sec is None:
+            sec = {}
+        if not isinstance(sec, dict):
+            continue
+        sec = dict(sec)
+        for key, value in keys.items():
+            if sec.get(key) is None:
+                sec[key] = value
+        out[section] = sec
+    return out
+
+
 def load_config(path: str | Path | None = None, **overrides: object) -> StarConfig:
     """Load a YAML configuration file (default: the shipped defaults) and validate it.
 
@@ -326,7 +374,7 @@ def load_config(path: str | Path | None = None, **overrides: object) -> StarConf
             node = node.setdefault(key, {})
         node[leaf] = value
     try:
-        return StarConfig.model_validate(raw)
+        return StarConfig.model_validate(_fill_year_defaults(raw))
     except ValidationError as exc:
         lines = [
             f"  {'.'.join(str(p) for p in e['loc']) or '(top level)'}: {e['msg']}"

@@ -26,6 +26,9 @@ OUTPUTS = (
 )
 """Files written by :func:`build_all` (``<name>.parquet`` in the output directory)."""
 
+REGISTER_FILES = ("spells_full", "intervals", "records")
+"""Files written by :func:`build_register` (the year-independent part of the derivation)."""
+
 MONTHLY_STATES_HISTORY_YEARS = 2
 """Monthly states of cohort members start this many years before the earliest reference date."""
 
@@ -46,6 +49,51 @@ def benefit_shape(validated_dir: Path, config: StarConfig) -> tuple[Path, Shape]
     return wk, "weekly"
 
 
+def data_end_sql(benefits: str, shape: Shape) -> str:
+    """SQL of the last day with benefit data: the latest benefit-record end (or the last day of
+    the latest week of a weekly panel)."""
+    col = "coalesce(end_date, start_date)" if shape == "records" else "week_start + INTERVAL 6 DAY"
+    return f"SELECT max({col})::DATE FROM {benefits}"
+
+
+def build_register(
+    validated_dir: Path,
+    out_dir: Path,
+    config: StarConfig | None = None,
+    mapping: StateMapping | None = None,
+) -> dict[str, Path]:
+    """The year-independent part of :func:`build_all`: spells, state intervals and benefit records
+    (``<name>.parquet`` for each name in :data:`REGISTER_FILES`, ``register_manifest.json`` with
+    the extract's data end). Depends on the extract, ``extract_window``, ``spells``, ``states``
+    and the state mapping, not on the report year, so a second report year reuses it."""
+    config = config or StarConfig()
+    mapping = mapping or load_state_mapping(config.state_mapping)
+    validated_dir, out_dir = Path(validated_dir), Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    eng = Engine.from_config(config.engine, out_dir)
+    try:
+        bpath, shape = benefit_shape(validated_dir, config)
+        b = eng.view(bpath, BENEFIT_COLUMNS[shape])
+        hours_path = validated_dir / "monthly_paid_hours.parquet"
+        hours = eng.view(hours_path) if hours_path.exists() else None
+        built = spells_table(eng, b, shape, mapping, config, paid_hours=hours)
+        tables = dict(zip(REGISTER_FILES, built, strict=True))
+        paths = {
+            name: eng.write_parquet(f"SELECT * FROM {t}", out_dir / f"{name}.parquet")
+            for name, t in tables.items()
+        }
+        end = eng.scalar(data_end_sql(b, shape))
+        manifest = {
+            "benefit_input": str(bpath),
+            "benefit_shape": shape,
+            "data_end": None if end is None else end.isoformat(),
+        }
+        (out_dir / "register_manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
+        return paths
+    finally:
+        eng.close()
+
+
 def build_all(
     validated_dir: Path,
     out_dir: Path,
@@ -53,6 +101,8 @@ def build_all(
     mapping: StateMapping | None = None,
     *,
     progress: Callable[[str], None] | None = None,
+    register_dir: Path | None = None,
+    trend_years: tuple[int, ...] = (),
 ) -> dict[str, Path]:
     """Derive spells, cohorts, monthly states, sequences, start-stop and person-month frames.
 
@@ -68,6 +118,12 @@ def build_all(
         Run configuration and state mapping (defaults: shipped ones).
     progress
         Called with a short description before each step.
+    register_dir
+        Output of :func:`build_register` for the same extract and configuration: its spells,
+        intervals and records are read instead of being rebuilt.
+    trend_years
+        Report years of the trend section: their hovedveje quarters and 30 November stocks are
+        added to the cohorts (and sequences).
 
     Returns
     -------
@@ -96,8 +152,14 @@ def build_all(
         cwa, conv = opt("caseworker_assignments"), opt("conversations")
         offers, exempt = opt("activation_offers"), opt("exemptions")
 
-        say(f"spells ({shape}, gap rule {config.spells.gap_rule})")
-        sp, iv, recs = spells_table(eng, b, shape, mapping, config, paid_hours=hours)
+        if register_dir is not None:
+            say("spells (from the register stage)")
+            sp, iv, recs = (
+                eng.view(Path(register_dir) / f"{name}.parquet") for name in REGISTER_FILES
+            )
+        else:
+            say(f"spells ({shape}, gap rule {config.spells.gap_rule})")
+            sp, iv, recs = spells_table(eng, b, shape, mapping, config, paid_hours=hours)
         paths["spells"] = eng.write_parquet(
             f"SELECT {SPELL_COLUMNS} FROM {sp} ORDER BY person_id, spell_id",
             out_dir / "spells.parquet",
@@ -112,6 +174,7 @@ def build_all(
             persons=persons,
             benefits=recs,
             caseworker_assignments=cwa,
+            trend_years=tuple(trend_years),
         )
         paths["cohorts"] = eng.write_parquet(
             f"SELECT {COHORT_OUT} FROM {co} ORDER BY cohort, person_id", out_dir / "cohorts.parquet"
@@ -179,6 +242,7 @@ def build_all(
             "benefit_shape": shape,
             "gap_rule": config.spells.gap_rule,
             "frame_cohort": label,
+            "trend_years": list(trend_years),
             "rows": counts,
             "cohort_sizes": dict(
                 eng.con.execute(

@@ -105,12 +105,21 @@ def inflow_sql(spells: str, start: date | str, end: date | str, label: str) -> s
     return _cohort_select(spells, "spell_start::DATE", where, label, lo, hi)
 
 
-def standard_cohort_sqls(spells: str, config: StarConfig) -> dict[str, str]:
+def standard_cohort_sqls(
+    spells: str, config: StarConfig, trend_years: tuple[int, ...] = ()
+) -> dict[str, str]:
     """The cohorts a run builds: the quarter stock (hovedveje), the stock on the reference date and
-    the yearly stock and inflow cohorts. Keys are the cohort labels."""
+    the yearly stock and inflow cohorts, and for each of ``trend_years`` its hovedveje quarter
+    (Q1 three years before) and its 30 November stock. Keys are the cohort labels."""
     q = config.cohorts.stock_quarter
     qlo, qhi = quarter_bounds(q)
     out = {q: stock_in_period_sql(spells, qlo, qhi, q)}
+    for year in trend_years:
+        tq = f"{year - 3}Q1"
+        tlo, thi = quarter_bounds(tq)
+        out.setdefault(tq, stock_in_period_sql(spells, tlo, thi, tq))
+        lab = f"stock-{year}-11-30"
+        out.setdefault(lab, stock_on_date_sql(spells, date(year, 11, 30), lab))
     ref = pd.Timestamp(config.cohorts.reference_date)
     label = f"stock-{ref.date().isoformat()}"
     out[label] = stock_on_date_sql(spells, ref.date(), label)
@@ -223,9 +232,10 @@ def cohorts_table(
     benefits: str | None,
     caseworker_assignments: str | None,
     which: dict[str, str] | None = None,
+    trend_years: tuple[int, ...] = (),
 ) -> str:
     """All standard cohorts (or ``which``: label -> SQL), enriched, in one table."""
-    sqls = which or standard_cohort_sqls(spells, config)
+    sqls = which or standard_cohort_sqls(spells, config, tuple(trend_years))
     parts = []
     for sql in sqls.values():
         core = eng.table(f"SELECT {COHORT_CORE} FROM ({sql})")

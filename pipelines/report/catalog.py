@@ -149,6 +149,12 @@ CATALOG: dict[str, ResultSpec] = {
             "partitions": [["year"]],
         },
     ),
+    "trends": ResultSpec(
+        "reproduction/trends.csv",
+        ("year", "statistic", "part", "n", "n_persons", "share", "value"),
+        "reproduction (trends over report years)",
+        suppress={"counts": {"n_persons": ["share", "std_error"]}, "denominator": "n"},
+    ),
     "state_distribution": ResultSpec(
         "transitions/state_distribution.csv",
         ("cohort", "group", "half_year", "state", "n", "n_persons", "share"),

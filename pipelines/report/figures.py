@@ -119,6 +119,49 @@ def stacked_shares(
     return fig
 
 
+def trend_lines(
+    df: pd.DataFrame,
+    *,
+    x: str,
+    hue: str,
+    value: str,
+    lang: Lang,
+    hue_order: Sequence[object] | None = None,
+    hue_label: Labeller = _identity,
+    height: float = 2.6,
+    ylabel: str = "",
+    annotate_last: bool = False,
+) -> Figure | None:
+    """One line per ``hue`` of the shares in ``value`` over ``x`` (report years, integer ticks).
+
+    Suppressed (empty) values break the line instead of being drawn as zero. With
+    ``annotate_last``, the last point of each line is labelled with its share.
+    """
+    data = df.dropna(subset=[value])
+    if data.empty:
+        return None
+    fig = new_figure(height)
+    ax = fig.axes[0] if fig.axes else fig.subplots()
+    xs = sorted(df[x].unique())
+    for i, h in enumerate(_order(data[hue], hue_order)):
+        sub = df[df[hue] == h].set_index(x)[value].reindex(xs).astype(float)
+        colour = OKABE_ITO[i % len(OKABE_ITO)]
+        ax.plot(xs, sub.to_numpy(), marker="o", markersize=3.5, linewidth=1.4, color=colour,
+                label=hue_label(h))  # fmt: skip
+        last = sub.dropna()
+        if annotate_last and len(last):
+            ax.annotate(fmt_pct(last.iloc[-1], lang), (last.index[-1], last.iloc[-1]),
+                        xytext=(4, 0), textcoords="offset points", va="center", fontsize=7.5,
+                        color=colour)  # fmt: skip
+    ax.set_xticks(xs, [str(v) for v in xs])
+    ax.set_ylim(0, min(1.0, float(data[value].max()) * 1.15 + 0.02))
+    format_axis(ax, "y", lang, "percent")
+    if ylabel:
+        ax.set_ylabel(ylabel)
+    fig.legend(loc="outside right upper", fontsize=7.5)
+    return fig
+
+
 def grouped_bars(
     df: pd.DataFrame,
     *,

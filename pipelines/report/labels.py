@@ -36,6 +36,23 @@ STATE_ORDER = (
 )
 """Order of states in stacked figures: KH at the bottom, then the exits."""
 
+TRENDS: dict[str, tuple[str, str]] = {
+    "R1|all": ("Anciennitet 5 år og derover", "Seniority 5 years or more"),
+    "R8|all": ("Løntimer i referencemåneden", "Paid hours in the reference month"),
+    "R12|case_review": (
+        "Beskæftigelsesrettet tilbud (sagsgennemgang, 2 år)",
+        "Employment offer (case review, 2 years)",
+    ),
+    "R13|all": ("Kohorte: på kontanthjælp alle 4 halvår", "Cohort: on assistance all 4 half-years"),
+    "R14|all": ("Kohorte: job inden for 2 år", "Cohort: job within 2 years"),
+    "R15|fp": ("Kohorte: førtidspension", "Cohort: disability pension"),
+    "R15|rf": ("Kohorte: ressourceforløb", "Cohort: rehabilitation"),
+    "R15|self_support": ("Kohorte: selvforsørgelse", "Cohort: self-support"),
+    "R22|p50": ("Personer pr. sagsbehandler (median)", "Persons per case worker (median)"),
+    "R22|mean": ("Personer pr. sagsbehandler (gennemsnit)", "Persons per case worker (mean)"),
+}
+"""Statistics of the trend section (``trends.csv``: ``statistic|part``)."""
+
 SENIORITY: dict[str, tuple[str, str]] = {
     **{code: (da, en) for code, _lo, _hi, da, en in SENIORITY_GROUPS},
     "ge5": ("5 år og derover", "5 years or more"),

@@ -461,3 +461,41 @@ def effects_plain(eff: pd.DataFrame, lang: Lang) -> str | None:
         return None
     text = parts[0] if len(parts) == 1 else parts[0] + _t(lang, ", og ", ", and ") + parts[1]
     return text + "."
+
+
+def trend_change(trends: pd.DataFrame, year: int, lang: Lang) -> str | None:
+    """One plain sentence on the change since the year before: the long-term share of the stock
+    and the cohort's job exits (``trends.csv``; None when the year before is not there)."""
+
+    def share(stat: str, part: str, y: int) -> float:
+        r = trends[(trends["statistic"] == stat) & (trends["part"] == part) & (trends["year"] == y)]
+        return _num(r["share"].iloc[0]) if len(r) else float("nan")
+
+    prev = year - 1
+    lt, lt0 = share("R1", "all", year), share("R1", "all", prev)
+    job, job0 = share("R14", "all", year), share("R14", "all", prev)
+    if np.isnan(lt) or np.isnan(lt0):
+        return None
+
+    def moved(a: float, b: float) -> tuple[str, str]:
+        if abs(b - a) < 0.005:
+            return "stort set uændret", "about unchanged"
+        return ("steget", "up") if b > a else ("faldet", "down")
+
+    da, en = moved(lt0, lt)
+    text = _t(
+        lang,
+        f"Fra {prev} til {year} er andelen med mindst fem års uafbrudt kontanthjælp {da} "
+        f"({fmt_pct(lt0, lang)} til {fmt_pct(lt, lang)})",
+        f"From {prev} to {year} the share with at least five years on social assistance without a "
+        f"break is {en} ({fmt_pct(lt0, lang)} to {fmt_pct(lt, lang)})",
+    )
+    if not (np.isnan(job) or np.isnan(job0)):
+        text += _t(
+            lang,
+            f", og andelen af den nye kohorte, der kom i job inden for to år, var "
+            f"{fmt_pct(job, lang)} mod {fmt_pct(job0, lang)}",
+            f", and {fmt_pct(job, lang)} of the newest cohort found a job within two years "
+            f"against {fmt_pct(job0, lang)}",
+        )
+    return text + "."

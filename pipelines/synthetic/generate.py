@@ -5,8 +5,10 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from pipelines.synthetic import dynamics
@@ -30,7 +32,14 @@ from pipelines.synthetic.truth import (
     write_json,
 )
 from pipelines.synthetic.weekly import write_weekly
-from pipelines.synthetic.writer import Converter, municipalities_table, to_pandas, write_table
+from pipelines.synthetic.writer import (
+    Converter,
+    cut_columns,
+    municipalities_table,
+    persons_by,
+    to_pandas,
+    write_table,
+)
 
 Progress = Callable[[str, int, int], None]
 REGISTER_TABLES = (
@@ -65,6 +74,7 @@ def generate(
     intervention: Intervention | None = None,
     progress: Progress | None = None,
     statistics: bool = True,
+    extract_end: str | date | None = None,
 ) -> GenerateResult:
     """Simulate and write the register tables and the ground truth.
 
@@ -88,9 +98,18 @@ def generate(
         ``progress(label, done, total)`` callback (the CLI shows it as a bar).
     statistics
         Compute ``expected_statistics.json`` (the month-level truth statistics).
+    extract_end
+        Last day of the extract (default: the end of the simulation). The same simulation is cut
+        there, as a delivery made then would hold it (:func:`writer.cut_columns`): with the same
+        seed, two cuts give identical rows up to the earlier one, and the later cut is "next
+        year's extract" of the same population. The ground truth is not cut (it is the full
+        simulation); ``parameters.json`` records the cut as ``extract_end``.
     """
     if fmt not in ("parquet", "csv"):
         raise ValueError(f"fmt must be parquet or csv, not {fmt!r}")
+    cut = None if extract_end is None else np.datetime64(pd.Timestamp(extract_end).date(), "us")
+    if cut is not None and weekly:
+        raise ValueError("--extract-end is not supported with --weekly (write the spells)")
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     params = params or load_params()
@@ -113,18 +132,19 @@ def generate(
     kept = kept_persons(res, sp)
     conv = Converter(kept, caseworker_ids(res), res.population.n)
     benefit = build_table("benefit_spells", res, sp, kept)
+    present = persons_by(benefit, cut)
     tick("build")
     for name in REGISTER_TABLES:
         if name == "municipalities":
             table = municipalities_table()
         elif name == "benefit_spells":
-            table = conv.table(name, benefit)
+            table = conv.table(name, cut_columns(name, benefit, cut, present))
         elif name in BLOCKED_TABLES:  # streamed in person blocks (bounded memory)
             counter = {"rows": 0}
 
             def blocks(name=name, counter=counter):
                 for cols in iter_blocks(name, res, kept, benefit):
-                    tab = conv.table(name, cols)
+                    tab = conv.table(name, cut_columns(name, cols, cut, present))
                     counter["rows"] += tab.num_rows
                     yield tab
 
@@ -133,7 +153,9 @@ def generate(
             tick(name)
             continue
         else:
-            table = conv.table(name, build_table(name, res, sp, kept))
+            table = conv.table(
+                name, cut_columns(name, build_table(name, res, sp, kept), cut, present)
+            )
         result.files[name] = write_table(table, out / name, fmt)
         result.rows[name] = table.num_rows
         del table
@@ -152,7 +174,10 @@ def generate(
     result.files["true_monthly_states"] = write_table(
         true_monthly_states(res, kept, conv.pid), gt / "true_monthly_states", "parquet"
     )
-    write_json(parameters_document(res, size), gt / "parameters.json")
+    doc = parameters_document(res, size)
+    if cut is not None:
+        doc["extract_end"] = str(pd.Timestamp(cut).date())
+    write_json(doc, gt / "parameters.json")
     result.files["parameters"] = gt / "parameters.json"
     tick("truth")
     result.seconds["truth"] = time.perf_counter() - t2

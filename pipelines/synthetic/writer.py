@@ -24,16 +24,22 @@ from pipelines.synthetic.events import OUTCOMES, REASONS, Columns
 from pipelines.synthetic.municipalities import municipality_frame
 
 TS = pa.timestamp("us")
+ROW = "_row"
+"""Column of cut tables: the record's row in the uncut table (keeps case and offer ids stable)."""
 ROW_GROUP = 1_000_000
 OFFER_TYPES = np.array(list(codes.OFFER_TYPE))
 CONV_TYPES = np.array(["job", "other"])
 
 
-def sequential_ids(prefix: str, n: int, width: int, offset: int = 0) -> pa.Array:
-    """``<prefix><offset+1 zero-padded to width>`` ... (vectorised in Arrow)."""
-    if offset + n >= 10**width:
+def sequential_ids(
+    prefix: str, n: int, width: int, offset: int = 0, rows: np.ndarray | None = None
+) -> pa.Array:
+    """``<prefix><offset+1 zero-padded to width>`` ... (vectorised in Arrow); with ``rows``
+    (0-based row numbers of an uncut table), ``<prefix><rows+1>`` so ids survive an extract cut."""
+    numbers = np.arange(offset, offset + n, dtype=np.int64) if rows is None else rows
+    if len(numbers) and int(numbers.max()) + 1 >= 10**width:
         raise ValueError(f"ids with prefix {prefix!r} have only {width} digits")
-    nums = pa.array(np.arange(offset + 1, offset + n + 1, dtype=np.int64)).cast(pa.string())
+    nums = pa.array(numbers.astype(np.int64) + 1).cast(pa.string())
     return pc.binary_join_element_wise(prefix, pc.utf8_lpad(nums, width, padding="0"), "")
 
 
@@ -95,7 +101,7 @@ class Converter:
         mg = c["match_group"]
         return {
             "person_id": self.pid(c["person"]),
-            "case_id": sequential_ids("C", n, 9),
+            "case_id": sequential_ids("C", n, 9, rows=c.get(ROW)),
             "benefit_code": pa.array(c["benefit_code"].astype(str), pa.string()),
             "start_date": _dates(c["start_date"]),
             "end_date": _dates(c["end_date"]),
@@ -140,7 +146,7 @@ class Converter:
         n = len(c["person"])
         return {
             "person_id": self.pid(c["person"]),
-            "offer_id": sequential_ids("O", n, 9),
+            "offer_id": sequential_ids("O", n, 9, rows=c.get(ROW)),
             "offer_type": _strings(OFFER_TYPES, c["offer_type"]),
             "start_date": _dates(c["start_date"]),
             "end_date": _dates(c["end_date"]),
@@ -240,3 +246,46 @@ def chunked(
     """Yield ``make(lo, hi)`` for consecutive row ranges."""
     for lo in range(0, max(n_rows, 1), chunk):
         yield make(lo, min(lo + chunk, n_rows))
+
+
+CUT_START = {
+    "benefit_spells": "start_date",
+    "monthly_paid_hours": "month",
+    "caseworker_assignments": "start_date",
+    "conversations": "conversation_date",
+    "activation_offers": "start_date",
+    "exemptions": "start_date",
+}
+"""The date column whose value after the extract end drops a record (a later delivery's row)."""
+
+
+def cut_columns(name: str, c: Columns, cut: np.datetime64 | None, persons: np.ndarray) -> Columns:
+    """The records of table ``name`` as a delivery ending on ``cut`` would hold them.
+
+    Records starting after ``cut`` and records of persons outside ``persons`` (who first enter the
+    kontanthjælp system after the cut) are dropped; an ``end_date`` after ``cut`` becomes missing
+    (still open at the extract end) and an offer running past it is ``ongoing``. Everything up to
+    the cut is unchanged, so the same seed gives the same persons and histories in every cut.
+    ``cut`` None returns ``c`` unchanged.
+    """
+    if cut is None:
+        return c
+    keep = np.isin(c["person"], persons)
+    if name in CUT_START:
+        keep &= c[CUT_START[name]] <= cut
+    out = {k: v[keep] for k, v in c.items()}
+    out[ROW] = np.flatnonzero(keep)
+    if "end_date" in out:
+        end = out["end_date"]
+        late = ~np.isnat(end) & (end > cut)
+        out["end_date"] = np.where(late, np.datetime64("NaT"), end).astype(end.dtype)
+        if name == "activation_offers":
+            ongoing = int(np.flatnonzero(OUTCOMES == "ongoing")[0])
+            out["outcome"] = np.where(late, ongoing, out["outcome"]).astype(out["outcome"].dtype)
+    return out
+
+
+def persons_by(benefit: Columns, cut: np.datetime64 | None) -> np.ndarray:
+    """Person indices with a benefit record starting on or before ``cut`` (all when None)."""
+    starts = benefit["person"] if cut is None else benefit["person"][benefit["start_date"] <= cut]
+    return np.unique(starts)

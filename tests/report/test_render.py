@@ -153,6 +153,34 @@ def test_english_brief(results: Path, session: KernelSession, tmp_path: Path) ->
     assert "Figure 1:" in text
     stock = pd.read_csv(results / "reproduction" / "stock_by_year.csv")
     assert f"{int(stock[stock['year'] == 2021]['n'].iloc[0]):,} persons" in text  # 9,012
+    # the change since last year (fixture trends.csv: R1 0.32 -> 0.34, R14 0.09 -> 0.10)
+    assert "Since last year" in text
+    assert (
+        "From 2020 to 2021 the share with at least five years on social assistance without a "
+        "break is up (32% to 34%), and 10% of the newest cohort found a job within "
+        "two years against 9%." in text
+    )
+    assert "Figure 1: Share with five years or more" in text
+
+
+def test_annual_trend_section(annual: Path) -> None:
+    text = _text((annual / "annual.html").read_text(encoding="utf-8"))
+    assert "Udviklingen over årene" in text
+    assert f"steget (32{NB}% til 34{NB}%)" in text
+    assert "Figur 2: Udviklingen i nøgletallene" in text
+    md = (annual / "_build" / "annual" / "annual.md").read_text(encoding="utf-8")
+    row = [ln for ln in md.splitlines() if ln.startswith("| Anciennitet 5 år og derover")]
+    cells = [c.strip() for c in row[0].strip().strip("|").split("|")]
+    assert cells[1:] == [f"31{NB}%", f"32{NB}%", f"34{NB}%"]
+    # 3 persons in 2019: suppressed, the other years shown
+    row = [ln for ln in md.splitlines() if ln.startswith("| Kohorte: selvforsørgelse")]
+    assert [c.strip() for c in row[0].strip().strip("|").split("|")][1:] == [
+        "..",
+        f"1{NB}%",
+        f"1{NB}%",
+    ]
+    row = [ln for ln in md.splitlines() if ln.startswith("| Personer pr. sagsbehandler (median)")]
+    assert row and "88" in row[0] and "84" in row[0]
 
 
 def test_rerender_is_identical(
