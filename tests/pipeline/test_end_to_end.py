@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from cdp_browser import LAYOUT_PROBE, Chromium, find_browser, layout_problems
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("end_to_end")]
 
@@ -110,3 +111,17 @@ def test_outputs_pass_the_audit_and_hold_no_person_id(two_runs):
         text = path.read_text(encoding="utf-8", errors="replace")
         leaked = [i for i in sample if i in text]
         assert not leaked, f"{path.name} contains person ids {leaked[:3]}"
+
+
+@pytest.mark.skipif(find_browser() is None, reason="no Chromium on PATH (apt-get install chromium)")
+def test_documents_in_a_phone_width_browser(two_runs):
+    """The tiny register's HTML documents in headless Chromium at 375 px: every image loads, no
+    console error, no sideways scrolling of the page (see tests/report/test_browser_pdf.py)."""
+    a, _ = two_runs
+    pages = sorted((a / "documents").glob("*.html"))
+    assert len(pages) == 4
+    with Chromium(find_browser()) as browser:  # type: ignore[arg-type]
+        for page in pages:
+            report = browser.load(page, LAYOUT_PROBE, width=375)
+            assert report.value["images"], page.name
+            assert layout_problems(report) == [], page.name
