@@ -18,7 +18,6 @@ import pandas as pd
 import yaml
 
 import analysis.star2022
-from analysis.disclosure import assert_publishable
 from analysis.star2022 import (
     PublishedFigure,
     StarInputs,
@@ -28,6 +27,7 @@ from analysis.star2022 import (
 )
 from data_schema.mapping import StateMapping, load_state_mapping
 from pipelines.config import StarConfig
+from pipelines.publish import write_table
 
 log = logging.getLogger(__name__)
 
@@ -210,10 +210,7 @@ def run_reproduction(
             continue
         df = tables[name]
         ready = _csv_ready(df)
-        assert_publishable(ready, threshold, known_ids, name=f"{name}.csv")
-        path = out / f"{name}.csv"
-        ready.to_csv(path, index=False, encoding="utf-8")
-        written.append(path)
+        written.append(write_table(ready, out / f"{name}.csv", threshold, known_ids))
     n_within = int(table["within"].fillna(False).sum())
     n_decided = int(table["within"].notna().sum())
     log.info("reproduction: %d of %d decidable rows within tolerance", n_within, n_decided)
