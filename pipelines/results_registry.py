@@ -562,7 +562,7 @@ TABLES: tuple[TableSpec, ...] = (
         "markov_check",
         "transitions/markov_comparison.csv",
         "Markov check: fit of the transition models with more history, likelihood-ratio tests",
-        "model:text loglik:number n_parameters:number k_params:number aic:number bic:number rows:number compared_with:text lr_statistic:number df:number p_value:number",
+        "model:text loglik:number n_parameters:count k_params:number aic:number bic:number rows:number compared_with:text lr_statistic:number df:number p_value:number",
         reads=("model", "loglik", "n_parameters", "aic", "bic"),
     ),
     _table(
