@@ -786,3 +786,16 @@ def write_table(
     assert_publishable(out, threshold, known_ids, name=path.name)
     out.to_csv(path, index=False, encoding="utf-8", float_format=float_format)
     return path
+
+
+def markdown_table() -> str:
+    """The registry as a Markdown table (name, file, description, columns)."""
+    rows = ["| name | file | description | columns |", "|---|---|---|---|"]
+    for spec in TABLES:
+        cols = ", ".join(f"{c} ({k})" for c, k in spec.schema.items())
+        rows.append(f"| {spec.name} | `{spec.path}` | {spec.description} | {cols} |")
+    return "\n".join(rows)
+
+
+if __name__ == "__main__":
+    print(markdown_table())
