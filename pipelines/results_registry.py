@@ -294,7 +294,7 @@ TABLES: tuple[TableSpec, ...] = (
     _table(
         "characteristics",
         "reproduction/characteristics.csv",
-        "Characteristics of the stock by seniority group: persons with each level and share of the base",
+        "Characteristics of the stock by seniority group (lt1...ge10, ge5, all): persons with each level and share of the base, population benchmark",
         "seniority_group:text characteristic:text level:text base:text n:count n_persons:count share:number benchmark:number suppressed:bool",
         reads=("seniority_group", "characteristic", "level", "base", "n", "n_persons", "share"),
         suppress={
@@ -306,7 +306,7 @@ TABLES: tuple[TableSpec, ...] = (
     _table(
         "continuity",
         "reproduction/continuity.csv",
-        "Continuity of the effort (activation, conversations, interruptions) by population and group; wide: n_<flag>/share_<flag>",
+        "As efforts.csv, by number of case-worker changes (group_type caseworker_changes, group 0/1/2/3+); wide: n_<flag>/share_<flag>",
         "population:text group_type:text group:text n:count kh_person_years:number share_activated:number mean_share_activated:number share_activated_company_placement:number share_activated_wage_subsidy:number share_activated_guidance_upskilling:number share_activated_utility_work:number share_activated_mentor:number job_conversations_per_year:number conversations_per_year:number n_min_conversations:count n_passive_over_1y:count n_exempt:count n_interrupted_absence:count n_interrupted:count n_employment_offer:count n_paid_hours:count n_paid_hours_month:count n_coordinated:count share_min_conversations:number share_passive_over_1y:number share_exempt:number share_interrupted_absence:number share_interrupted:number share_employment_offer:number share_paid_hours:number share_paid_hours_month:number share_coordinated:number suppressed:bool",
         reads=("population", "group_type", "group", "n"),
         suppress=_wide_counts,
@@ -315,7 +315,7 @@ TABLES: tuple[TableSpec, ...] = (
     _table(
         "efforts",
         "reproduction/efforts.csv",
-        "Efforts received (activation types, conversations, offers) by population and group; wide: n_<flag>/share_<flag>",
+        "Efforts received (activation types, conversations, offers) by population (stock_<date>/case_review_<date>), group_type and group; wide: n_<flag>/share_<flag>",
         "population:text group_type:text group:text n:count kh_person_years:number share_activated:number mean_share_activated:number share_activated_company_placement:number share_activated_wage_subsidy:number share_activated_guidance_upskilling:number share_activated_utility_work:number share_activated_mentor:number job_conversations_per_year:number conversations_per_year:number n_min_conversations:count n_passive_over_1y:count n_exempt:count n_interrupted_absence:count n_interrupted:count n_employment_offer:count n_paid_hours:count n_paid_hours_month:count n_coordinated:count share_min_conversations:number share_passive_over_1y:number share_exempt:number share_interrupted_absence:number share_interrupted:number share_employment_offer:number share_paid_hours:number share_paid_hours_month:number share_coordinated:number suppressed:bool",
         reads=("population", "group_type", "group", "n"),
         suppress=_wide_counts,
@@ -324,7 +324,7 @@ TABLES: tuple[TableSpec, ...] = (
     _table(
         "hovedveje",
         "reproduction/hovedveje.csv",
-        "Main pathways (hovedveje) of the cohort: persons by state and measure, with shares",
+        "Main pathways (hovedveje) of the cohort: persons by state and measure (all_kh/ever/last/first_exit), with shares",
         "group_type:text group:text measure:text state:text n:count n_persons:count share:number suppressed:bool",
         reads=("group_type", "group", "measure", "state", "n", "n_persons", "share"),
         suppress={
@@ -336,7 +336,7 @@ TABLES: tuple[TableSpec, ...] = (
     _table(
         "sequences",
         "reproduction/hovedveje_sequences.csv",
-        "Most frequent half-year state sequences of the cohort, ranked, with persons and shares",
+        "Most frequent half-year state sequences of the cohort (kh-kh-job-job), ranked, with persons and shares",
         "group_type:text group:text rank:number sequence:text n:count n_persons:count share:number suppressed:bool",
         reads=("group_type", "group", "rank", "sequence", "n", "n_persons", "share"),
         suppress={
@@ -363,14 +363,14 @@ TABLES: tuple[TableSpec, ...] = (
     _table(
         "star2022",
         "reproduction/star2022.csv",
-        "Every number of STAR 2022: published, reproduced, tolerance and whether it lies within",
+        "Every number of STAR 2022: published, reproduced, tolerance and whether it lies within; unit pct/count/days/direction/...",
         "id:text part:text statistic:text published:number published_text:text reproduced:number reproduced_text:text tolerance:text lower:number upper:number within:bool n:count unit:text note:text source:text definition:text",
         reads=("id", "statistic", "published", "reproduced", "tolerance", "within", "n"),
     ),
     _table(
         "stock_by_year",
         "reproduction/stock_by_year.csv",
-        "Stock by seniority group and report year (annual runs)",
+        "Stock by seniority group and report year (annual runs; nobody writes it yet: without it the annual report takes the stock on the reference date from efforts.csv)",
         "year:number seniority_group:text n:count n_persons:count share:number suppressed:bool",
         reads=("year", "seniority_group", "n", "n_persons", "share"),
         area="reproduction (annual runs)",
