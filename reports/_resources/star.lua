@@ -81,11 +81,12 @@ end
 
 local function html_table_scroll(el)
   if not FORMAT:match("html") then return nil end
-  -- focusable and named, so that keyboard users can scroll it and screen readers announce it
-  local attr = pandoc.Attr("", { "table-scroll" }, { tabindex = "0", role = "region" })
+  -- focusable and named, so that keyboard users can scroll it and screen readers announce it;
+  -- attributes as a list of pairs: a Lua table would give them in hash order (not reproducible)
+  local attributes = { { "tabindex", "0" }, { "role", "region" } }
   local caption = pandoc.utils.stringify(el.caption.long or {})
-  if caption ~= "" then attr.attributes["aria-label"] = caption end
-  return pandoc.Div({ el }, attr)
+  if caption ~= "" then table.insert(attributes, { "aria-label", caption }) end
+  return pandoc.Div({ el }, pandoc.Attr("", { "table-scroll" }, attributes))
 end
 
 return {
