@@ -11,7 +11,9 @@ the tables underlying the rendered documents, for:
 - exact minima/maxima of individual values: columns named ``min``, ``max``, ``minimum``,
   ``maximum`` (or ending in ``_min``/``_max``);
 - person ids: columns named like person ids, values that look like raw CPR numbers, and values equal
-  to a person id of the input (when the validated persons table is given); also in rendered HTML.
+  to a person id of the input (when the validated persons table is given); also in rendered HTML;
+- the results registry (:mod:`pipelines.results_registry`): a file ``<area>/<file>.csv`` of a
+  stage's area must be declared there, with only declared columns of the declared kinds.
 
 It is an independent check of the output, deliberately not sharing code with the suppression in
 :mod:`analysis.disclosure`, so a bug there is caught here.
@@ -142,15 +144,50 @@ def results_files(directories: Iterable[Path]) -> list[Path]:
     return files
 
 
+def registry_violations(path: Path, root: Path) -> list[AuditViolation]:
+    """Violations of the results registry by one file under the results directory ``root``.
+
+    Only files ``<area>/<file>.csv`` in the area of a declared table are checked: such a file
+    must be declared, and its columns declared with their kinds (other files pass).
+    """
+    from pipelines.results_registry import REGISTRY, check_frame, spec_for_path
+
+    rel = path.relative_to(root).as_posix() if path.is_relative_to(root) else path.name
+    areas = {spec.path.split("/")[0] for spec in REGISTRY.values()}
+    if path.suffix != ".csv" or rel.count("/") != 1 or rel.split("/")[0] not in areas:
+        return []
+    spec = spec_for_path(rel)
+    if spec is None:
+        return [AuditViolation(str(path), None, None, "results table not declared in the registry")]
+    try:
+        df = pd.read_csv(path)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError):
+        return []  # reported as unreadable by the disclosure checks
+    return [
+        AuditViolation(str(path), None, None, f"registry ({spec.name}): {problem}")
+        for problem in check_frame(spec, df)
+    ]
+
+
 def audit(
     results_dirs: Iterable[Path],
     threshold: int,
     known_ids: Iterable[str] = (),
     html_files: Iterable[Path] = (),
+    *,
+    registry: bool = True,
 ) -> list[AuditViolation]:
-    """Audit every results table under ``results_dirs`` and every rendered HTML file given."""
+    """Audit every results table under ``results_dirs`` and every rendered HTML file given.
+
+    ``registry``: also check the files of the stages' areas against the results registry.
+    """
     ids = frozenset(str(i) for i in known_ids)
     out: list[AuditViolation] = []
+    if registry:
+        for d in results_dirs:
+            if Path(d).is_dir():
+                for path in results_files([d]):
+                    out += registry_violations(path, Path(d))
     for path in results_files(results_dirs):
         try:
             df = _read(path)

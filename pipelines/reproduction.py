@@ -19,7 +19,6 @@ import pandas as pd
 import yaml
 
 import analysis.star2022
-from analysis.disclosure import assert_publishable
 from analysis.star2022 import (
     PublishedFigure,
     StarInputs,
@@ -29,6 +28,7 @@ from analysis.star2022 import (
 )
 from data_schema.mapping import StateMapping, load_state_mapping
 from pipelines.config import StarConfig
+from pipelines.publish import write_table
 
 log = logging.getLogger(__name__)
 
@@ -211,10 +211,7 @@ def run_reproduction(
             continue
         df = tables[name]
         ready = _csv_ready(df)
-        assert_publishable(ready, threshold, known_ids, name=f"{name}.csv")
-        path = out / f"{name}.csv"
-        ready.to_csv(path, index=False, encoding="utf-8")
-        written.append(path)
+        written.append(write_table(ready, out / f"{name}.csv", threshold, known_ids))
     written += _write_trends(inputs, params, config, derived_dir, out, known_ids)
     n_within = int(table["within"].fillna(False).sum())
     n_decided = int(table["within"].notna().sum())
@@ -254,10 +251,7 @@ def _write_trends(
     stock, trends = publish_trends(*trend_statistics(inputs, by_year, threshold), threshold)
     paths = []
     for name, df in (("stock_by_year", stock), ("trends", trends)):
-        assert_publishable(df, threshold, known_ids, name=f"{name}.csv")
-        path = out / f"{name}.csv"
-        df.to_csv(path, index=False, encoding="utf-8")
-        paths.append(path)
+        paths.append(write_table(df, out / f"{name}.csv", threshold, known_ids))
     return paths
 
 

@@ -24,6 +24,7 @@ from pathlib import Path
 
 from pipelines.config import StarConfig
 from pipelines.provenance import file_sha256
+from pipelines.results_registry import staging_dir
 
 log = logging.getLogger(__name__)
 
@@ -158,7 +159,7 @@ def run_stage(stage: Stage, ctx: RunContext, force: bool = False) -> StageOutcom
         return StageOutcome(stage.name, True, 0.0, key)
     out = stage.output(ctx)
     out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.name}.tmp-{os.getpid()}")
+    tmp = staging_dir(out)
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
     t0 = time.perf_counter()

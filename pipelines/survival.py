@@ -34,10 +34,11 @@ import numpy as np
 import pandas as pd
 
 from analysis.competing_risks import CauseSpecificCox, FineGray
-from analysis.disclosure import assert_publishable, guard_curve, suppress
+from analysis.disclosure import guard_curve, suppress
 from analysis.survival import AalenJohansen, KaplanMeier, logrank_test
 from data_schema.derived import EXIT_CODES
 from pipelines.config import StarConfig
+from pipelines.publish import write_table
 
 log = logging.getLogger(__name__)
 
@@ -286,10 +287,7 @@ def run_survival(
     written: list[Path] = []
 
     def write(df: pd.DataFrame, name: str) -> None:
-        assert_publishable(df, threshold=threshold, known_ids=known_ids)
-        path = out_dir / name
-        df.to_csv(path, index=False)
-        written.append(path)
+        written.append(write_table(df, out_dir / name, threshold, known_ids))
 
     write(_cif_table(fu, "cohort", "time", None, threshold), "cif.csv")
     main_fu = fu[fu["cohort"] == main]

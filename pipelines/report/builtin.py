@@ -567,15 +567,34 @@ def to_typst(markdown: str, out: Path, *, resources: Resources, build_dir: Path)
     return out
 
 
+# Typst writes the catalog entry ``/MarkInfo<</Marked true/Suspects false>>`` (a tagged PDF).
+# That is valid PDF (ISO 32000-1, 14.7.1: Suspects is optional, default false), but poppler up
+# to 25.11 reports every ``/Suspects false`` as "Syntax Error: Suspects object is wrong type
+# (boolean)" (Catalog::getMarkInfo tests ``isBool() && getBool()`` before ``!isNull()``), so
+# pdfinfo/pdftotext print that error for every document. The entry says nothing beyond the
+# default, so it is blanked out: overwritten by spaces of the same length, which keeps every
+# byte offset of the cross-reference table valid (qpdf --check stays clean).
+_MARKINFO_SUSPECTS = re.compile(rb"(/MarkInfo\s*<<[^<>]*?)(/Suspects\s*false)")
+
+
+def drop_default_suspects(pdf: bytes) -> bytes:
+    """``pdf`` with the default ``/Suspects false`` of its ``/MarkInfo`` blanked (same length).
+
+    Only an uncompressed catalog is touched (Typst writes it so); anything else is returned
+    unchanged.
+    """
+    return _MARKINFO_SUSPECTS.sub(lambda m: m.group(1) + b" " * len(m.group(2)), pdf, count=1)
+
+
 def to_pdf(typ: Path, out: Path, *, timestamp: int | None = None) -> Path:
     """Compile Typst to PDF with Typst's embedded fonts only (machine-independent)."""
     import typst
 
-    typst.compile(
+    pdf = typst.compile(
         str(typ),
-        output=str(out),
         root=str(typ.parent),
         ignore_system_fonts=True,
         timestamp=timestamp if timestamp is not None else 0,
     )
+    Path(out).write_bytes(drop_default_suspects(pdf))
     return out

@@ -25,10 +25,10 @@ from typing import Any
 import pandas as pd
 
 from . import labels
-from .catalog import CATALOG, ResultSpec
+from .catalog import CATALOG, TableSpec
 from .fmt import Col, Lang, fmt_number, fmt_pct, md_table
 from .labels import phrase
-from .protect import Protected, protect_curve, protect_table
+from .protect import Protected
 
 DEFAULT_THRESHOLD = 5
 
@@ -78,7 +78,7 @@ class ReportContext:
         """The Danish or the English text, by the document's language."""
         return da if self.lang == "da" else en
 
-    def spec(self, key: str) -> ResultSpec:
+    def spec(self, key: str) -> TableSpec:
         return CATALOG[key]
 
     def read(self, key: str) -> pd.DataFrame | None:
@@ -195,15 +195,9 @@ class ReportContext:
 
     # ------------------------------------------------------------------ protection
     def protect(self, df: pd.DataFrame, key: str) -> Protected:
-        """Disclosure control of a results table as its catalog entry describes it."""
-        spec = CATALOG[key]
+        """Disclosure control of a results table by its declared rule (the results registry)."""
         assert self.threshold is not None
-        if spec.curve is not None:
-            return protect_curve(df, threshold=self.threshold, **spec.curve)
-        if spec.suppress is not None:
-            kwargs = spec.suppress(df) if callable(spec.suppress) else spec.suppress
-            return protect_table(df, threshold=self.threshold, **kwargs)
-        return Protected(df.copy())
+        return CATALOG[key].protect(df, self.threshold)
 
     def get(self, key: str) -> pd.DataFrame | None:
         """Read and protect a table; ``None`` when it is absent, malformed or withheld.

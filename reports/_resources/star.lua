@@ -5,6 +5,8 @@
 --      (default da). Content without a lang attribute is kept.
 --   2. Typst layout: divs with class `small-table` are set in smaller type; `colophon` and
 --      `table-note` in small type; `unavailable` as a grey note.
+--   3. HTML: every table is wrapped in a `div.table-scroll` (star.css: overflow-x auto), so a
+--      table wider than a phone's screen scrolls inside its box instead of widening the page.
 
 local doc_lang = "da"
 
@@ -77,6 +79,16 @@ local function mark_bilingual(el)
   return nil
 end
 
+local function html_table_scroll(el)
+  if not FORMAT:match("html") then return nil end
+  -- focusable and named, so that keyboard users can scroll it and screen readers announce it;
+  -- attributes as a list of pairs: a Lua table would give them in hash order (not reproducible)
+  local attributes = { { "tabindex", "0" }, { "role", "region" } }
+  local caption = pandoc.utils.stringify(el.caption.long or {})
+  if caption ~= "" then table.insert(attributes, { "aria-label", caption }) end
+  return pandoc.Div({ el }, pandoc.Attr("", { "table-scroll" }, attributes))
+end
+
 return {
   {
     Meta = function(m)
@@ -86,4 +98,5 @@ return {
   { Header = mark_bilingual },
   { Span = pick, Div = pick },
   { Header = header_id, Div = typst_wrap },
+  { Table = html_table_scroll },
 }
