@@ -128,7 +128,7 @@ TRANSITIONS = Stage(
     name="transitions",
     output=lambda ctx: ctx.results_dir / "transitions",
     inputs=_transitions_inputs,
-    config_sections=("transitions", "disclosure", "state_mapping", "report", "seed"),
+    config_sections=("transitions", "disclosure", "state_mapping", "seed"),
     run=_transitions,
 )
 

@@ -93,7 +93,7 @@ from analysis.transitions.sequences import (
     publishable_occupation,
     state_distribution,
 )
-from data_schema.codes import SENIORITY_GROUPS
+from data_schema.codes import SENIORITY_GROUPS, STATES, label
 from data_schema.mapping import StateMapping, load_state_mapping
 from pipelines.config import StarConfig
 from pipelines.publish import save_figure, write_table
@@ -131,16 +131,18 @@ NESTING = {
 FORECAST_MODEL = "characteristics_seniority"
 
 
-def _labels(lang: str) -> tuple[dict[str, str], dict[str, str], Callable[[str], str]]:
-    """State labels, state colours and a seniority-group labeller for figures."""
-    from pipelines.report import labels as L
-    from pipelines.report.style import state_colour
+FIGURE_LANG = "en"
+"""Language of the stage's working figures. Fixed, not the report language: the documents draw
+their own figures from the tables, and changing their language must not rerun the models."""
 
-    states = {k: (v[0] if lang == "da" else v[1]) for k, v in L.STATES.items()}
-    colours = {k: state_colour(k) for k in L.STATES}
+
+def _labels(lang: str) -> tuple[dict[str, str], None, Callable[[str], str]]:
+    """State labels (data_schema.codes.STATES), no colours (the plots' default palette) and a
+    seniority-group labeller for the stage's working figures."""
+    states = {k: label(STATES, k, lang) for k in STATES}
     sen = {code: (da if lang == "da" else en) for code, _lo, _hi, da, en in SENIORITY_GROUPS}
     sen["all"] = "Alle" if lang == "da" else "All"
-    return states, colours, lambda g: sen.get(g, g)
+    return states, None, lambda g: sen.get(g, g)
 
 
 def load_profiles(path: Path | None) -> Mapping[str, Mapping[str, object]]:
@@ -382,7 +384,7 @@ def run_transitions(
         Results root; files go to ``<results_dir>/transitions`` unless ``out_dir`` is given.
     config
         Run configuration (sections ``transitions``, ``disclosure``, ``state_mapping``,
-        ``report`` (language of figure labels); ``seed``).
+        ``seed``; the figures' language is :data:`FIGURE_LANG`, not the report's).
     truth_dir
         Ground truth directory instead of ``raw_dir / "ground_truth"``.
     mapping
@@ -440,7 +442,7 @@ def run_transitions(
     if mf.empty:
         raise ValueError("the person-month frame has no rows after the age restriction")
     written: list[Path] = []
-    lang = config.report.lang
+    lang = FIGURE_LANG
     state_labels, colours, group_label = _labels(lang)
     hy_label = "halvår" if lang == "da" else "half-year"
 
@@ -699,8 +701,7 @@ def run_stage(ctx, out: Path) -> None:
     """Adapter for :class:`pipelines.run.Stage`: ``run=run_stage`` with output
     ``ctx.results_dir / "transitions"``, inputs ``[ctx.derived_dir]`` plus the ground-truth
     directory ``ctx.raw_dir / "ground_truth"`` and ``config.transitions.simulation_summary`` when
-    they exist, and config sections ``("transitions", "disclosure", "state_mapping", "report",
-    "seed")``."""
+    they exist, and config sections ``("transitions", "disclosure", "state_mapping", "seed")``."""
     run_transitions(
         ctx.raw_dir, ctx.derived_dir, ctx.results_dir, ctx.config, out_dir=out,
         progress=ctx.progress,
