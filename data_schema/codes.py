@@ -76,7 +76,8 @@ REGION: Final = _codes(
 )
 
 # The monthly states of a person (the state mapping's names, data_schema/state_mapping.yaml): KH
-# and its exits. The one vocabulary of state names; results tables carry the codes.
+# and its exits. The one vocabulary of state names; results tables carry the codes. The order is
+# the synthetic generator's state index (pipelines.synthetic.design.STATES).
 STATES: Final = _codes(
     kh=("Kontanthjælp", "Social assistance"),
     job=("Job", "Job"),
