@@ -20,8 +20,8 @@ GOAL_MB = 6 * 1024.0
 
 _GENERATE = """
 import json
-from pipelines.synthetic import generate
-r = generate({size!r}, 1, {out!r}, statistics={statistics})
+from pipelines.calibration.expected import synthesize
+r = synthesize({size!r}, 1, {out!r}, statistics={statistics})
 print(json.dumps({{"rows": r.rows, "seconds": {{k: round(v, 1) for k, v in r.seconds.items()}}}}))
 """
 

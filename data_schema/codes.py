@@ -75,6 +75,21 @@ REGION: Final = _codes(
     nordjylland=("Region Nordjylland", "North Denmark Region"),
 )
 
+# The monthly states of a person (the state mapping's names, data_schema/state_mapping.yaml): KH
+# and its exits. The one vocabulary of state names; results tables carry the codes. The order is
+# the synthetic generator's state index (pipelines.synthetic.design.STATES).
+STATES: Final = _codes(
+    kh=("Kontanthjælp", "Social assistance"),
+    job=("Job", "Job"),
+    fp=("Førtidspension", "Disability pension"),
+    rf=("Ressourceforløb", "Rehabilitation"),
+    fj=("Fleksjob", "Flexjob"),
+    edu=("Uddannelse", "Education"),
+    self_support=("Selvforsørgelse", "Self-support"),
+    other_benefit=("Anden ydelse", "Other benefit"),
+    dead_or_emigrated=("Død/udvandret", "Died/emigrated"),
+)
+
 # Seniority (anciennitet) groups used throughout STAR 2022, in years: [low, high).
 SENIORITY_GROUPS: Final = (
     ("lt1", 0.0, 1.0, "Under 1 år", "Under 1 year"),

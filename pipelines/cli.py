@@ -935,7 +935,7 @@ def synth(
     ),
 ) -> None:
     """Generate the synthetic register (all tables + ground_truth/) into a directory."""
-    from pipelines.synthetic import generate
+    from pipelines.calibration.expected import synthesize
 
     if layout not in ("native", "dst"):
         raise ValueError(f"--layout must be native or dst, not {layout!r}")
@@ -958,7 +958,7 @@ def synth(
         raise ValueError(f"--format must be parquet or csv, not {fmt!r}")
     out_dir = out or Path("data/synthetic") / size
     with ProgressBar(f"synthetic register ({size})") as bar:
-        result = generate(
+        result = synthesize(
             size, seed, out_dir, fmt=fmt, weekly=weekly, progress=bar, extract_end=extract_end
         )
     table = Table(title=f"Synthetic register in {out_dir}")

@@ -553,15 +553,11 @@ def _validate_table(
     if parse_bad.any():
         viol.append(
             _violations(
-                table,
-                path,
-                fmt,
-                raw.index[parse_bad],
-                "(line)",
+                table, path, fmt, raw.index[parse_bad], "(line)",
                 pd.Series(parse_rules, index=raw.index)[parse_bad].tolist(),
                 [""] * int(parse_bad.sum()),
             )
-        )
+        )  # fmt: skip
         bad |= parse_bad
     for col, column in schema.columns.items():
         dtype = str(column.dtype)
@@ -615,96 +611,16 @@ def _validate_table(
         bad |= dup
 
     # Rules of the pandera model + extract window, on rows that converted cleanly.
-    clean = df.loc[~bad].copy()
-    for col, column in schema.columns.items():
-        dtype = str(column.dtype)
-        if dtype == "int64" and not clean[col].isna().any():
-            clean[col] = clean[col].astype("int64")
-        elif dtype == "bool" and not clean[col].isna().any():
-            clean[col] = clean[col].astype(bool)
-    if len(clean):
-        try:
-            schema.validate(clean, lazy=True)
-        except pa.errors.SchemaErrors as exc:
-            fc = exc.failure_cases
-            fc = fc[fc["index"].notna()]
-            frame_level = fc["schema_context"] == "DataFrameSchema"
-            for check, grp in fc[frame_level].groupby("check", sort=False):
-                idx = pd.Index(grp["index"].astype(np.int64).unique())
-                viol.append(
-                    _violations(
-                        table,
-                        path,
-                        fmt,
-                        idx,
-                        "(row)",
-                        _rule_text(str(check)),
-                        _row_values(clean.loc[idx]),
-                    )
-                )
-                bad.loc[idx] = True
-            for (col, check), grp in fc[~frame_level].groupby(["column", "check"], sort=False):
-                idx = pd.Index(grp["index"].astype(np.int64).unique())
-                viol.append(
-                    _violations(
-                        table, path, fmt, idx, str(col), _rule_text(str(check)), raw.loc[idx, col]
-                    )
-                )
-                bad.loc[idx] = True
-
-    # The state mapping: benefit codes must be known.
-    if spec.has_benefit_code:
-        known = set(mapping.codes)
-        unknown = ~df["benefit_code"].isin(known) & df["benefit_code"].notna()
-        if unknown.any():
-            viol.append(
-                _violations(
-                    table,
-                    path,
-                    fmt,
-                    raw.index[unknown],
-                    "benefit_code",
-                    "unknown benefit code (not in the state mapping)",
-                    df.loc[unknown, "benefit_code"],
-                )
-            )
-            bad |= unknown
-
-    # Cross-table: ids must exist in persons / municipalities.
-    if known_persons is not None and table != "persons" and "person_id" in df.columns:
-        orphan = ~df["person_id"].isin(known_persons) & df["person_id"].notna()
-        if orphan.any():
-            viol.append(
-                _violations(
-                    table,
-                    path,
-                    fmt,
-                    raw.index[orphan],
-                    "person_id",
-                    "person_id not in the persons table",
-                    df.loc[orphan, "person_id"],
-                )
-            )
-            bad |= orphan
-    if (
-        known_municipalities is not None
-        and table != "municipalities"
-        and "municipality_id" in df.columns
-    ):
-        unk = ~df["municipality_id"].isin(known_municipalities) & df["municipality_id"].notna()
-        if unk.any():
-            viol.append(
-                _violations(
-                    table,
-                    path,
-                    fmt,
-                    raw.index[unk],
-                    "municipality_id",
-                    "municipality_id not in the municipalities table",
-                    df.loc[unk, "municipality_id"],
-                )
-            )
-            bad |= unk
+    more, hit = _schema_violations(table, path, fmt, schema, df, bad, raw)
+    viol += more
+    bad |= hit
+    # The state mapping and the other tables: codes and ids must be known.
+    more, hit = _reference_violations(
+        table, path, fmt, df, raw, mapping if spec.has_benefit_code else None, known_persons,
+        known_municipalities,
+    )  # fmt: skip
+    viol += more
+    bad |= hit
 
     violations = (
         pd.concat(viol, ignore_index=True) if viol else pd.DataFrame(columns=VIOLATION_COLUMNS)
@@ -750,6 +666,98 @@ def _validate_table(
     if not result.reconciles:  # an internal invariant; never expected
         raise AssertionError(f"{path}: counts do not reconcile: {result.summary_dict()}")
     return result
+
+
+def _schema_violations(
+    table: str,
+    path: Path,
+    fmt: str,
+    schema: pa.DataFrameSchema,
+    df: pd.DataFrame,
+    bad: pd.Series,
+    raw: pd.DataFrame,
+) -> tuple[list[pd.DataFrame], pd.Series]:
+    """Violations of the pandera model's checks (and the extract window) among the rows not yet
+    ``bad``, and the mask of the rows they reject."""
+    viol: list[pd.DataFrame] = []
+    hit = pd.Series(False, index=df.index)
+    clean = df.loc[~bad].copy()
+    for col, column in schema.columns.items():
+        dtype = str(column.dtype)
+        if dtype == "int64" and not clean[col].isna().any():
+            clean[col] = clean[col].astype("int64")
+        elif dtype == "bool" and not clean[col].isna().any():
+            clean[col] = clean[col].astype(bool)
+    if not len(clean):
+        return viol, hit
+    try:
+        schema.validate(clean, lazy=True)
+    except pa.errors.SchemaErrors as exc:
+        fc = exc.failure_cases
+        fc = fc[fc["index"].notna()]
+        frame_level = fc["schema_context"] == "DataFrameSchema"
+        for check, grp in fc[frame_level].groupby("check", sort=False):
+            idx = pd.Index(grp["index"].astype(np.int64).unique())
+            viol.append(
+                _violations(
+                    table, path, fmt, idx, "(row)", _rule_text(str(check)),
+                    _row_values(clean.loc[idx]),
+                )
+            )  # fmt: skip
+            hit.loc[idx] = True
+        for (col, check), grp in fc[~frame_level].groupby(["column", "check"], sort=False):
+            idx = pd.Index(grp["index"].astype(np.int64).unique())
+            viol.append(
+                _violations(
+                    table, path, fmt, idx, str(col), _rule_text(str(check)), raw.loc[idx, col]
+                )
+            )
+            hit.loc[idx] = True
+    return viol, hit
+
+
+def _reference_violations(
+    table: str,
+    path: Path,
+    fmt: str,
+    df: pd.DataFrame,
+    raw: pd.DataFrame,
+    mapping: StateMapping | None,
+    known_persons,
+    known_municipalities,
+) -> tuple[list[pd.DataFrame], pd.Series]:
+    """Unknown codes and ids: benefit codes not in the state mapping (``mapping``, None = the
+    table has none), person and municipality ids not in their tables; the violations and the mask
+    of the rows they reject."""
+    checks = []
+    if mapping is not None:
+        checks.append(
+            ("benefit_code", set(mapping.codes), "unknown benefit code (not in the state mapping)")
+        )
+    if known_persons is not None and table != "persons" and "person_id" in df.columns:
+        checks.append(("person_id", known_persons, "person_id not in the persons table"))
+    if (
+        known_municipalities is not None
+        and table != "municipalities"
+        and "municipality_id" in df.columns
+    ):
+        checks.append(
+            (
+                "municipality_id",
+                known_municipalities,
+                "municipality_id not in the municipalities table",
+            )
+        )
+    viol: list[pd.DataFrame] = []
+    hit = pd.Series(False, index=df.index)
+    for col, known, rule in checks:
+        unknown = ~df[col].isin(known) & df[col].notna()
+        if unknown.any():
+            viol.append(
+                _violations(table, path, fmt, raw.index[unknown], col, rule, df.loc[unknown, col])
+            )
+            hit |= unknown
+    return viol, hit
 
 
 def _row_values(rows: pd.DataFrame) -> list[str]:

@@ -30,7 +30,7 @@ def _truth(ctx: RunContext) -> list[Path]:
 
 
 def _synth(ctx: RunContext, out: Path) -> None:
-    from pipelines.synthetic import generate
+    from pipelines.calibration.expected import synthesize
 
     s = ctx.config.synthetic
 
@@ -38,7 +38,7 @@ def _synth(ctx: RunContext, out: Path) -> None:
         if ctx.progress:
             ctx.progress(f"synth: {label}", done, total)
 
-    generate(s.size, s.seed, out, progress=progress)
+    synthesize(s.size, s.seed, out, progress=progress)
 
 
 def synthetic_dir(config) -> Path:
@@ -172,7 +172,7 @@ TRANSITIONS = Stage(
     name="transitions",
     output=lambda ctx: ctx.results_dir / "transitions",
     inputs=_transitions_inputs,
-    config_sections=("transitions", "disclosure", "state_mapping", "report", "seed"),
+    config_sections=("transitions", "disclosure", "state_mapping", "seed"),
     run=_transitions,
 )
 

@@ -44,7 +44,7 @@ log = logging.getLogger(__name__)
 
 DAYS_PER_MONTH = 365.25 / 12
 HORIZON_MONTHS = 48
-CAUSES = ("job", "fp", "rf", "fj", "edu", "self_support", "other_benefit", "dead_or_emigrated")
+CAUSES = tuple(EXIT_CODES)  # the exits, in data_schema order
 CODE_TO_CAUSE = {v: k for k, v in EXIT_CODES.items()}
 MODEL_CAUSES = ("job", "fp", "rf")
 FINE_GRAY_TIMES = (6.0, 12.0, 24.0, 36.0, 48.0)  # months since the reference date

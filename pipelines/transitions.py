@@ -94,7 +94,7 @@ from analysis.transitions.sequences import (
     publishable_occupation,
     state_distribution,
 )
-from data_schema.codes import SENIORITY_GROUPS
+from data_schema.codes import SENIORITY_GROUPS, STATES, label
 from data_schema.mapping import StateMapping, load_state_mapping
 from pipelines.config import StarConfig
 from pipelines.publish import save_figure, write_table
@@ -132,16 +132,18 @@ NESTING = {
 FORECAST_MODEL = "characteristics_seniority"
 
 
-def _labels(lang: str) -> tuple[dict[str, str], dict[str, str], Callable[[str], str]]:
-    """State labels, state colours and a seniority-group labeller for figures."""
-    from pipelines.report import labels as L
-    from pipelines.report.style import state_colour
+FIGURE_LANG = "en"
+"""Language of the stage's working figures. Fixed, not the report language: the documents draw
+their own figures from the tables, and changing their language must not rerun the models."""
 
-    states = {k: (v[0] if lang == "da" else v[1]) for k, v in L.STATES.items()}
-    colours = {k: state_colour(k) for k in L.STATES}
+
+def _labels(lang: str) -> tuple[dict[str, str], None, Callable[[str], str]]:
+    """State labels (data_schema.codes.STATES), no colours (the plots' default palette) and a
+    seniority-group labeller for the stage's working figures."""
+    states = {k: label(STATES, k, lang) for k in STATES}
     sen = {code: (da if lang == "da" else en) for code, _lo, _hi, da, en in SENIORITY_GROUPS}
     sen["all"] = "Alle" if lang == "da" else "All"
-    return states, colours, lambda g: sen.get(g, g)
+    return states, None, lambda g: sen.get(g, g)
 
 
 def load_profiles(path: Path | None) -> Mapping[str, Mapping[str, object]]:
@@ -383,7 +385,7 @@ def run_transitions(
         Results root; files go to ``<results_dir>/transitions`` unless ``out_dir`` is given.
     config
         Run configuration (sections ``transitions``, ``disclosure``, ``state_mapping``,
-        ``report`` (language of figure labels); ``seed``).
+        ``seed``; the figures' language is :data:`FIGURE_LANG`, not the report's).
     truth_dir
         Ground truth directory instead of ``raw_dir / "ground_truth"``.
     mapping
@@ -404,16 +406,8 @@ def run_transitions(
     out = Path(out_dir) if out_dir is not None else Path(results_dir) / "transitions"
     out.mkdir(parents=True, exist_ok=True)
     derived_dir = Path(derived_dir)
-    steps = [
-        "frames",
-        "models",
-        "calibration",
-        "half-year model",
-        "profiles",
-        "hovedveje",
-        "curves",
-        "truth",
-    ]
+    steps = ["frames", "models", "calibration", "half-year model", "profiles", "hovedveje"]
+    steps += ["curves", "truth"]
     done = 0
 
     def say(step: str) -> None:
@@ -441,7 +435,7 @@ def run_transitions(
     if mf.empty:
         raise ValueError("the person-month frame has no rows after the age restriction")
     written: list[Path] = []
-    lang = config.report.lang
+    lang = FIGURE_LANG
     state_labels, colours, group_label = _labels(lang)
     hy_label = "halvår" if lang == "da" else "half-year"
 
@@ -496,6 +490,66 @@ def run_transitions(
     )
 
     say("hovedveje")
+    written += _hovedveje(seq, cohort, cohort_label, states, priority, config, out, known_ids)
+    say("curves")
+    written += _occupation(pm, cohort, mf, states, priority, thr, out, known_ids)
+
+    say("truth")
+    if truth_dir is not None:  # a synthetic register: the recovery study
+        written += _recovery(mf, Path(truth_dir), config, states, full, out, known_ids)
+    if opt.simulation_summary is not None and Path(opt.simulation_summary).exists():
+        written.append(_simulation_summary(Path(opt.simulation_summary), thr, out, known_ids))
+    import matplotlib.pyplot as plt
+
+    plt.close("all")
+    return written
+
+
+def _recovery(
+    mf: pd.DataFrame,
+    truth_dir: Path,
+    config: StarConfig,
+    states: list[str],
+    full: TransitionModelResult,
+    out: Path,
+    known_ids: set[str],
+) -> list[Path]:
+    """``recovery.csv`` (:func:`recovery_table`, started from the register model ``full``); the
+    only part of the stage that reads the synthetic ground truth."""
+    rec = recovery_table(mf, truth_dir, config, states, start={"full": full})
+    if rec is None:
+        return []
+    thr = config.disclosure.threshold
+    return [write_table(rec, out / "recovery.csv", thr, known_ids)]
+
+
+def _simulation_summary(path: Path, thr: int, out: Path, known_ids: set[str]) -> Path:
+    """``simulation.csv``: the repeated-draw recovery summary of the benchmark, rows with fewer
+    than ``thr`` draws left out."""
+    sim = pd.read_csv(path)
+    # n_reps counts draws, not persons, but star audit reads every n_* column as a count
+    few = sim["n_reps"] < thr
+    if few.any():
+        log.warning("transitions: %d recovery rows with fewer than %d draws left out",
+                    int(few.sum()), thr)  # fmt: skip
+    return write_table(sim[~few], out / "simulation.csv", thr, known_ids)
+
+
+def _hovedveje(
+    seq: pd.DataFrame,
+    cohort: pd.DataFrame,
+    cohort_label: str,
+    states: list[str],
+    priority: list[str],
+    config: StarConfig,
+    out: Path,
+    known_ids: set[str],
+) -> list[Path]:
+    """The cohort's half-year state distribution, frequent sequences and flows (tables, figures)."""
+    opt, thr = config.transitions, config.disclosure.threshold
+    state_labels, colours, group_label = _labels(FIGURE_LANG)
+    hy_label = "halvår" if FIGURE_LANG == "da" else "half-year"
+    written: list[Path] = []
     seq_g = seq.merge(cohort[["person_id", "seniority_group"]].rename(columns={"seniority_group": GROUP}),
                       on="person_id", how="left")  # fmt: skip
     dist = state_distribution(seq_g, GROUP, states, N_HALF_YEARS)
@@ -519,8 +573,24 @@ def run_transitions(
             out / "flows.png",
         )
     )
+    return written
 
-    say("curves")
+
+def _occupation(
+    pm: pd.DataFrame,
+    cohort: pd.DataFrame,
+    mf: pd.DataFrame,
+    states: list[str],
+    priority: list[str],
+    thr: int,
+    out: Path,
+    known_ids: set[str],
+) -> list[Path]:
+    """State occupation curves by seniority and since entry (tables, figure), on the model
+    frame's person-months."""
+    state_labels, colours, group_label = _labels(FIGURE_LANG)
+    lang = FIGURE_LANG
+    written: list[Path] = []
     pm_g = pm.merge(cohort[["person_id", "seniority_group"]].rename(columns={"seniority_group": GROUP}),
                     on="person_id", how="left") if GROUP not in pm else pm  # fmt: skip
     pm_g = pm_g[
@@ -546,23 +616,6 @@ def run_transitions(
     written.append(save_figure(plot_occupation(occ_frames["entry"], occ_groups, priority, state_labels, group_label,
                                          colours, xlabel="måneder siden indgang" if lang == "da" else "months since entry"),
                          out / "state_occupation.png"))  # fmt: skip
-
-    say("truth")
-    if truth_dir is not None:
-        rec = recovery_table(mf, Path(truth_dir), config, states, start={"full": full})
-        if rec is not None:
-            written.append(write_table(rec, out / "recovery.csv", thr, known_ids))
-    if opt.simulation_summary is not None and Path(opt.simulation_summary).exists():
-        sim = pd.read_csv(opt.simulation_summary)
-        # n_reps counts draws, not persons, but star audit reads every n_* column as a count
-        few = sim["n_reps"] < thr
-        if few.any():
-            log.warning("transitions: %d recovery rows with fewer than %d draws left out",
-                        int(few.sum()), thr)  # fmt: skip
-        written.append(write_table(sim[~few], out / "simulation.csv", thr, known_ids))
-    import matplotlib.pyplot as plt
-
-    plt.close("all")
     return written
 
 
@@ -750,8 +803,7 @@ def run_stage(ctx, out: Path) -> None:
     """Adapter for :class:`pipelines.run.Stage`: ``run=run_stage`` with output
     ``ctx.results_dir / "transitions"``, inputs ``[ctx.derived_dir]`` plus the ground-truth
     directory ``ctx.raw_dir / "ground_truth"`` and ``config.transitions.simulation_summary`` when
-    they exist, and config sections ``("transitions", "disclosure", "state_mapping", "report",
-    "seed")``."""
+    they exist, and config sections ``("transitions", "disclosure", "state_mapping", "seed")``."""
     run_transitions(
         ctx.raw_dir, ctx.derived_dir, ctx.results_dir, ctx.config, out_dir=out,
         progress=ctx.progress,

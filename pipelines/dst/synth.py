@@ -1,6 +1,6 @@
 """The synthetic register in DST-style layouts (``star synth --layout dst``).
 
-Built from the native synthetic tables (:func:`pipelines.synthetic.generate`, run into
+Built from the native synthetic tables (:func:`pipelines.calibration.expected.synthesize`, run into
 ``<out>/native``), so the synthetic generator stays a leaf: each native table is rewritten in the
 layout of the register it comes from, with DST's variable names and codes, in the formats a
 research-server extract arrives in: SAS transport (``.xpt``; pyreadstat cannot write
@@ -220,10 +220,10 @@ def write_dream_wide(weekly: pd.DataFrame, persons: pd.Series, path: Path) -> Pa
 def synth_dst(size: str, seed: int, out: Path, progress=None) -> dict[str, Path]:
     """Generate the native register (with the weekly panel) into ``out/native`` and write the
     DST-style extract into ``out``; the ground truth is copied to ``out/ground_truth``."""
-    from pipelines.synthetic import generate
+    from pipelines.calibration.expected import synthesize
 
     native = Path(out) / "native"
-    generate(size, seed, native, weekly=True, progress=progress)
+    synthesize(size, seed, native, weekly=True, progress=progress)
     files = write_dst_layout(native, Path(out))
     truth = Path(out) / "ground_truth"
     shutil.rmtree(truth, ignore_errors=True)

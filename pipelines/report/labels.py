@@ -6,22 +6,13 @@ An unknown code is shown as it is, so a new category in a results table never br
 
 from __future__ import annotations
 
+from data_schema import codes
 from data_schema.codes import EDUCATION, OFFER_TYPE, ORIGIN, SENIORITY_GROUPS, SEX
 
 from .fmt import Lang
 
-STATES: dict[str, tuple[str, str]] = {
-    "kh": ("Kontanthjælp", "Social assistance"),
-    "job": ("Job", "Job"),
-    "fp": ("Førtidspension", "Disability pension"),
-    "rf": ("Ressourceforløb", "Rehabilitation"),
-    "fj": ("Fleksjob", "Flexjob"),
-    "edu": ("Uddannelse", "Education"),
-    "self_support": ("Selvforsørgelse", "Self-support"),
-    "other_benefit": ("Anden ydelse", "Other benefit"),
-    "dead_or_emigrated": ("Død/udvandret", "Died/emigrated"),
-}
-"""States and exits (data_schema EXIT_CODES / state_mapping names)."""
+STATES: dict[str, tuple[str, str]] = dict(codes.STATES)
+"""States and exits (the vocabulary of data_schema.codes.STATES)."""
 
 STATE_ORDER = (
     "kh",

@@ -22,17 +22,10 @@ from collections.abc import Mapping
 
 import numpy as np
 
-STATES: tuple[str, ...] = (
-    "kh",
-    "job",
-    "fp",
-    "rf",
-    "fj",
-    "edu",
-    "self_support",
-    "other_benefit",
-    "dead_or_emigrated",
-)
+from data_schema import codes
+
+STATES: tuple[str, ...] = tuple(codes.STATES)
+"""The states (data_schema.codes.STATES); the order is the simulation's state index."""
 STATE_INDEX: dict[str, int] = {s: i for i, s in enumerate(STATES)}
 ABSORBING: frozenset[str] = frozenset({"fp", "dead_or_emigrated"})
 

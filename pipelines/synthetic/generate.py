@@ -1,4 +1,8 @@
-"""Stage functions: generate the synthetic register to disk, or in memory as pandas frames."""
+"""Generate the synthetic register to disk, or in memory as pandas frames.
+
+A leaf of the package: no results layer here (the pipeline statistics of
+``expected_statistics.json`` are added by :mod:`pipelines.calibration.expected`).
+"""
 
 from __future__ import annotations
 
@@ -97,7 +101,8 @@ def generate(
     progress
         ``progress(label, done, total)`` callback (the CLI shows it as a bar).
     statistics
-        Compute ``expected_statistics.json`` (the month-level truth statistics).
+        Compute ``expected_statistics.json`` (the month-level truth statistics;
+        :func:`pipelines.calibration.expected.synthesize` adds the package's own statistics).
     extract_end
         Last day of the extract (default: the end of the simulation). The same simulation is cut
         there, as a delivery made then would hold it (:func:`writer.cut_columns`): with the same
@@ -195,38 +200,12 @@ def generate(
     if statistics:
         t4 = time.perf_counter()
         stats = expected_statistics(res)
-        if fmt == "parquet" and res.scale <= PIPELINE_STATS_MAX_SCALE:
-            from pipelines.synthetic.pipeline_stats import star_statistics
-
-            reg = read_register(out)
-            stats["pipeline"] = {
-                "definition": "analysis.star2022 (the package's own STAR 2022 statistics) on the "
-                "written register, with derived frames built from the ground truth by the derive "
-                "stage's definitions; shares as fractions, counts at national scale",
-                "values": {k: round(v, 6) for k, v in star_statistics(reg).items()},
-            }
         write_json(stats, gt / "expected_statistics.json")
         result.files["expected_statistics"] = gt / "expected_statistics.json"
         result.seconds["statistics"] = time.perf_counter() - t4
     tick("statistics")
     result.seconds["total"] = time.perf_counter() - t0
     return result
-
-
-PIPELINE_STATS_MAX_SCALE = 0.3
-"""Above this scale (national) expected_statistics.json holds the month-level truth statistics only
-(the pipeline statistics on 500,000 persons would dominate the generation time)."""
-
-
-def read_register(directory: str | Path) -> SyntheticRegister:
-    """A written synthetic register (Parquet) read back as frames (no simulation result)."""
-    d = Path(directory)
-    tables = {name: pd.read_parquet(d / f"{name}.parquet") for name in REGISTER_TABLES}
-    truth = {
-        name: pd.read_parquet(d / "ground_truth" / f"{name}.parquet")
-        for name in ("true_spells", "true_subgroups", "true_monthly_states")
-    }
-    return SyntheticRegister(tables, truth, None)  # type: ignore[arg-type]
 
 
 def expected_statistics(res: SimResult) -> dict:

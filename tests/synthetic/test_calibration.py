@@ -16,7 +16,7 @@ from datetime import date
 import pandas as pd
 import pytest
 
-from pipelines.synthetic.calibrate import calibration_table
+from pipelines.calibration.calibrate import calibration_table
 
 pytestmark = pytest.mark.slow
 
@@ -31,13 +31,13 @@ CALIBRATED = [
 
 @pytest.fixture(scope="module")
 def default_stats(default_register):
-    from pipelines.synthetic.pipeline_stats import star_statistics_on_disk
+    from pipelines.calibration.pipeline_stats import star_statistics_on_disk
 
     return star_statistics_on_disk(default_register.raw, default_register.derived)
 
 
 def test_calibrated_statistics_within_tolerance(default_stats):
-    from pipelines.synthetic.quickstats import PUBLISHED
+    from pipelines.calibration.targets import PUBLISHED
 
     published = {
         **PUBLISHED,
@@ -120,7 +120,7 @@ def test_entry_share_step_keeps_close_to_labour_and_sums_to_one():
     """Calibrating one subgroup's entry share (R16) moves that share; groups 1 and 4 absorb the
     difference in equal parts and close_to_labour keeps its hand-set share (else BIC stops finding
     it as a class: issue 8)."""
-    from pipelines.synthetic.calibrate import RULES, apply_step
+    from pipelines.calibration.calibrate import RULES, apply_step
 
     raw = {"subgroups": {"entry_share": {2014: [0.35, 0.2, 0.15, 0.1, 0.2]}}}
     rule = next(r for r in RULES if r.paths == ("@entry_share.3",))

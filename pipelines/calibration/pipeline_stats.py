@@ -154,7 +154,7 @@ def star_statistics(
     threshold: int = 5,
 ) -> dict[str, float]:
     """Values of the calibrated statistics by ``analysis.star2022`` (shares as fractions, counts at
-    national scale), keyed like :data:`pipelines.synthetic.quickstats.PUBLISHED`."""
+    national scale), keyed like :data:`pipelines.calibration.targets.PUBLISHED`."""
     from dataclasses import replace
 
     from analysis.star2022 import StarInputs, StarParameters, auto_count_scale, compute_star2022

@@ -11,13 +11,13 @@ produced on the final size.
 
 Usage::
 
-    python -m pipelines.synthetic.calibrate [--rounds 8] [--scale 0.05] [--write]
+    python -m pipelines.calibration.calibrate [--rounds 8] [--scale 0.05] [--write]
         [--final-size default] [--table results/synthetic/calibration.csv]
         [--stats quick|pipeline]
 
 ``--stats pipeline`` (default) builds the register tables and runs the package's own STAR
-statistics (``analysis.star2022``, via :mod:`pipeline_stats`) on them; ``--stats quick`` uses the
-month-level truth statistics of :mod:`quickstats` (faster, slightly different definitions).
+statistics (``analysis.star2022``, via :mod:`pipelines.calibration.pipeline_stats`) on them; ``--stats quick`` uses the
+month-level truth statistics of :mod:`pipelines.synthetic.quickstats` (faster, slightly different definitions).
 """
 
 from __future__ import annotations
@@ -33,9 +33,12 @@ import numpy as np
 import pandas as pd
 import yaml
 
+from pipelines.calibration.pipeline_stats import star_statistics
+from pipelines.calibration.targets import PUBLISHED, TOLERANCE
 from pipelines.synthetic.dynamics import simulate
+from pipelines.synthetic.generate import simulate as simulate_register
 from pipelines.synthetic.params import CALIBRATED_PATH, SynthParams, load_params
-from pipelines.synthetic.quickstats import PUBLISHED, TOLERANCE, TruthView, quick_statistics
+from pipelines.synthetic.quickstats import TruthView, quick_statistics
 
 StatsFn = Callable[[SynthParams, float, int], dict[str, float]]
 
@@ -288,9 +291,6 @@ def quick_stats_fn(params: SynthParams, scale: float, seed: int) -> dict[str, fl
 
 def pipeline_stats_fn(params: SynthParams, scale: float, seed: int) -> dict[str, float]:
     """The package's own statistics on a register simulated in memory (+ the inflow kernel)."""
-    from pipelines.synthetic.generate import simulate as simulate_register
-    from pipelines.synthetic.pipeline_stats import star_statistics
-
     reg = simulate_register(params, scale, seed)
     view = TruthView(reg.result)
     quick = quick_statistics(reg.result, view)
@@ -391,7 +391,7 @@ def write_params(params: SynthParams, path: Path = CALIBRATED_PATH) -> None:
     raw = params.model_dump(by_alias=True)
     out = {k: raw[k] for k in CALIBRATED_SECTIONS}
     head = (
-        "# Written by `python -m pipelines.synthetic.calibrate --write`; overlays defaults.yaml.\n"
+        "# Written by `python -m pipelines.calibration.calibrate --write`; overlays defaults.yaml.\n"
         "# Delete this file to return to the hand-set starting values.\n"
     )
     path.write_text(head + yaml.safe_dump(out, sort_keys=False, allow_unicode=True, width=100))
