@@ -277,6 +277,8 @@ def simulate(
         if origin == "kh":
             bk = B[[idx_c[c] for c in kh_names]]
             entry["kh"] = np.exp(kh_codes @ bk).astype(np.float32)
+            # planted municipality effects on kh -> job/fp/rf (issue 21; truth: municipality_traits)
+            entry["muni"] = traits.exit_multipliers(tuple(design.DESTINATIONS["kh"]))
         origins[origin] = entry
 
     # ---- health chain (observable characteristics only) ---------------------------------------
@@ -854,6 +856,7 @@ def simulate(
                     + 160 * ((muni[idx] == cph_i) + 2 * (muni[idx] == slg_i))
                 )
                 e *= o["kh"][code]
+                e *= o["muni"][muni[idx]]  # planted municipality effects (issue 21)
             if o["rf_col"] >= 0 and year < design.RF_FIRST_YEAR:
                 e[:, o["rf_col"]] = 0.0
             tot = e.sum(axis=1)
