@@ -27,7 +27,6 @@ from typing import Literal
 
 import numpy as np
 import pandas as pd
-import statsmodels.api as sm
 from scipy import optimize, special, stats
 
 from analysis._base import (
@@ -148,6 +147,33 @@ def funnel_limits(
 # --------------------------------------------------------------------------------------------
 
 
+def _ridge_logit(
+    y: np.ndarray, X: np.ndarray, penalty: float, tol: float = 1e-10, max_iter: int = 100
+) -> tuple[np.ndarray, np.ndarray, float]:
+    """Newton-Raphson for the logistic log-likelihood minus ``penalty/2 |beta[1:]|²``.
+
+    Returns the coefficients, the inverse (penalised) information and the unpenalised
+    log-likelihood at the estimate.
+    """
+    pen = np.full(X.shape[1], penalty)
+    pen[0] = 0.0
+    beta = np.zeros(X.shape[1])
+    beta[0] = special.logit(np.clip(y.mean(), 1e-6, 1 - 1e-6))
+    for _ in range(max_iter):
+        p = special.expit(X @ beta)
+        grad = X.T @ (y - p) - pen * beta
+        info = (X * (p * (1 - p))[:, None]).T @ X + np.diag(pen)
+        step = np.linalg.solve(info + 1e-12 * np.eye(len(beta)), grad)
+        step *= min(1.0, 5.0 / max(np.max(np.abs(step)), 1e-300))  # damped far from the optimum
+        beta = beta + step
+        if np.max(np.abs(step)) < tol:
+            break
+    p = special.expit(X @ beta)
+    info = (X * (p * (1 - p))[:, None]).T @ X + np.diag(pen)
+    loglik = float(np.sum(special.xlogy(y, p) + special.xlogy(1 - y, 1 - p)))
+    return beta, np.linalg.pinv(info), loglik
+
+
 @dataclass(frozen=True)
 class HazardModel(RegressionResultMixin):
     """The pooled logistic model behind the expected counts (log-odds per period)."""
@@ -218,6 +244,9 @@ class IndirectStandardization:
         ``"exact"`` (Garwood Poisson limits of ``O`` over ``E``) or ``"normal"``.
     missing
         Missing-value policy for the used columns.
+    penalty
+        Ridge precision on the non-intercept log-odds (0 = maximum likelihood); keeps the
+        expected counts finite when a characteristic has no event (small registers).
     """
 
     def __init__(
@@ -225,7 +254,11 @@ class IndirectStandardization:
         conf_level: float = 0.95,
         interval: IntervalOption = "exact",
         missing: MissingPolicy = "drop",
+        penalty: float = 0.0,
     ) -> None:
+        if penalty < 0:
+            raise ValueError("penalty must be >= 0")
+        self.penalty = penalty
         if interval not in ("exact", "normal"):
             raise ValueError(f"interval must be 'exact' or 'normal', got {interval!r}")
         self.conf_level = conf_level
@@ -259,8 +292,8 @@ class IndirectStandardization:
             raise ValueError(f"data: no events in column {event!r}")
         design, x = build_design(df, covariates)
         X = np.column_stack([np.ones(len(df)), x])
-        fit = sm.Logit(y, X).fit(disp=0, method="newton", maxiter=100)
-        p = np.asarray(fit.predict(X))
+        coef, var, loglik = _ridge_logit(y, X, self.penalty)
+        p = special.expit(X @ coef)
         g = df[group].to_numpy()
         frame = pd.DataFrame({"group": g, "y": y, "p": p})
         if unit is not None:
@@ -277,9 +310,9 @@ class IndirectStandardization:
         table.insert(2, "n_periods", agg["n_periods"].to_numpy().astype(int))
         model = HazardModel(
             terms=("(Intercept)", *design.columns),
-            coef=frozen(fit.params),
-            var=frozen(fit.cov_params()),
-            loglik=float(fit.llf),
+            coef=frozen(coef),
+            var=frozen(var),
+            loglik=loglik,
             n_rows=len(df),
             n_events=int(y.sum()),
             conf_level=self.conf_level,

@@ -260,6 +260,37 @@ CATALOG: dict[str, ResultSpec] = {
         ("exposure", "estimator", "truth", "mean_estimate", "bias", "coverage", "n_reps"),
         "effects",
     ),
+    # --- municipal benchmarking adjusted for composition (issue 21, pipelines/benchmarking.py;
+    # merged/suppressed there: every unit has n and n_observed >= the threshold or is empty)
+    "benchmark_municipal": ResultSpec(
+        "benchmarking/municipal.csv",
+        (
+            "cause",
+            "unit",
+            "merged",
+            "n",
+            "n_observed",
+            "expected",
+            "ratio",
+            "conf_low",
+            "conf_high",
+            "shrunken",
+            "shrunken_low",
+            "shrunken_high",
+            "funnel",
+        ),
+        "benchmarking",
+    ),
+    "benchmark_funnel": ResultSpec(
+        "benchmarking/funnel.csv",
+        ("cause", "expected", "level", "lower", "upper"),
+        "benchmarking",
+    ),
+    "benchmark_recovery": ResultSpec(
+        "benchmarking/recovery.csv",
+        ("cause", "estimator", "n_municipalities", "correlation", "coverage", "true_sd_log"),
+        "benchmarking (synthetic registers only)",
+    ),
     # --- subgroups (issue 9)
     "subgroup_sizes": ResultSpec(
         "subgroups/sizes.csv",
