@@ -149,7 +149,7 @@ def _published(raw: pd.DataFrame, config) -> pd.DataFrame:
         {
             "unit": g.index,
             "merged": [not u.isdigit() for u in g.index],
-            "n_municipalities": raw.groupby("unit")["municipality_id"].size()[g.index].to_numpy(),
+            "municipalities": raw.groupby("unit")["municipality_id"].size()[g.index].to_numpy(),
             "n": g["n"].to_numpy(),
             "n_observed": t["observed"].astype(int),
             "expected": t["expected"],
@@ -203,7 +203,7 @@ def _recovery(raw: pd.DataFrame, truth: dict, cause: str, conf_level: float) -> 
             {
                 "cause": cause,
                 "estimator": name,
-                "n_municipalities": len(d),
+                "municipalities": len(d),
                 "correlation": float(np.corrcoef(le, lt)[0, 1]),
                 "correlation_weighted": float(_wcorr(le, lt, w)),
                 "rmse_log": float(np.sqrt(np.mean((le - lt) ** 2))),

@@ -288,7 +288,7 @@ CATALOG: dict[str, ResultSpec] = {
     ),
     "benchmark_recovery": ResultSpec(
         "benchmarking/recovery.csv",
-        ("cause", "estimator", "n_municipalities", "correlation", "coverage", "true_sd_log"),
+        ("cause", "estimator", "municipalities", "correlation", "coverage", "true_sd_log"),
         "benchmarking (synthetic registers only)",
     ),
     # --- subgroups (issue 9)
