@@ -700,6 +700,50 @@ TABLES: tuple[TableSpec, ...] = (
             "partitions": [["from_state"]],
         },
     ),
+    # --- issue 21 municipal benchmarking (pipelines/benchmarking.py; small municipalities merged
+    # into regional / national groups there, a group still below the threshold emptied)
+    _table(
+        "benchmark_municipal",
+        "benchmarking/municipal.csv",
+        "Exits per published unit (a municipality, or a merged group of small ones) and exit type over the follow-up: observed, expected from the individual-level model (indirect standardisation), O/E ratio with exact Poisson CI, shrunken (empirical-Bayes) ratio with interval, position in the funnel",
+        "cause:text cohort:text unit:text merged:bool municipalities:number n:count n_observed:count expected:number ratio:number conf_low:number conf_high:number p_value:number shrunken:number shrunken_low:number shrunken_high:number funnel:text",
+        reads=(
+            "cause",
+            "unit",
+            "merged",
+            "n",
+            "n_observed",
+            "expected",
+            "ratio",
+            "conf_low",
+            "conf_high",
+            "shrunken",
+            "shrunken_low",
+            "shrunken_high",
+            "funnel",
+        ),
+    ),
+    _table(
+        "benchmark_model",
+        "benchmarking/model.csv",
+        "Coefficients of the individual-level monthly exit model (no municipality term) per exit type",
+        "cause:text term:text estimate:number std_error:number statistic:number p_value:number conf_low:number conf_high:number",
+    ),
+    _table(
+        "benchmark_funnel",
+        "benchmarking/funnel.csv",
+        "Funnel-plot control limits of the O/E ratio (exact Poisson, 95 % and 99.8 %) on a grid of expected counts",
+        "cause:text expected:number level:number lower:number upper:number",
+        reads=("cause", "expected", "level", "lower", "upper"),
+    ),
+    _table(
+        "benchmark_recovery",
+        "benchmarking/recovery.csv",
+        "Synthetic registers only: recovery of the planted municipality effects (correlation of estimated with true log effects, plain and weighted; RMSE; interval coverage) per exit and estimator",
+        "cause:text estimator:text municipalities:number correlation:number correlation_weighted:number rmse_log:number coverage:number conf_level:number true_sd_log:number",
+        reads=("cause", "estimator", "municipalities", "correlation", "coverage", "true_sd_log"),
+        area="benchmarking (synthetic registers only)",
+    ),
     # --- issue 21 trends over report years (pipelines/reproduction.py)
     _table(
         "trends",

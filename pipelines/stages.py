@@ -218,6 +218,25 @@ EFFECTS = Stage(
 )
 
 
+def _benchmarking(ctx: RunContext, out: Path) -> None:
+    from pipelines.benchmarking import run_stage
+
+    run_stage(ctx, out)
+
+
+BENCHMARKING = Stage(
+    name="benchmarking",
+    output=lambda ctx: ctx.results_dir / "benchmarking",
+    inputs=lambda ctx: [
+        ctx.derived_dir / "cohorts.parquet",
+        ctx.derived_dir / "spells.parquet",
+        *_truth(ctx),
+    ],
+    config_sections=("benchmarking", "cohorts", "disclosure", "extract_window"),
+    run=_benchmarking,
+)
+
+
 def _reproduction(ctx: RunContext, out: Path) -> None:
     from pipelines.reproduction import run_stage
 
@@ -261,7 +280,7 @@ def _provenance(ctx: RunContext, out: Path) -> None:
 
 def analysis_stages() -> list[Stage]:
     """Stages after ingest and derive, in order."""
-    return [SURVIVAL, TRANSITIONS, SUBGROUPS, EFFECTS, REPRODUCTION]
+    return [SURVIVAL, TRANSITIONS, SUBGROUPS, EFFECTS, BENCHMARKING, REPRODUCTION]
 
 
 PROVENANCE = Stage(
@@ -288,6 +307,7 @@ PROVENANCE = Stage(
             "transitions",
             "subgroups",
             "reproduction",
+            "benchmarking",
             "seed",
         )
     ),

@@ -284,6 +284,27 @@ class TransitionOptions(_Section):
     copied to results/transitions/simulation.csv when it exists."""
 
 
+class BenchmarkingOptions(_Section):
+    """Municipal benchmarking adjusted for composition (pipelines.benchmarking, issue 21)."""
+
+    cohort: str | None = None
+    """Benchmarked cohort label in cohorts.parquet; ``None`` = the 30 November stock of the latest
+    of ``cohorts.annual_years``."""
+    horizon_months: int = Field(24, ge=1, le=120)
+    """Months of follow-up from the reference date."""
+    causes: list[Literal["job", "fp", "rf"]] = Field(default_factory=lambda: ["job", "fp", "rf"])
+    """Exits benchmarked (one hazard model each)."""
+    min_persons: int = Field(50, ge=1)
+    """Persons a municipality needs to be published alone (never below the disclosure threshold);
+    smaller ones are merged into their region's group."""
+    shrinkage: Literal["gamma_poisson", "normal_dl"] = "gamma_poisson"
+    """Empirical-Bayes model of the shrunken ratios."""
+    conf_level: float = Field(0.95, gt=0, lt=1)
+    penalty: float = Field(0.01, ge=0)
+    """Ridge precision on the hazard models' non-intercept log-odds (prior sd 10), as in
+    transitions.penalty: keeps expected counts finite when a characteristic has no exit."""
+
+
 class StarConfig(_Section):
     """The whole run configuration."""
 
@@ -305,6 +326,7 @@ class StarConfig(_Section):
     reproduction: ReproductionOptions = ReproductionOptions()
     subgroups: SubgroupOptions = SubgroupOptions()
     transitions: TransitionOptions = TransitionOptions()
+    benchmarking: BenchmarkingOptions = BenchmarkingOptions()
     seed: int = 20221
     """Seed for every random step of the analyses (bootstrap, cross-fitting, simulation)."""
 

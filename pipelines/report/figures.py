@@ -542,3 +542,47 @@ def calibration(
     format_axis(ax, "y", lang, "number")
     fig.legend(loc="outside right upper")
     return fig
+
+
+def funnel(
+    units: pd.DataFrame,
+    limits: pd.DataFrame,
+    *,
+    lang: Lang,
+    xlabel: str = "",
+    ylabel: str = "",
+    label: str | None = None,
+    n_labels: int = 6,
+) -> Figure | None:
+    """Funnel plot: O/E ratio (``ratio``) of each unit against its expected count
+    (``expected``, log axis), with the control limits of ``limits`` (``expected, level, lower,
+    upper``; 95 % dashed, 99.8 % solid) around 1; the ``n_labels`` units furthest outside
+    (smallest ``p_value``) are labelled with ``label``."""
+    data = units.dropna(subset=["ratio", "expected"]).reset_index(drop=True)
+    if data.empty or limits.empty:
+        return None
+    fig = new_figure(3.2)
+    ax = fig.axes[0]
+    for level, style in ((0.95, "--"), (0.998, "-")):
+        lim = limits[limits["level"] == level].sort_values("expected")
+        for col in ("lower", "upper"):
+            ax.plot(lim["expected"], lim[col], style, color="#777777", linewidth=0.9)
+    ax.axhline(1.0, color="#333333", linewidth=0.8)
+    merged = data["merged"].astype(str).str.lower().eq("true") if "merged" in data else None
+    colours = np.where(merged, OKABE_ITO[1], OKABE_ITO[0]) if merged is not None else OKABE_ITO[0]
+    ax.scatter(data["expected"], data["ratio"], s=14, c=colours, zorder=3)
+    if label and "p_value" in data and n_labels:
+        for _, row in data.nsmallest(n_labels, "p_value").iterrows():
+            ax.annotate(
+                str(row[label]),
+                (row["expected"], row["ratio"]),
+                textcoords="offset points",
+                xytext=(4, 3),
+                fontsize=6.5,
+            )
+    ax.set_xscale("log")
+    ax.set_xlim(limits["expected"].min(), max(limits["expected"].max(), data["expected"].max()))
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    format_axis(ax, "y", lang, "number")
+    return fig

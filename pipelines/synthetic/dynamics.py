@@ -498,6 +498,8 @@ def _origin_tables(
         if origin == "kh":
             bk = B[[idx_c[c] for c in kh_names]]
             entry["kh"] = np.exp(kh_codes @ bk).astype(np.float32)
+            # planted municipality effects on kh -> job/fp/rf (issue 21; truth: municipality_traits)
+            entry["muni"] = traits.exit_multipliers(tuple(design.DESTINATIONS["kh"]))
         origins[origin] = entry
     return origins
 
@@ -1063,6 +1065,7 @@ def _kh_exit_hazard(s: _Sim, m: _Month, idx: np.ndarray, e: np.ndarray) -> np.nd
         + 160 * ((p.muni[idx] == s.cph_i) + 2 * (p.muni[idx] == s.slg_i))
     )
     e *= o["kh"][code]
+    e *= o["muni"][p.muni[idx]]  # planted municipality effects (issue 21)
     return e
 
 

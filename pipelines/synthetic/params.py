@@ -113,6 +113,8 @@ class MunicipalityParams(_Frozen):
     conversation_fixed: dict[int, float]
     activation_sd: float = Field(ge=0)
     paid_hours_sd: float = Field(ge=0)
+    job_effect_sd: float = Field(0.0, ge=0)
+    fp_rf_effect_sd: float = Field(0.0, ge=0)
     conversion_dates: dict[int, str]
     conversion_gap_share: float = Field(ge=0, le=1)
 

@@ -177,6 +177,18 @@ class MunicipalityTraits:
     conversation: np.ndarray  # log multiplier of the conversation rate
     activation: np.ndarray  # log-odds shift of starting an offer
     paid_hours: np.ndarray  # log-odds shift of løntimer
+    # planted log-odds shifts of the monthly kh -> job / fp / rf probabilities (benchmarking truth)
+    job_effect: np.ndarray | None = None
+    fp_effect: np.ndarray | None = None
+    rf_effect: np.ndarray | None = None
+
+    def exit_multipliers(self, destinations: tuple[str, ...]) -> np.ndarray:
+        """exp(shift) per municipality (rows) and kh destination (columns; 1 where none)."""
+        out = np.ones((len(self.code), len(destinations)), np.float32)
+        for k, shift in (("job", self.job_effect), ("fp", self.fp_effect), ("rf", self.rf_effect)):
+            if shift is not None and k in destinations:
+                out[:, destinations.index(k)] = np.exp(shift)
+        return out
 
     def to_records(self) -> list[dict]:
         df = municipality_frame()
@@ -192,6 +204,15 @@ class MunicipalityTraits:
                 "conversation_log_multiplier": round(float(self.conversation[i]), 4),
                 "activation_log_odds": round(float(self.activation[i]), 4),
                 "paid_hours_log_odds": round(float(self.paid_hours[i]), 4),
+                **{
+                    f"{k}_log_odds": round(float(v[i]), 6)
+                    for k, v in (
+                        ("job", self.job_effect),
+                        ("fp", self.fp_effect),
+                        ("rf", self.rf_effect),
+                    )
+                    if v is not None
+                },
             }
             for i in range(len(self.code))
         ]
@@ -231,6 +252,12 @@ def municipality_traits(params: SynthParams) -> MunicipalityTraits:
         turnover[pos[c]] = v
     for c, v in mp.conversation_fixed.items():
         conversation[pos[c]] = v
+    share = w / w.sum()
+    # drawn after every other trait, so the earlier traits do not change with these parameters
+    job_effect, fp_effect, rf_effect = (
+        _centred_effect(sd * rng.standard_normal(m), share)
+        for sd in (mp.job_effect_sd, mp.fp_rf_effect_sd, mp.fp_rf_effect_sd)
+    )
     return MunicipalityTraits(
         code=code,
         region=region,
@@ -241,4 +268,12 @@ def municipality_traits(params: SynthParams) -> MunicipalityTraits:
         conversation=conversation,
         activation=activation,
         paid_hours=paid_hours,
+        job_effect=job_effect,
+        fp_effect=fp_effect,
+        rf_effect=rf_effect,
     )
+
+
+def _centred_effect(shift: np.ndarray, share: np.ndarray) -> np.ndarray:
+    """``shift`` minus log of its share-weighted mean of exp(): the weighted mean multiplier is 1."""
+    return shift - np.log(np.sum(share * np.exp(shift)))

@@ -223,8 +223,34 @@ def parameters_document(res: SimResult, size: str | float) -> dict:
             "conversations": p.conversations.model_dump(),
         },
         "municipality_traits": res.traits.to_records(),
+        "municipality_effects": municipality_effects(res),
         "parameters": p.to_json_dict(),
     }
+
+
+def municipality_effects(res: SimResult) -> dict:
+    """True municipality log-odds shifts of the monthly kh -> job / fp / rf probabilities (issue 21):
+    the planted draw plus the fixed Copenhagen/Slagelse terms of the transition model."""
+    kh = res.params.transitions["kh"]
+    rec = res.traits.to_records()
+    fixed = {101: "muni_copenhagen", 330: "muni_slagelse"}
+    out: dict = {
+        "definition": "log-odds shift of the monthly probability of leaving kh to the destination "
+        "in the municipality of the open KH case, relative to a municipality without effect "
+        "(planted draw '<dest>_log_odds' of municipality_traits plus the muni_copenhagen / "
+        "muni_slagelse coefficients); monthly probabilities are small, so exp(shift) is about the "
+        "cause-specific hazard ratio"
+    }
+    for dest in ("job", "fp", "rf"):
+        out[dest] = {
+            str(r["municipality_id"]): round(
+                r.get(f"{dest}_log_odds", 0.0)
+                + float(kh.get(dest, {}).get(fixed.get(r["municipality_id"], ""), 0.0)),
+                6,
+            )
+            for r in rec
+        }
+    return out
 
 
 def write_json(obj: dict, path: Path) -> None:
