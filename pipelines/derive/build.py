@@ -181,23 +181,7 @@ def build_all(
         )
 
         say("monthly states of cohort members")
-        first = eng.scalar(
-            f"SELECT date_trunc('month', min(reference_date) - INTERVAL {MONTHLY_STATES_HISTORY_YEARS} YEAR)::DATE FROM {co}"
-        )
-        first_sql = (
-            f"greatest({lit_date(first)}, date_trunc('month', {w.sql_start})::DATE)"
-            if first
-            else w.sql_start
-        )
-        members = eng.table(f"SELECT DISTINCT person_id FROM {co}")
-        per = month_periods_table(eng, members, first_sql, w.sql_end)
-        cl = classify_periods_table(eng, iv, per, mapping)
-        col = "predominant" if config.states.month_rule == "predominant" else "end_state"
-        paths["monthly_states"] = eng.write_parquet(
-            f"""SELECT c.person_id, p.p_start::TIMESTAMP AS month, c.{col} AS state
-                FROM {cl} c JOIN {per} p USING (person_id, period_id) ORDER BY person_id, month""",
-            out_dir / "monthly_states.parquet",
-        )
+        paths["monthly_states"] = _write_monthly_states(eng, co, iv, mapping, config, w, out_dir)
 
         say("half-year sequences")
         sq = sequences_table(eng, co, iv, mapping, config)
@@ -233,26 +217,55 @@ def build_all(
             f"SELECT * FROM {pm} ORDER BY person_id, month", out_dir / "person_month.parquet"
         )
 
-        counts = {
-            name: int(eng.scalar(f"SELECT count(*) FROM read_parquet('{p}')"))
-            for name, p in paths.items()
-        }
-        manifest = {
-            "benefit_input": str(bpath),
-            "benefit_shape": shape,
-            "gap_rule": config.spells.gap_rule,
-            "frame_cohort": label,
-            "trend_years": list(trend_years),
-            "rows": counts,
-            "cohort_sizes": dict(
-                eng.con.execute(
-                    f"SELECT cohort, count(*) FROM {co} GROUP BY 1 ORDER BY 1"
-                ).fetchall()
-            ),
-        }
-        mpath = out_dir / "derive_manifest.json"
-        mpath.write_text(json.dumps(manifest, indent=2) + "\n")
-        paths["manifest"] = mpath
+        paths["manifest"] = _write_derive_manifest(
+            eng, paths, co, bpath, shape, label, trend_years, config, out_dir
+        )
         return paths
     finally:
         eng.close()
+
+
+def _write_monthly_states(eng, co, iv, mapping, config, w, out_dir: Path) -> Path:
+    """Monthly states of the cohort members from ``MONTHLY_STATES_HISTORY_YEARS`` years before the
+    earliest reference date (at most the window start) to the window end."""
+    first = eng.scalar(
+        f"SELECT date_trunc('month', min(reference_date) - INTERVAL {MONTHLY_STATES_HISTORY_YEARS} YEAR)::DATE FROM {co}"
+    )
+    first_sql = (
+        f"greatest({lit_date(first)}, date_trunc('month', {w.sql_start})::DATE)"
+        if first
+        else w.sql_start
+    )
+    members = eng.table(f"SELECT DISTINCT person_id FROM {co}")
+    per = month_periods_table(eng, members, first_sql, w.sql_end)
+    cl = classify_periods_table(eng, iv, per, mapping)
+    col = "predominant" if config.states.month_rule == "predominant" else "end_state"
+    return eng.write_parquet(
+        f"""SELECT c.person_id, p.p_start::TIMESTAMP AS month, c.{col} AS state
+            FROM {cl} c JOIN {per} p USING (person_id, period_id) ORDER BY person_id, month""",
+        out_dir / "monthly_states.parquet",
+    )
+
+
+def _write_derive_manifest(
+    eng, paths, co, bpath, shape, label, trend_years, config, out_dir: Path
+) -> Path:
+    """``derive_manifest.json``: inputs, gap rule, frame cohort, row counts, cohort sizes."""
+    counts = {
+        name: int(eng.scalar(f"SELECT count(*) FROM read_parquet('{p}')"))
+        for name, p in paths.items()
+    }
+    manifest = {
+        "benefit_input": str(bpath),
+        "benefit_shape": shape,
+        "gap_rule": config.spells.gap_rule,
+        "frame_cohort": label,
+        "trend_years": list(trend_years),
+        "rows": counts,
+        "cohort_sizes": dict(
+            eng.con.execute(f"SELECT cohort, count(*) FROM {co} GROUP BY 1 ORDER BY 1").fetchall()
+        ),
+    }
+    mpath = out_dir / "derive_manifest.json"
+    mpath.write_text(json.dumps(manifest, indent=2) + "\n")
+    return mpath
