@@ -432,7 +432,8 @@ def guard_curve(
     starts = (
         np.flatnonzero(np.r_[True, group[1:] != group[:-1]]) if len(data) else np.array([], int)
     )
-    for lo, hi in zip(starts, [*starts[1:], len(data)], strict=True):
+    ends = [*starts[1:], len(data)] if len(starts) else []  # an empty curve has no segment
+    for lo, hi in zip(starts, ends, strict=True):
         first = lo
         # rule 4: a curve's first row without events is its starting point
         if events[first] == 0 and risk[first] >= threshold:

@@ -290,3 +290,11 @@ def test_two_way_tables_with_margins_satisfy_the_suppression_invariants(grid, th
             if line["h"].sum() == 1:
                 assert (line.loc[~line["h"], "v"] == 0).all()
     assert out["suppressed"].tolist() == hidden.tolist()
+
+
+def test_guard_curve_of_an_empty_curve_is_empty():
+    """A subgroup or cohort without rows gives an empty curve, not an error (tiny registers)."""
+    empty = pd.DataFrame({"group": [], "time": [], "estimate": [], "n_risk": [], "n_event": []})
+    out = guard_curve(empty, threshold=5, by=["group"])
+    assert out.empty
+    assert list(out.columns) == list(empty.columns)
