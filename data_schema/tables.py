@@ -333,13 +333,20 @@ def table_schema(name: str, window: tuple[date, date] | None = None) -> pa.DataF
     if window is None:
         return schema
     lo, hi = pd.Timestamp(window[0]), pd.Timestamp(window[1])
-    cols = dict(schema.columns)
-    for col in spec.date_columns:
-        check = pa.Check.in_range(
-            lo,
-            hi,
-            error=f"must be within the extract window {lo.date()}..{hi.date()}",
-            ignore_na=True,
-        )
-        cols[col] = cols[col].set_checks([*cols[col].checks, check])
-    return schema.update_columns({c: {"checks": cols[c].checks} for c in spec.date_columns})
+    # New check lists on a copy: Column.set_checks changes the model's cached schema in place
+    # in pandera 0.24, so the window would leak into every later to_schema().
+    window_check = {
+        col: {
+            "checks": [
+                *schema.columns[col].checks,
+                pa.Check.in_range(
+                    lo,
+                    hi,
+                    error=f"must be within the extract window {lo.date()}..{hi.date()}",
+                    ignore_na=True,
+                ),
+            ]
+        }
+        for col in spec.date_columns
+    }
+    return schema.update_columns(window_check)
