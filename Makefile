@@ -19,7 +19,7 @@ SIZE ?= default
 SEED ?= 1
 CONFIG ?= pipelines/config/default.yaml
 
-.PHONY: all setup test test-lowest report bench synth lint lock clean distclean
+.PHONY: all setup test test-lowest report bench synth lint typecheck lock clean distclean
 
 all: report
 
@@ -69,6 +69,12 @@ bench: $(STAMP)
 lint: $(STAMP)
 	$(VENV)/bin/ruff check analysis pipelines data_schema tests benchmarks
 	$(VENV)/bin/ruff format --check analysis pipelines data_schema tests benchmarks
+
+# Type check ([tool.mypy] in pyproject.toml): data_schema strict, analysis with the defaults
+# (not yet clean, so not part of .ci/run).
+typecheck: $(STAMP)
+	$(VENV)/bin/mypy --strict data_schema
+	$(VENV)/bin/mypy analysis
 
 # Re-resolve the lock files (only when dependencies in pyproject.toml change); uv keeps the
 # versions already in requirements.lock where the ranges still allow them.

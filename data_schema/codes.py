@@ -9,10 +9,10 @@ from __future__ import annotations
 from types import MappingProxyType
 from typing import Final
 
-CodeList = MappingProxyType  # read-only {code: (label_da, label_en)}
+CodeList = MappingProxyType[str, tuple[str, str]]  # read-only {code: (label_da, label_en)}
 
 
-def _codes(**items: tuple[str, str]) -> MappingProxyType:
+def _codes(**items: tuple[str, str]) -> CodeList:
     return MappingProxyType(dict(items))
 
 
@@ -101,7 +101,7 @@ SENIORITY_GROUPS: Final = (
 )
 
 
-def label(codes: MappingProxyType, code: str, lang: str = "da") -> str:
+def label(codes: CodeList, code: str, lang: str = "da") -> str:
     """Label of ``code`` in ``codes`` in Danish (``lang="da"``) or English (``"en"``)."""
     da, en = codes[code]
     return da if lang == "da" else en

@@ -9,6 +9,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+import pandera.pandas as pa
+
 from data_schema.mapping import StateMapping, load_state_mapping
 from data_schema.tables import TABLES, TableSpec
 
@@ -27,7 +29,7 @@ _TYPE_NAMES = {
 }
 
 
-def _check_text(check) -> str:
+def _check_text(check: pa.Check) -> str:
     name = check.name
     stats = check.statistics or {}
     if name == "isin":
@@ -42,7 +44,7 @@ def _check_text(check) -> str:
         return f"> {stats['min_value']}"
     if name == "str_length":
         return f"length {stats.get('min_value')}-{stats.get('max_value')}"
-    return check.error or name
+    return check.error or str(name)
 
 
 def table_markdown(spec: TableSpec) -> str:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 import pandas as pd
 import pandera.pandas as pa
@@ -26,7 +27,7 @@ PERSON_ID_PATTERN = r"^[A-Za-z0-9_.\-]{1,64}$"
 MUNICIPALITY_RANGE = (101, 860)  # Danish municipality codes (kommunekoder)
 
 
-def _person_id(**kw) -> pa.Field:  # type: ignore[valid-type]
+def _person_id(**kw: Any) -> Any:
     return pa.Field(
         str_matches=PERSON_ID_PATTERN,
         description="Pseudonymised person id (letters, digits, '_', '.', '-'; at most 64). "
@@ -35,7 +36,9 @@ def _person_id(**kw) -> pa.Field:  # type: ignore[valid-type]
     )
 
 
-def _municipality(nullable: bool = False, description: str = "Municipality code (kommunekode)."):
+def _municipality(
+    nullable: bool = False, description: str = "Municipality code (kommunekode)."
+) -> Any:
     return pa.Field(
         ge=MUNICIPALITY_RANGE[0],
         le=MUNICIPALITY_RANGE[1],
@@ -288,7 +291,9 @@ class TableSpec:
         return tuple(self.model.to_schema().columns)
 
 
-def _spec(name, model, *, benefit=False, required=True) -> TableSpec:
+def _spec(
+    name: str, model: type[pa.DataFrameModel], *, benefit: bool = False, required: bool = True
+) -> TableSpec:
     schema = model.to_schema()
     dates = tuple(c for c, col in schema.columns.items() if str(col.dtype).startswith("datetime64"))
     doc = " ".join((model.__doc__ or "").strip().split("\n\n")[0].split())
@@ -328,13 +333,20 @@ def table_schema(name: str, window: tuple[date, date] | None = None) -> pa.DataF
     if window is None:
         return schema
     lo, hi = pd.Timestamp(window[0]), pd.Timestamp(window[1])
-    cols = dict(schema.columns)
-    for col in spec.date_columns:
-        check = pa.Check.in_range(
-            lo,
-            hi,
-            error=f"must be within the extract window {lo.date()}..{hi.date()}",
-            ignore_na=True,
-        )
-        cols[col] = cols[col].set_checks([*cols[col].checks, check])  # type: ignore[attr-defined]
-    return schema.update_columns({c: {"checks": cols[c].checks} for c in spec.date_columns})
+    # New check lists on a copy: Column.set_checks changes the model's cached schema in place
+    # in pandera 0.24, so the window would leak into every later to_schema().
+    window_check = {
+        col: {
+            "checks": [
+                *schema.columns[col].checks,
+                pa.Check.in_range(
+                    lo,
+                    hi,
+                    error=f"must be within the extract window {lo.date()}..{hi.date()}",
+                    ignore_na=True,
+                ),
+            ]
+        }
+        for col in spec.date_columns
+    }
+    return schema.update_columns(window_check)

@@ -24,6 +24,7 @@ DEV_DIRS = ("tests", "benchmarks")
 USED_WITHOUT_IMPORT = {
     "ipykernel": "the Jupyter kernel that renders the reports (python -m ipykernel_launcher)",
     "pytest-xdist": "pytest plugin (make test: -n 2 --dist loadgroup)",
+    "mypy": "command-line type checker (make typecheck)",
     "ruff": "command-line linter (make lint)",
 }
 # Runtime dependencies that the package does not import yet.
