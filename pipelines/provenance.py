@@ -24,7 +24,6 @@ LIBRARIES = (
     "scipy",
     "statsmodels",
     "scikit-learn",
-    "stepmix",
     "pandera",
     "duckdb",
     "pyarrow",

@@ -842,8 +842,8 @@ def _same_cells(a: pd.DataFrame, b: pd.DataFrame) -> bool:
 def rule_problem(spec: TableSpec, df: pd.DataFrame, threshold: int) -> str | None:
     """Why ``df`` is not closed under its declared disclosure rule (``None`` when it is):
     re-applying the rule would suppress a further cell or drop a curve step."""
-    if spec.curve is None and spec.suppress is None:
-        return None
+    if (spec.curve is None and spec.suppress is None) or df.empty:
+        return None  # an empty table (nothing publishable in this run) is closed under any rule
     got = spec.protect(df, threshold)
     if got.frame is None:
         return f"the declared rule withholds the whole table ({got.reason})"

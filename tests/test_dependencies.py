@@ -28,10 +28,7 @@ USED_WITHOUT_IMPORT = {
     "ruff": "command-line linter (make lint)",
 }
 # Runtime dependencies that the package does not import yet.
-RUNTIME_NOT_YET_IMPORTED = {
-    "stepmix": "bias-corrected three-step latent-class estimation in analysis/subgroups (planned); "
-    "until then used by tests/subgroups as the reference",
-}
+RUNTIME_NOT_YET_IMPORTED: dict[str, str] = {}
 _CHUNK = re.compile(r"^```\{python[^}]*\}\n(.*?)^```", re.S | re.M)
 
 
