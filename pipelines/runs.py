@@ -26,11 +26,17 @@ from scipy import stats
 
 from pipelines.config import StarConfig, config_hash
 from pipelines.provenance import run_time
+from pipelines.results_registry import REGISTRY
 
 RUNS = "runs"
 LATEST = "latest"
 RUN_RECORD = "run.json"
-RUN_CONTENTS = ("survival", "transitions", "subgroups", "effects", "reproduction", "provenance")
+RUN_CONTENTS: tuple[str, ...] = (
+    *sorted({spec.path.split("/")[0] for spec in REGISTRY.values()}),
+    "provenance",
+)
+"""Folders of a run directory copied to the top of the results directory: every stage folder
+the results registry declares a table in, and the provenance."""
 
 
 def extract_digest(raw_dir: Path) -> str:
