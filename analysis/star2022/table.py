@@ -132,6 +132,16 @@ class StarInputs:
     sequences: pd.DataFrame | None = None
     effects: pd.DataFrame | None = None
 
+    def effort_tables(self) -> dict[str, pd.DataFrame]:
+        """The register tables :func:`analysis.star2022.efforts.person_efforts` reads (keywords)."""
+        return dict(
+            activation_offers=self.activation_offers,
+            exemptions=self.exemptions,
+            conversations=self.conversations,
+            monthly_paid_hours=self.monthly_paid_hours,
+            caseworker_assignments=self.caseworker_assignments,
+        )
+
 
 @dataclass(frozen=True)
 class StarResults:
@@ -407,15 +417,7 @@ def compute_star2022(
     )
 
     # --- efforts: stock on the reference date and the case-review population (R6-R12, R16, R18)
-    common = dict(
-        spells=spells,
-        activation_offers=inputs.activation_offers,
-        exemptions=inputs.exemptions,
-        conversations=inputs.conversations,
-        monthly_paid_hours=inputs.monthly_paid_hours,
-        caseworker_assignments=inputs.caseworker_assignments,
-        params=params,
-    )
+    common = dict(spells=spells, params=params, **inputs.effort_tables())
     pop_stock = f"stock_{ref.isoformat()}"
     pe_stock = ef.person_efforts(stock["person_id"], ref, **common)
     case_ref = kh_case_on(inputs.benefit_spells, ref, params.kh_codes).set_index("person_id")

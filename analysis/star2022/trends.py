@@ -72,15 +72,7 @@ def _year_rows(inputs: StarInputs, params: StarParameters, threshold: int) -> tu
     ]
     long = int(counts.get("5_10", 0) + counts.get("ge10", 0))
     rows = [_share_row(year, "R1", "all", long, n)]
-    common = dict(
-        spells=inputs.spells,
-        activation_offers=inputs.activation_offers,
-        exemptions=inputs.exemptions,
-        conversations=inputs.conversations,
-        monthly_paid_hours=inputs.monthly_paid_hours,
-        caseworker_assignments=inputs.caseworker_assignments,
-        params=params,
-    )
+    common = dict(spells=inputs.spells, params=params, **inputs.effort_tables())
     pe = ef.aggregate_efforts(ef.person_efforts(stock["person_id"], ref, **common))
     rows.append(_share_row(year, "R8", "all", int(pe["n_paid_hours_month"]), int(pe["n"])))
     review = case_review_population(inputs.spells, inputs.benefit_spells, params)
