@@ -69,7 +69,6 @@ __all__ = [
     "MultiStateAalenJohansen",
     "MultiStateResult",
     "StateOccupationCurves",
-    "plot_state_occupation",
 ]
 
 _TIDY = ["state", "time", "estimate", "std_error", "conf_low", "conf_high", "n_risk", "n_event"]
@@ -646,52 +645,3 @@ def _check_chain(
         )
     if np.any(same & (group[1:] != group[:-1])):
         raise ValueError("a person's rows belong to different groups")
-
-
-def plot_state_occupation(
-    result: MultiStateResult,
-    ax=None,
-    group: Hashable | None = None,
-    kind: Literal["lines", "stacked"] = "lines",
-    conf_int: bool = True,
-    min_at_risk: int | None = None,
-    min_events: int | None = None,
-    **kwargs,
-):
-    """Plot state occupation of one group: step lines with CI bands, or a stacked area.
-
-    Disclosure (``min_at_risk``/``min_events``, rule of :func:`analysis.survival.guard_curve`) uses
-    the total number at risk (all states) and, if ``min_events`` is given, the total number of
-    transitions per time.
-    Returns the axes.
-    """
-    import matplotlib.pyplot as plt
-
-    if ax is None:
-        _, ax = plt.subplots()
-    c = result._curve(group)
-    rows = _curves.guard_curve(
-        c.time,
-        c.n_risk.sum(axis=1),
-        c.n_event.sum(axis=1) if min_events else None,
-        min_at_risk,
-        min_events,
-    )
-    x = np.concatenate([[min(0.0, float(c.time[0])) if c.time.size else 0.0], c.time[rows]])
-    est = np.vstack([c.p0, c.estimate[rows]])
-    lo = np.vstack([c.p0, c.conf_low[rows]])
-    hi = np.vstack([c.p0, c.conf_high[rows]])
-    if kind == "stacked":
-        ax.stackplot(x, est.T, labels=[str(s) for s in c.states], step="post", **kwargs)
-        ax.set_ylim(0, 1)
-    else:
-        for j, state in enumerate(c.states):
-            (line,) = ax.step(x, est[:, j], where="post", label=str(state), **kwargs)
-            if conf_int:
-                ax.fill_between(x, lo[:, j], hi[:, j], step="post", alpha=0.2,
-                                color=line.get_color(), linewidth=0)  # fmt: skip
-        ax.set_ylim(0, 1.02)
-    ax.set_xlabel("time")
-    ax.set_ylabel("probability in state")
-    ax.legend()
-    return ax

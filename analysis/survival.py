@@ -8,8 +8,8 @@ time are processed together (no jitter, no ``timefix`` rounding - times are comp
 
 Conventions follow :mod:`analysis._base`: estimators store options; ``fit`` returns a frozen result
 with ``tidy()`` (fresh DataFrame), ``summary()`` (text) and ``evaluate(times)`` (the right-continuous
-step function at given times). Plots are separate functions (:func:`plot_survival`,
-:func:`plot_cumulative_incidence`) with a disclosure guard (:func:`analysis._curves.guard_curve`).
+step function at given times). Plots live in :mod:`analysis.plots` (:func:`~analysis.plots.plot_survival`,
+:func:`~analysis.plots.plot_cumulative_incidence`) with a disclosure guard (:func:`analysis._curves.guard_curve`).
 
 Why own code rather than lifelines (0.30): its ``KaplanMeierFitter`` is right for the estimate and
 its log-log Greenwood CI (tested against it in ``tests/analysis``), but it has no IJ (robust)
@@ -61,8 +61,6 @@ __all__ = [
     "gray_test",
     "guard_curve",
     "logrank_test",
-    "plot_cumulative_incidence",
-    "plot_survival",
 ]
 
 ConfType = Literal["log", "log-log", "plain"]
@@ -1253,95 +1251,3 @@ def _gray_score(
     v = v + (cf * v3) @ cf.T + cf @ v2.T + v2 @ cf.T
     k = ng - 1
     return score[:k], v[:k, :k]
-
-
-# --------------------------------------------------------------------------------------------
-# Plots
-# --------------------------------------------------------------------------------------------
-
-
-def _step_xy(time: np.ndarray, values: np.ndarray, start: float, initial: float):
-    return np.concatenate([[start], time]), np.concatenate([[initial], values])
-
-
-def _draw_guarded(ax, c_time, est, low, high, n_risk, n_event, initial, min_at_risk, min_events,
-                  conf_int, label, **kwargs):  # fmt: skip
-    rows = _curves.guard_curve(c_time, n_risk, n_event, min_at_risk, min_events)
-    start = min(0.0, float(c_time[0])) if c_time.size else 0.0
-    x, y = _step_xy(c_time[rows], est[rows], start, initial)
-    (line,) = ax.step(x, y, where="post", label=label, **kwargs)
-    if conf_int and rows.size:
-        _, lo = _step_xy(c_time[rows], low[rows], start, initial)
-        _, hi = _step_xy(c_time[rows], high[rows], start, initial)
-        ax.fill_between(x, lo, hi, step="post", alpha=0.2, color=line.get_color(), linewidth=0)
-    return line
-
-
-def plot_survival(
-    result: KaplanMeierResult,
-    ax=None,
-    conf_int: bool = True,
-    min_at_risk: int | None = None,
-    min_events: int | None = None,
-    **kwargs,
-):
-    """Step plot of Kaplan-Meier curves (one line per group) with pointwise CI bands.
-
-    ``min_at_risk``/``min_events`` apply the disclosure rule of :func:`guard_curve` (the rule of
-    :func:`analysis.disclosure.guard_curve`): each drawn step aggregates at least ``min_events``
-    events, every step merged into it had at least ``min_at_risk`` persons at risk, and the curve
-    ends at its last drawn step. Returns the axes.
-    """
-    import matplotlib.pyplot as plt
-
-    if ax is None:
-        _, ax = plt.subplots()
-    for key, c in result.curves.items():
-        label = None if result.group is None else f"{key}"
-        _draw_guarded(ax, c.time, c.estimate, c.conf_low, c.conf_high, c.n_risk, c.n_event, 1.0,
-                      min_at_risk, min_events, conf_int, label, **kwargs)  # fmt: skip
-    ax.set_ylim(0, 1.02)
-    ax.set_xlabel("time")
-    ax.set_ylabel("survival probability")
-    if result.group is not None:
-        ax.legend(title=result.group)
-    return ax
-
-
-def plot_cumulative_incidence(
-    result: AalenJohansenResult,
-    ax=None,
-    causes: Sequence[int] | None = None,
-    conf_int: bool = True,
-    min_at_risk: int | None = None,
-    min_events: int | None = None,
-    cause_labels: dict | None = None,
-    **kwargs,
-):
-    """Step plot of cumulative incidence curves (one line per group and cause) with CI bands.
-
-    Disclosure arguments as in :func:`plot_survival`; events are counted per cause (each drawn step
-    of a cause's curve aggregates at least ``min_events`` events of that cause). Returns the axes.
-    """
-    import matplotlib.pyplot as plt
-
-    if ax is None:
-        _, ax = plt.subplots()
-    chosen = result.causes if causes is None else tuple(causes)
-    unknown = set(chosen) - set(result.causes)
-    if unknown:
-        raise ValueError(f"unknown causes {sorted(unknown)}; fitted causes: {result.causes}")
-    names = cause_labels or {}
-    for key, c in result.curves.items():
-        for cause in chosen:
-            j = c.causes.index(cause)
-            parts = [] if result.group is None else [str(key)]
-            parts.append(str(names.get(cause, cause)))
-            _draw_guarded(ax, c.time, c.estimate[:, j], c.conf_low[:, j], c.conf_high[:, j],
-                          c.n_risk, c.n_event[:, j], 0.0, min_at_risk, min_events, conf_int,
-                          ", ".join(parts), **kwargs)  # fmt: skip
-    ax.set_ylim(bottom=0)
-    ax.set_xlabel("time")
-    ax.set_ylabel("cumulative incidence")
-    ax.legend()
-    return ax

@@ -13,14 +13,9 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 
 from analysis._curves import guard_curve
-from analysis.multistate import MultiStateAalenJohansen, plot_state_occupation
-from analysis.survival import (
-    AalenJohansen,
-    KaplanMeier,
-    gray_test,
-    plot_cumulative_incidence,
-    plot_survival,
-)
+from analysis.multistate import MultiStateAalenJohansen
+from analysis.plots import plot_cumulative_incidence, plot_state_occupation, plot_survival
+from analysis.survival import AalenJohansen, KaplanMeier, gray_test
 
 
 def test_kaplan_meier_by_hand():
