@@ -161,6 +161,14 @@ class MultiStateResult:
     n_missing: int = 0
     weighted: bool = False
     _rows: MappingProxyType | None = field(default=None, repr=False, compare=False)
+    variance: str = "ij"
+
+    def glance(self) -> pd.DataFrame:
+        """One row per group: ``[group,] nobs, n_event, n_missing, variance, conf_level,
+        conf_type`` (``nobs`` persons, ``n_event`` transitions, unweighted)."""
+        events = {k: float(np.sum(c.n_event)) for k, c in self.curves.items()}
+        return _curves.curve_glance(self.group, self.n, events, self.n_missing, self.variance,
+                                    self.conf_level, self.conf_type)  # fmt: skip
 
     def tidy(self) -> pd.DataFrame:
         """Long table ``[group,] state, time, estimate, std_error, conf_low, conf_high, n_risk,
@@ -356,6 +364,10 @@ class MultiStateAalenJohansen:
     p0_variance
         Add the variance of the estimated initial distribution (R ``influence=TRUE``); only
         matters when ``p0`` is estimated and not degenerate.
+    variance
+        ``"ij"`` (the only one): infinitesimal-jackknife standard errors of the occupation
+        probabilities (R ``survfit``'s ``std.err``); the transition matrix offers more, see
+        :meth:`MultiStateResult.transition_probabilities`.
     missing
         ``"drop"`` (default): drop rows with a missing ``id``, ``entry``, ``exit``,
         ``from_state``, ``weights`` or ``group`` and count them in ``n_missing`` (a change of
@@ -368,8 +380,12 @@ class MultiStateAalenJohansen:
         conf_level: float = 0.95,
         conf_type: Literal["log", "log-log", "plain"] = "log",
         p0_variance: bool = False,
+        variance: Literal["ij"] = "ij",
         missing: MissingPolicy = "drop",
     ) -> None:
+        if variance != "ij":
+            raise ValueError(f"variance must be 'ij', got {variance!r}")
+        self.variance = variance
         self.conf_level = conf_level
         self.conf_type = conf_type
         self.p0_variance = p0_variance
@@ -514,6 +530,7 @@ class MultiStateAalenJohansen:
             n_missing=n_missing,
             weighted=bool(np.any(w != 1.0)),
             _rows=MappingProxyType(kept),
+            variance=self.variance,
         )
 
 

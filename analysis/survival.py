@@ -244,6 +244,13 @@ class KaplanMeierResult:
             frames.append(f)
         return pd.concat(frames, ignore_index=True)
 
+    def glance(self) -> pd.DataFrame:
+        """One row per group: ``[group,] nobs, n_event, n_missing, variance, conf_level,
+        conf_type`` (``nobs`` rows used, ``n_event`` events, unweighted)."""
+        events = {k: float(np.sum(c.n_event)) for k, c in self.curves.items()}
+        return _curves.curve_glance(self.group, self.n, events, self.n_missing, self.variance,
+                                    self.conf_level, self.conf_type)  # fmt: skip
+
     def evaluate(self, times: Sequence[float] | np.ndarray) -> pd.DataFrame:
         """S(t), its standard error and CI at ``times`` (right-continuous; 1 before the first event)."""
         at = np.asarray(times, dtype=float)
@@ -820,6 +827,14 @@ class AalenJohansenResult:
     n: MappingProxyType
     _gray_data: tuple | None = field(default=None, repr=False)
     n_missing: int = 0
+    variance: str = "ij"
+
+    def glance(self) -> pd.DataFrame:
+        """One row per group: ``[group,] nobs, n_event, n_missing, variance, conf_level,
+        conf_type`` (``nobs`` persons, ``n_event`` events of any cause, unweighted)."""
+        events = {k: float(np.sum(c.n_event)) for k, c in self.curves.items()}
+        return _curves.curve_glance(self.group, self.n, events, self.n_missing, self.variance,
+                                    self.conf_level, self.conf_type)  # fmt: skip
 
     def tidy(self, weighted_counts: bool = False) -> pd.DataFrame:
         """Long table ``[group,] cause, time, estimate, std_error, conf_low, conf_high, n_risk,
@@ -914,16 +929,26 @@ class AalenJohansen:
         Confidence level.
     conf_type
         ``"log"`` (R's default), ``"log-log"`` or ``"plain"``.
+    variance
+        ``"ij"`` (the only one): infinitesimal-jackknife standard errors, R ``survfit``'s
+        ``std.err`` for multi-state curves.
     missing
         ``"drop"`` (default, R's ``na.omit``): rows with a missing value in a used column are
         dropped and counted in ``n_missing``; ``"raise"``: raise instead.
     """
 
     def __init__(
-        self, conf_level: float = 0.95, conf_type: ConfType = "log", missing: MissingPolicy = "drop"
+        self,
+        conf_level: float = 0.95,
+        conf_type: ConfType = "log",
+        variance: Literal["ij"] = "ij",
+        missing: MissingPolicy = "drop",
     ) -> None:
+        if variance != "ij":
+            raise ValueError(f"variance must be 'ij', got {variance!r}")
         self.conf_level = conf_level
         self.conf_type = conf_type
+        self.variance = variance
         self.missing = missing
 
     def fit(
@@ -1023,6 +1048,7 @@ class AalenJohansen:
             n=MappingProxyType(counts),
             _gray_data=gray,
             n_missing=n_missing,
+            variance=self.variance,
         )
 
 
