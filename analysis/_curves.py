@@ -54,7 +54,7 @@ def confint(
 def numeric_column(df: pd.DataFrame, name: str, what: str) -> np.ndarray:
     """Column ``name`` as a float array; ``ValueError`` if missing values or non-numeric."""
     try:
-        values = pd.to_numeric(df[name], errors="raise").to_numpy(dtype=float)
+        values: np.ndarray = pd.to_numeric(df[name], errors="raise").to_numpy(dtype=float)
     except (TypeError, ValueError) as exc:
         raise ValueError(f"{what} column {name!r} must be numeric") from exc
     if np.isnan(values).any():

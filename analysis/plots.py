@@ -8,8 +8,8 @@ when a plot is drawn, so the estimators import without it.
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Sequence
-from typing import Literal
+from collections.abc import Hashable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
@@ -17,15 +17,23 @@ from analysis import _curves
 from analysis.multistate import MultiStateResult
 from analysis.survival import AalenJohansenResult, KaplanMeierResult
 
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.lines import Line2D
+
 __all__ = ["plot_cumulative_incidence", "plot_state_occupation", "plot_survival"]
 
 
-def _step_xy(time: np.ndarray, values: np.ndarray, start: float, initial: float):
+def _step_xy(
+    time: np.ndarray, values: np.ndarray, start: float, initial: float
+) -> tuple[np.ndarray, np.ndarray]:
     return np.concatenate([[start], time]), np.concatenate([[initial], values])
 
 
-def _draw_guarded(ax, c_time, est, low, high, n_risk, n_event, initial, min_at_risk, min_events,
-                  conf_int, label, **kwargs):  # fmt: skip
+def _draw_guarded(ax: Axes, c_time: np.ndarray, est: np.ndarray, low: np.ndarray,
+                  high: np.ndarray, n_risk: np.ndarray, n_event: np.ndarray, initial: float,
+                  min_at_risk: int | None, min_events: int | None, conf_int: bool,
+                  label: str | None, **kwargs: Any) -> Line2D:  # fmt: skip
     rows = _curves.guard_curve(c_time, n_risk, n_event, min_at_risk, min_events)
     start = min(0.0, float(c_time[0])) if c_time.size else 0.0
     x, y = _step_xy(c_time[rows], est[rows], start, initial)
@@ -39,12 +47,12 @@ def _draw_guarded(ax, c_time, est, low, high, n_risk, n_event, initial, min_at_r
 
 def plot_survival(
     result: KaplanMeierResult,
-    ax=None,
+    ax: Axes | None = None,
     conf_int: bool = True,
     min_at_risk: int | None = None,
     min_events: int | None = None,
-    **kwargs,
-):
+    **kwargs: Any,
+) -> Axes:
     """Step plot of Kaplan-Meier curves (one line per group) with pointwise CI bands.
 
     ``min_at_risk``/``min_events`` apply the disclosure rule of :func:`guard_curve` (the rule of
@@ -70,14 +78,14 @@ def plot_survival(
 
 def plot_cumulative_incidence(
     result: AalenJohansenResult,
-    ax=None,
+    ax: Axes | None = None,
     causes: Sequence[int] | None = None,
     conf_int: bool = True,
     min_at_risk: int | None = None,
     min_events: int | None = None,
-    cause_labels: dict | None = None,
-    **kwargs,
-):
+    cause_labels: Mapping[int, str] | None = None,
+    **kwargs: Any,
+) -> Axes:
     """Step plot of cumulative incidence curves (one line per group and cause) with CI bands.
 
     Disclosure arguments as in :func:`plot_survival`; events are counted per cause (each drawn step
@@ -109,14 +117,14 @@ def plot_cumulative_incidence(
 
 def plot_state_occupation(
     result: MultiStateResult,
-    ax=None,
+    ax: Axes | None = None,
     group: Hashable | None = None,
     kind: Literal["lines", "stacked"] = "lines",
     conf_int: bool = True,
     min_at_risk: int | None = None,
     min_events: int | None = None,
-    **kwargs,
-):
+    **kwargs: Any,
+) -> Axes:
     """Plot state occupation of one group: step lines with CI bands, or a stacked area.
 
     Disclosure (``min_at_risk``/``min_events``, rule of :func:`analysis.survival.guard_curve`) uses
