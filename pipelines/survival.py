@@ -36,7 +36,7 @@ import pandas as pd
 from analysis.competing_risks import CauseSpecificCox, FineGray
 from analysis.disclosure import guard_curve, suppress
 from analysis.survival import AalenJohansen, KaplanMeier, logrank_test
-from data_schema.derived import EXIT_CODES
+from data_schema.derived import EXIT_CODES, MODEL_CAUSES
 from pipelines.config import StarConfig
 from pipelines.publish import write_table
 
@@ -46,7 +46,6 @@ DAYS_PER_MONTH = 365.25 / 12
 HORIZON_MONTHS = 48
 CAUSES = tuple(EXIT_CODES)  # the exits, in data_schema order
 CODE_TO_CAUSE = {v: k for k, v in EXIT_CODES.items()}
-MODEL_CAUSES = ("job", "fp", "rf")
 FINE_GRAY_TIMES = (6.0, 12.0, 24.0, 36.0, 48.0)  # months since the reference date
 BASELINE = [
     "sex",
