@@ -108,7 +108,7 @@ class StateOccupationCurves:
     """
 
     time: np.ndarray
-    states: tuple
+    states: tuple[Hashable, ...]
     estimate: np.ndarray
     std_error: np.ndarray
     conf_low: np.ndarray
@@ -152,15 +152,15 @@ class MultiStateResult:
     ``weighted`` = case weights other than one were used.
     """
 
-    curves: MappingProxyType
+    curves: MappingProxyType[Hashable, StateOccupationCurves]
     group: str | None
-    states: tuple
+    states: tuple[Hashable, ...]
     conf_level: float
     conf_type: str
-    n: MappingProxyType
+    n: MappingProxyType[Hashable, int]
     n_missing: int = 0
     weighted: bool = False
-    _rows: MappingProxyType | None = field(default=None, repr=False, compare=False)
+    _rows: MappingProxyType[Hashable, _Rows] | None = field(default=None, repr=False, compare=False)
     variance: str = "ij"
 
     def glance(self) -> pd.DataFrame:
@@ -606,14 +606,16 @@ def _state_labels(
 
 def _codes(values: pd.Series, labels: list) -> np.ndarray:
     """Integer code of each value in ``labels`` (-1 for missing), hash-based (fast for strings)."""
-    return pd.Categorical(values, categories=labels).codes.astype(np.int64)
+    codes: np.ndarray = pd.Categorical(values, categories=labels).codes
+    return codes.astype(np.int64)
 
 
 def _curves_person(df: pd.DataFrame, id: str) -> np.ndarray:
     values = df[id]
     if values.isna().any():
         raise ValueError(f"id column {id!r} has missing values")
-    return pd.factorize(values)[0].astype(np.int64)
+    codes: np.ndarray = pd.factorize(values)[0]
+    return codes.astype(np.int64)
 
 
 def _person_order(person: np.ndarray, start: np.ndarray) -> np.ndarray | None:

@@ -203,12 +203,12 @@ class KaplanMeierResult:
     for missing values (R: "k observations deleted due to missingness").
     """
 
-    curves: MappingProxyType
+    curves: MappingProxyType[Hashable, SurvivalCurve]
     group: str | None
     conf_level: float
     conf_type: str
     variance: str
-    n: MappingProxyType = field(default_factory=lambda: MappingProxyType({}))
+    n: MappingProxyType[Hashable, int] = field(default_factory=lambda: MappingProxyType({}))
     n_missing: int = 0
     cluster: str | None = None
 
@@ -800,7 +800,7 @@ class CumulativeIncidenceCurves:
     """
 
     time: np.ndarray
-    causes: tuple
+    causes: tuple[int, ...]
     estimate: np.ndarray
     std_error: np.ndarray
     conf_low: np.ndarray
@@ -819,12 +819,12 @@ class CumulativeIncidenceCurves:
 class AalenJohansenResult:
     """Result of :meth:`AalenJohansen.fit`: one :class:`CumulativeIncidenceCurves` per group."""
 
-    curves: MappingProxyType
+    curves: MappingProxyType[Hashable, CumulativeIncidenceCurves]
     group: str | None
-    causes: tuple
+    causes: tuple[int, ...]
     conf_level: float
     conf_type: str
-    n: MappingProxyType
+    n: MappingProxyType[Hashable, int]
     _gray_data: tuple | None = field(default=None, repr=False)
     n_missing: int = 0
     variance: str = "ij"
@@ -1056,7 +1056,8 @@ def _person_codes(df: pd.DataFrame, id: str) -> np.ndarray:
     values = df[id]
     if values.isna().any():
         raise ValueError(f"id column {id!r} has missing values")
-    return pd.factorize(values)[0].astype(np.int64)
+    codes: np.ndarray = pd.factorize(values)[0]
+    return codes.astype(np.int64)
 
 
 def _check_single_spell_chain(
