@@ -212,7 +212,7 @@ def _se_ml(table: np.ndarray, d: np.ndarray, w: np.ndarray, pi: np.ndarray) -> n
     eye = np.eye(n_lev)[:, : n_lev - 1]  # (L, L-1)
     eye[n_lev - 1] = -1.0
     grad = np.einsum("cs,yj->sycj", a, eye).reshape(*m.shape, -1)  # (S, L, K*(L-1))
-    wt = np.where(m > 0, table / np.maximum(m, 1e-300) ** 2, 0.0)
+    wt = np.divide(table, m**2, out=np.zeros_like(m), where=m > 0)
     info = np.einsum("sy,syp,syq->pq", wt, grad, grad)
     cov = np.linalg.pinv(info)
     # pi = A theta + const: level j < L-1 is theta, level L-1 is minus their sum
