@@ -417,7 +417,7 @@ TABLES: tuple[TableSpec, ...] = (
         "subgroup_pathways_corrected",
         "subgroups/pathways_corrected.csv",
         "State at the horizons by class: modal vs BCH/ML-corrected vs truth; counts only on the modal and truth rows",
-        "horizon_years:number group:text label:text label_da:text label_en:text exit:text method:text estimate:number n_persons:count n:count subgroup:text suppressed:bool",
+        "horizon_years:number group:text label:text label_da:text label_en:text exit:text method:text estimate:number std_error:number conf_low:number conf_high:number n_persons:count n:count subgroup:text suppressed:bool",
         reads=("horizon_years", "group", "label", "exit", "method", "estimate"),
         suppress={
             "counts": {"n_persons": ["estimate"]},
@@ -443,7 +443,7 @@ TABLES: tuple[TableSpec, ...] = (
         "subgroup_profiles_corrected",
         "subgroups/profiles_corrected.csv",
         "Class profiles by method (modal, BCH/ML-corrected, truth)",
-        "variable:text group:text label:text level:text method:text estimate:number n_persons:count n:count subgroup:text suppressed:bool",
+        "variable:text group:text label:text level:text method:text estimate:number std_error:number conf_low:number conf_high:number n_persons:count n:count subgroup:text suppressed:bool",
     ),
     _table(
         "subgroup_recovery",
