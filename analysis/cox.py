@@ -48,6 +48,7 @@ from analysis._coxengine import (
     Moments,
     build_index,
     invert_information,
+    cluster_sums,
     sandwich,
 )
 from analysis._design import Design, build_design, formula_variables
@@ -485,6 +486,17 @@ class CoxPHResult(RegressionResultMixin):
         """Score (log-rank) test of all coefficients = 0, model-based information at zero
         (R ``summary(fit)$sctest``)."""
         return TestResult.chi2("score", self.score_statistic, len(self.coef))
+
+    def robust_score_test(self) -> TestResult:
+        """Robust score test of all coefficients = 0: ``U(0)' (S'S)^-1 U(0)`` with ``S`` the
+        cluster sums of the weighted score residuals at ``beta = 0`` (R ``fit$rscore``, printed
+        as "Robust = ..." by ``summary(coxph(..., cluster=id))``)."""
+        problem = self._problem
+        mom0 = problem.moments(np.zeros(problem.p))
+        resid = cluster_sums(problem.score_residuals(mom0) * problem.w[:, None], self._cluster)
+        u = resid.sum(axis=0)
+        stat = float(u @ np.linalg.lstsq(resid.T @ resid, u, rcond=None)[0])
+        return TestResult.chi2("robust score", stat, len(self.coef))
 
     def concordance(self) -> Concordance:
         """Harrell's C of the linear predictor with R's conventions (``concordance(fit)``:
