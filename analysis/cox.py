@@ -47,8 +47,8 @@ from analysis._coxengine import (
     CoxProblem,
     Moments,
     build_index,
-    invert_information,
     cluster_sums,
+    invert_information,
     sandwich,
 )
 from analysis._design import Design, build_design, formula_variables
