@@ -567,6 +567,11 @@ class CoxPHResult(RegressionResultMixin):
             + (f", clusters = {self.n_clusters}" if self.n_clusters else "")
             + (f", dropped (missing) = {self.n_missing}" if self.n_missing else ""),
         ]
+        if robust:
+            rs = self.robust_score_test()
+            lines.insert(
+                -1, f"Robust score test = {rs.statistic:.4g} on {df} df, p = {rs.p_value:.4g}"
+            )
         if self.strata_levels:
             lines.append(f"strata ({self.labels.get('strata')}): {len(self.strata_levels)}")
         if not self.converged:
