@@ -527,6 +527,13 @@ TABLES: tuple[TableSpec, ...] = (
         reads=("model", "cause", "term", "statistic", "df", "p_value"),
     ),
     _table(
+        "cox_fit",
+        "survival/cox_fit.csv",
+        "Fit of the cause-specific Cox models: Harrell's C with SE, likelihood-ratio, Wald, score and robust score tests",
+        "cause:text measure:text estimate:number std_error:number df:number p_value:number n_event:count",
+        reads=("cause", "measure", "estimate", "std_error", "df", "p_value"),
+    ),
+    _table(
         "calibration",
         "transitions/calibration.csv",
         "Calibration of the main transition model: observed vs predicted state shares by half-year",
