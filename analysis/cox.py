@@ -498,6 +498,19 @@ class CoxPHResult(RegressionResultMixin):
         stat = float(u @ np.linalg.lstsq(resid.T @ resid, u, rcond=None)[0])
         return TestResult.chi2("robust score", stat, len(self.coef))
 
+    def global_tests(self) -> dict[str, TestResult]:
+        """The tests of all coefficients = 0 that R's ``summary(coxph)`` prints, by name:
+        ``likelihood_ratio``, ``wald``, ``score`` and, with the robust variance,
+        ``robust_score``."""
+        tests = {
+            "likelihood_ratio": self.likelihood_ratio_test(),
+            "wald": self.wald_test(),
+            "score": self.score_test(),
+        }
+        if self.variance == "robust":
+            tests["robust_score"] = self.robust_score_test()
+        return tests
+
     def concordance(self) -> Concordance:
         """Harrell's C of the linear predictor with R's conventions (``concordance(fit)``:
         pairs within strata, comparable when the shorter time is an event and, for (start,
@@ -522,11 +535,9 @@ class CoxPHResult(RegressionResultMixin):
             "concordance": c.estimate,
             "concordance_se": c.std_error,
         }
-        for key, test in (
-            ("lr", self.likelihood_ratio_test()),
-            ("score", self.score_test()),
-            ("wald", self.wald_test()),
-        ):
+        tests = self.global_tests()
+        for key, name in (("lr", "likelihood_ratio"), ("score", "score"), ("wald", "wald")):
+            test = tests[name]
             out[f"{key}_statistic"] = test.statistic
             out[f"{key}_p_value"] = test.p_value
         out["variance"] = self.variance

@@ -139,14 +139,7 @@ def cox_fit_statistics(fit, cause: str) -> pd.DataFrame:
         {"measure": "concordance", "estimate": c.estimate, "std_error": c.std_error,
          "df": np.nan, "p_value": np.nan}
     ]  # fmt: skip
-    tests = [
-        ("likelihood_ratio", fit.likelihood_ratio_test()),
-        ("wald", fit.wald_test()),
-        ("score", fit.score_test()),
-    ]
-    if fit.variance == "robust":
-        tests.append(("robust_score", fit.robust_score_test()))
-    for name, test in tests:
+    for name, test in fit.global_tests().items():
         rows.append(
             {"measure": name, "estimate": test.statistic, "std_error": np.nan,
              "df": test.df, "p_value": test.p_value}
