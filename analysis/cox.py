@@ -14,8 +14,18 @@ Inference on the result (:class:`CoxPHResult`, the estimator protocol of :mod:`a
 ``concordance()`` (Harrell's C with its infinitesimal-jackknife SE, O(n log n)),
 ``residuals(type=)`` (martingale, deviance, score, schoenfeld, scaledsch, dfbeta, dfbetas;
 ``collapse=`` by id), ``predict_survival(newdata, times)`` with SEs and log / log-log / plain
-intervals, ``proportional_hazards_test()`` (cox.zph), ``glance()``. Exact ties
-(``ties="exact"``) are not offered.
+intervals, ``proportional_hazards_test()`` (cox.zph), ``glance()``.
+
+Ties: ``"efron"`` (R's default), ``"breslow"`` or ``"exact"`` -- the exact (discrete, conditional
+logistic) partial likelihood of R's ``coxph(ties="exact")``: each event time with ``d`` tied
+events among ``n`` rows at risk contributes the probability that exactly those ``d`` fail, whose
+denominator is a sum over all ``C(n, d)`` subsets, computed by the Gail-Lubin-Rubinstein
+recursion in O(d n p^2) operations per tied time (:func:`analysis._coxengine.exact_group_terms`;
+an event time whose ``d n (p + 1)^2`` exceeds ``EXACT_MAX_WORK`` = 1e8, about a second, raises and
+names the time). As in R, exact ties take no case weights and have no robust variance (R defines
+no score residuals for them); martingale/deviance residuals, the baseline hazard, predicted
+survival and cox.zph then use the Breslow hazard at the exact estimate (R's ``survfit`` and
+``cox.zph`` on an exact fit), and score/Schoenfeld/dfbeta residuals raise as in R.
 
 Checked against R 4.2 / survival 3.5-3: ``tests/analysis/test_cox_r.py`` and
 ``tests/analysis/test_cox_inference_r.py`` (fixtures produced by ``tests/r/regression_fixtures.R``
@@ -45,6 +55,7 @@ from analysis._base import (
 from analysis._concordance import Concordance, concordance
 from analysis._coxengine import (
     CoxProblem,
+    ExactCoxProblem,
     Moments,
     build_index,
     cluster_sums,
@@ -53,7 +64,7 @@ from analysis._coxengine import (
 )
 from analysis._design import Design, build_design, formula_variables
 
-Ties = Literal["efron", "breslow"]
+Ties = Literal["efron", "breslow", "exact"]
 ConfType = Literal["log", "log-log", "plain"] | None
 ResidualType = Literal[
     "martingale", "deviance", "score", "schoenfeld", "scaledsch", "dfbeta", "dfbetas"
@@ -195,7 +206,9 @@ class CoxPH:
     Parameters
     ----------
     ties
-        ``"efron"`` (R's default) or ``"breslow"`` handling of tied event times.
+        ``"efron"`` (R's default), ``"breslow"`` or ``"exact"`` (the discrete partial
+        likelihood; unweighted, model-based variance only -- see the module docstring)
+        handling of tied event times.
     conf_level
         Level of the Wald confidence intervals in :meth:`CoxPHResult.tidy`.
     variance
@@ -220,10 +233,8 @@ class CoxPH:
     missing: MissingPolicy = "drop"
 
     def __post_init__(self) -> None:
-        if self.ties not in ("efron", "breslow"):
-            raise ValueError(
-                f"ties must be 'efron' or 'breslow', not {self.ties!r} (exact ties: not offered)"
-            )
+        if self.ties not in ("efron", "breslow", "exact"):
+            raise ValueError(f"ties must be 'efron', 'breslow' or 'exact', not {self.ties!r}")
         if self.variance not in ("auto", "model", "robust"):
             raise ValueError(f"variance must be 'auto', 'model' or 'robust', not {self.variance!r}")
         if self.missing not in ("drop", "raise"):
@@ -291,11 +302,22 @@ class CoxPH:
         means = r_means(prep.x, prep.weights, counting=prep.start is not None)
         xc = prep.x - means
         _check_rank(xc, prep.design.columns)
-        index = build_index(prep.stop, event, prep.start, prep.strata, self.ties)
+        exact = self.ties == "exact"
+        if exact:
+            _check_exact(prep, labels, self.variance)
+        index = build_index(
+            prep.stop, event, prep.start, prep.strata, "breslow" if exact else self.ties
+        )
+        # exact ties: the discrete likelihood is maximised, the Breslow problem at its estimate
+        # gives residuals, baseline hazard and cox.zph (as R's survfit/cox.zph on an exact fit)
         problem = CoxProblem(index, xc, prep.weights, prep.stop, prep.start, prep.strata)
-        mom, info, iterations, converged, loglik_null = problem.fit(
+        fit_problem = ExactCoxProblem(index, xc) if exact else problem
+        mom, info, iterations, converged, loglik_null = fit_problem.fit(
             max_iter=self.max_iter, tol=self.tol
         )
+        loglik = mom.loglik
+        if exact:
+            mom = problem.moments(mom.beta)
         naive_var = invert_information(info)
         if self.variance == "model" and prep.cluster is not None:
             raise ValueError(
@@ -309,14 +331,14 @@ class CoxPH:
         if robust:
             resid = problem.score_residuals(mom) * prep.weights[:, None]
             var = sandwich(naive_var, resid, prep.cluster)
-        score_null = _score_test(problem, index.n_groups)
+        score_null = _score_test(fit_problem, index.n_groups)
         return CoxPHResult(
             terms=prep.design.columns,
             coef=frozen(mom.beta),
             var=frozen(var),
             naive_var=frozen(naive_var),
             variance="robust" if robust else "model",
-            loglik=mom.loglik,
+            loglik=loglik,
             loglik_null=loglik_null,
             score_statistic=score_null,
             nobs=int(prep.stop.shape[0]),
@@ -334,6 +356,21 @@ class CoxPH:
             _problem=problem,
             _moments=mom,
             _cluster=prep.cluster,
+        )
+
+
+def _check_exact(prep: PreparedData, labels: dict[str, str | None], variance: str) -> None:
+    """Refuse what R's ``coxph(ties="exact")`` refuses: case weights and the robust variance."""
+    if np.any(prep.weights != 1):
+        raise ValueError(
+            f"ties='exact' takes no case weights (weights='{labels['weights']}' has values other "
+            "than 1); R's coxph refuses them too ('Case weights are not supported for the exact "
+            "method'): use ties='efron'"
+        )
+    if prep.cluster is not None or variance == "robust":
+        raise ValueError(
+            "ties='exact' has no robust variance (R defines no score residuals for the exact "
+            "method); drop cluster= / variance='robust' or use ties='efron'"
         )
 
 
@@ -491,6 +528,8 @@ class CoxPHResult(RegressionResultMixin):
         """Robust score test of all coefficients = 0: ``U(0)' (S'S)^-1 U(0)`` with ``S`` the
         cluster sums of the weighted score residuals at ``beta = 0`` (R ``fit$rscore``, printed
         as "Robust = ..." by ``summary(coxph(..., cluster=id))``)."""
+        if self.ties == "exact":
+            raise ValueError("ties='exact' has no score residuals, hence no robust score test")
         problem = self._problem
         mom0 = problem.moments(np.zeros(problem.p))
         resid = cluster_sums(problem.score_residuals(mom0) * problem.w[:, None], self._cluster)
@@ -618,6 +657,11 @@ class CoxPHResult(RegressionResultMixin):
         DataFrame with one column per term (Schoenfeld types also ``[stratum,] time``).
         """
         prob, mom = self._problem, self._moments
+        if self.ties == "exact" and type not in ("martingale", "deviance"):
+            raise ValueError(
+                f"{type} residuals are not available for ties='exact' (as in R); refit with "
+                "ties='efron'"
+            )
         if type in ("schoenfeld", "scaledsch"):
             if collapse is not None:
                 raise ValueError(f"collapse= is not defined for {type} residuals")
