@@ -183,6 +183,67 @@ class MultinomialLogitResult:
         out.insert(0, "destination", pd.Series(rows_d, dtype=object))
         return out
 
+    @property
+    def nobs(self) -> int:
+        """Rows used (person-periods); the protocol's name for ``n_obs``."""
+        return int(self.n_obs)
+
+    @property
+    def df_model(self) -> int:
+        """Number of estimated coefficients (``n_parameters``)."""
+        return self.n_parameters
+
+    def _free_index(self) -> pd.MultiIndex:
+        """``(destination, term)`` of the free coefficients, in the order of ``cov``."""
+        pairs = [
+            (dest, term)
+            for j, dest in enumerate(self.outcomes[1:])
+            for k, term in enumerate(self.terms)
+            if self.free[k, j]
+        ]
+        return pd.MultiIndex.from_tuples(pairs, names=["destination", "term"])
+
+    @property
+    def params(self) -> pd.Series:
+        """Free coefficients (log odds against the reference outcome), indexed by
+        ``(destination, term)`` (a fresh Series)."""
+        idx = np.flatnonzero(self.free.T.ravel())
+        return pd.Series(self.coef.T.ravel()[idx], index=self._free_index(), name="estimate")
+
+    def cov_params(self) -> pd.DataFrame:
+        """Covariance of :attr:`params` (``variance``: model-based or cluster-robust), with
+        ``(destination, term)`` as index and columns (a fresh DataFrame)."""
+        index = self._free_index()
+        return pd.DataFrame(np.array(self.cov, dtype=float), index=index, columns=index)
+
+    def conf_int(self, alpha: float | None = None) -> pd.DataFrame:
+        """Wald intervals ``destination, term, conf_low, conf_high`` at level ``1 - alpha``
+        (default: the result's ``conf_level``)."""
+        level = self.conf_level if alpha is None else 1.0 - alpha
+        params = self.params
+        se = np.sqrt(np.clip(np.diag(np.asarray(self.cov, dtype=float)), 0, None))
+        out = wald_table(list(params.index.get_level_values("term")), params.to_numpy(), se, level)
+        out.insert(
+            0, "destination", pd.Series(list(params.index.get_level_values(0)), dtype=object)
+        )
+        return out[["destination", "term", "conf_low", "conf_high"]]
+
+    def glance(self) -> pd.DataFrame:
+        """One-row summary ``nobs, n_clusters, df_model, loglik, aic, bic, converged``."""
+        return pd.DataFrame(
+            [
+                {
+                    "nobs": self.nobs,
+                    "n_clusters": int(self.n_clusters),
+                    "df_model": self.df_model,
+                    "loglik": float(self.loglik),
+                    "aic": self.aic,
+                    "bic": self.bic,
+                    "converged": bool(self.converged),
+                }
+            ]
+        )
+
     def design_matrix(self, data: pd.DataFrame) -> np.ndarray:
         """Design matrix (with intercept) of new data, in the columns of ``terms``."""
         x = self.builder.matrix(data)
@@ -525,6 +586,69 @@ class TransitionModelResult:
     @property
     def converged(self) -> bool:
         return all(m.converged for m in self.models.values())
+
+    @property
+    def nobs(self) -> int:
+        """Person-periods used, summed over the origin models."""
+        return self.n_obs
+
+    @property
+    def df_model(self) -> int:
+        """Estimated coefficients, summed over the origin models."""
+        return self.n_parameters
+
+    @property
+    def params(self) -> pd.Series:
+        """All free coefficients, indexed by ``(origin, destination, term)``."""
+        parts = {o: m.params for o, m in self.models.items()}
+        if not parts:
+            index = pd.MultiIndex.from_tuples([], names=["origin", "destination", "term"])
+            return pd.Series([], index=index, dtype=float, name="estimate")
+        out = pd.concat(parts, names=["origin"])
+        out.name = "estimate"
+        return out
+
+    def cov_params(self) -> pd.DataFrame:
+        """Covariance of :attr:`params`, block-diagonal by origin.
+
+        The likelihood factorises over origins, so the model-based covariance between two origin
+        models is exactly zero. With the cluster-robust variance a person who leaves several
+        origins links the blocks; those cross-origin covariances are not estimated and are set to
+        zero here (each origin's block is its own sandwich).
+        """
+        index = self.params.index
+        out = pd.DataFrame(0.0, index=index, columns=index)
+        for o, m in self.models.items():
+            block = m.cov_params()
+            keys = [(o, d, t) for d, t in block.index]
+            out.loc[keys, keys] = block.to_numpy()
+        return out
+
+    def conf_int(self, alpha: float | None = None) -> pd.DataFrame:
+        """Wald intervals ``origin, destination, term, conf_low, conf_high`` at ``1 - alpha``."""
+        frames = []
+        for o, m in self.models.items():
+            t = m.conf_int(alpha)
+            t.insert(0, "origin", pd.Series([o] * len(t), dtype=object))
+            frames.append(t)
+        if not frames:
+            return pd.DataFrame(columns=["origin", "destination", "term", "conf_low", "conf_high"])
+        return pd.concat(frames, ignore_index=True)
+
+    def glance(self) -> pd.DataFrame:
+        """One-row summary ``nobs, df_model, loglik, aic, bic, converged`` over all origins."""
+        return pd.DataFrame(
+            [
+                {
+                    "nobs": self.nobs,
+                    "df_model": self.df_model,
+                    "loglik": self.loglik,
+                    "aic": self.aic,
+                    "bic": self.bic,
+                    "converged": self.converged,
+                }
+            ]
+        )
 
     def tidy(self) -> pd.DataFrame:
         """``origin, destination, term, estimate, std_error, statistic, p_value, conf_low,

@@ -181,3 +181,43 @@ def test_start_from_nested_fit_gives_the_same_estimate_in_fewer_iterations(mn, s
     m1 = tm.fit(d, "state", "next_state", ["x1"])
     m2 = tm.fit(d, "state", "next_state", ["x1", "x2"], start=m1)
     np.testing.assert_allclose(m2.models["s"].coef, statsmodels_fit.params.to_numpy(), atol=1e-7)
+
+
+def test_protocol_matches_statsmodels(mn, statsmodels_fit):
+    """params / cov_params / conf_int / glance against statsmodels' MNLogit (cluster-robust)."""
+    fit = MultinomialLogit(tol=1e-12).fit(
+        mn, "y", ["x1", "x2"], outcomes=[0, 1, 2, 3], cluster="pid"
+    )
+    ref_params = statsmodels_fit.params.to_numpy().T.ravel()  # destination-major
+    np.testing.assert_allclose(fit.params.to_numpy(), ref_params, atol=1e-7)
+    assert fit.params.index.names == ["destination", "term"]
+    cov = fit.cov_params()
+    np.testing.assert_allclose(cov.to_numpy(), statsmodels_fit.cov_params().to_numpy(), rtol=1e-6)
+    assert cov.index.equals(fit.params.index)
+    ci = fit.conf_int(alpha=0.1)
+    ref_ci = statsmodels_fit.conf_int(alpha=0.1).to_numpy()
+    np.testing.assert_allclose(ci[["conf_low", "conf_high"]].to_numpy(), ref_ci, rtol=1e-5)
+    g = fit.glance().iloc[0]
+    assert g["nobs"] == 2000 and g["df_model"] == 9 and g["n_clusters"] == 500
+    assert g["loglik"] == pytest.approx(statsmodels_fit.llf, abs=1e-8)
+    assert g["aic"] == pytest.approx(statsmodels_fit.aic, abs=1e-6)
+
+
+def test_transition_model_protocol_is_block_diagonal_by_origin():
+    fit = TransitionModel(variance="model").fit(
+        _moves(), "state", "next_state", (), states=["a", "b", "c"]
+    )
+    params = fit.params
+    assert list(params.index) == [
+        ("a", "b", "intercept"),
+        ("a", "c", "intercept"),
+        ("b", "a", "intercept"),
+    ]
+    # intercept-only log odds against staying, by hand: a->b 3/6, a->c 1/6, b->a 2/2
+    np.testing.assert_allclose(params.to_numpy(), np.log([0.5, 1 / 6, 1.0]), atol=1e-9)
+    cov = fit.cov_params().to_numpy()
+    assert cov[0, 2] == 0 and cov[1, 2] == 0 and cov[2, 2] > 0
+    # multinomial: var(log(n_b/n_a)) = 1/n_b + 1/n_a for the b->a intercept (2 and 2 moves)
+    assert cov[2, 2] == pytest.approx(1 / 2 + 1 / 2, rel=1e-6)
+    assert len(fit.conf_int()) == 3
+    assert fit.glance().iloc[0]["df_model"] == 3
