@@ -301,10 +301,10 @@ def run_cmd(
     import shutil
 
     from pipelines.config import load_config
+    from pipelines.errors import PipelineError
     from pipelines.run import RunContext, default_jobs, is_fresh, run_pipeline, stage_key
     from pipelines.runs import publish_latest, resolve_run_dir, run_identity, write_record
     from pipelines.stages import (
-        PipelineError,
         pipeline_stages,
         register_data_end,
         run_stages,

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from pipelines.config import StarConfig
+from pipelines.errors import PipelineError
 from pipelines.provenance import file_sha256
 from pipelines.results_registry import staging_dir
 
@@ -208,7 +209,7 @@ def _worker(name: str, force: bool) -> StageOutcome:
     try:
         return run_stage(stage, ctx, force=force)  # type: ignore[arg-type]
     except Exception as exc:
-        if type(exc).__name__ == "PipelineError":
+        if isinstance(exc, PipelineError):
             raise
         raise StageFailed(f"stage {name} failed:\n{traceback.format_exc()}") from None
 

@@ -11,11 +11,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from pipelines.errors import PipelineError
 from pipelines.run import RunContext, Stage
-
-
-class PipelineError(RuntimeError):
-    """A stage cannot produce valid output; the message says why (the CLI exits with code 2)."""
 
 
 def _mapping_file(ctx: RunContext) -> list[Path]:
