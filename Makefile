@@ -70,11 +70,25 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff check analysis pipelines data_schema tests benchmarks
 	$(VENV)/bin/ruff format --check analysis pipelines data_schema tests benchmarks
 
-# Type check ([tool.mypy] in pyproject.toml): data_schema strict, analysis with the defaults
-# (not yet clean, so not part of .ci/run).
+# Type check ([tool.mypy] in pyproject.toml): mypy --strict on data_schema/ and analysis/, except
+# the analysis modules listed in MYPY_PENDING (strict errors left, issue 24; a new module is strict
+# from the start). --follow-imports=silent: a pending module imported by a checked one is read for
+# its types but its own errors are not reported. Runs on the main environment (.venv) only: the
+# lowest lock's older mypy and numpy stubs report differently.
+MYPY_PENDING := analysis/cox.py analysis/_coxengine.py analysis/_concordance.py \
+	analysis/survival.py analysis/multistate.py analysis/disclosure.py \
+	analysis/effects/study.py analysis/effects/weights.py analysis/effects/gformula.py \
+	analysis/star2022/table.py analysis/star2022/trends.py analysis/star2022/municipal.py \
+	analysis/subgroups/lca.py analysis/subgroups/distal.py analysis/subgroups/recovery.py \
+	analysis/subgroups/plots.py analysis/subgroups/indicators.py analysis/subgroups/selection.py \
+	analysis/subgroups/pathways.py analysis/transitions/model.py analysis/transitions/sequences.py \
+	analysis/transitions/register_design.py analysis/transitions/pathways.py \
+	analysis/transitions/recovery.py analysis/transitions/profiles.py \
+	analysis/transitions/frames.py analysis/transitions/_mnlogit.py
+MYPY_STRICT := data_schema $(filter-out $(MYPY_PENDING),$(sort $(wildcard analysis/*.py analysis/*/*.py)))
+
 typecheck: $(STAMP)
-	$(VENV)/bin/mypy --strict data_schema
-	$(VENV)/bin/mypy analysis
+	$(VENV)/bin/mypy --strict --follow-imports=silent $(MYPY_STRICT)
 
 # Re-resolve the lock files (only when dependencies in pyproject.toml change); uv keeps the
 # versions already in requirements.lock where the ranges still allow them.

@@ -559,9 +559,9 @@ def transition_ij_std_error(
         # movers at u <= t: (P_bj(u, t) - P_cj(u, t)) instead of the stayer's term
         mv = np.flatnonzero(moves & (k_x <= m))
         if mv.size:
-            u, c, b = k_x[mv] - 1, fr[mv], to[mv]
-            coef = before[u, :, c] * inv_y[u, c][:, None]  # (n_mv, S)
-            diff = after[u, b, :] - after[u, c, :]  # (n_mv, S)
+            u, src, b = k_x[mv] - 1, fr[mv], to[mv]
+            coef = before[u, :, src] * inv_y[u, src][:, None]  # (n_mv, S)
+            diff = after[u, b, :] - after[u, src, :]  # (n_mv, S)
             _add_rows(infl, pers[mv], coef[:, :, None] * diff[:, None, :])
         entered = np.flatnonzero(k_e < m)
         last = np.full(n_pers, -1, dtype=np.int64)

@@ -190,7 +190,7 @@ class TestResult:
             head = f"{self.test}: z = {self.statistic:.4g}, p = {self.p_value:.4g}"
         if self.details is None:
             return head
-        return head + "\n" + self.details.to_string(index=False)
+        return head + "\n" + str(self.details.to_string(index=False))
 
 
 # --------------------------------------------------------------------------------------------

@@ -3,7 +3,7 @@ disclosure guard for drawn curves)."""
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Sequence
+from collections.abc import Hashable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -54,7 +54,7 @@ def confint(
 def numeric_column(df: pd.DataFrame, name: str, what: str) -> np.ndarray:
     """Column ``name`` as a float array; ``ValueError`` if missing values or non-numeric."""
     try:
-        values = pd.to_numeric(df[name], errors="raise").to_numpy(dtype=float)
+        values: np.ndarray = pd.to_numeric(df[name], errors="raise").to_numpy(dtype=float)
     except (TypeError, ValueError) as exc:
         raise ValueError(f"{what} column {name!r} must be numeric") from exc
     if np.isnan(values).any():
@@ -144,3 +144,32 @@ def guard_curve(
 
     rows, _ = curve_steps(n_risk, n_event, min_at_risk, min_events)
     return rows
+
+
+def curve_glance(
+    group: str | None,
+    n: Mapping[Hashable, int],
+    n_event: Mapping[Hashable, float],
+    n_missing: int,
+    variance: str,
+    conf_level: float,
+    conf_type: str,
+) -> pd.DataFrame:
+    """One row per group ``[group,] nobs, n_event, n_missing, variance, conf_level, conf_type``
+    (broom's ``glance`` for fitted curves; ``n_missing`` counts rows dropped over all groups)."""
+    rows = [
+        {
+            "group": key,
+            "nobs": int(n.get(key, 0)),
+            "n_event": float(n_event[key]),
+            "n_missing": int(n_missing),
+            "variance": variance,
+            "conf_level": float(conf_level),
+            "conf_type": conf_type,
+        }
+        for key in n_event
+    ]
+    out = pd.DataFrame(rows)
+    if group is None:
+        return out.drop(columns="group")
+    return out.rename(columns={"group": group})

@@ -21,7 +21,7 @@ The pieces, each usable on its own:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -69,9 +69,10 @@ def poisson_exact_ci(
 def poisson_test_p(observed: np.ndarray, expected: np.ndarray) -> np.ndarray:
     """Two-sided exact p-value of ``O`` against ``Poisson(E)``: ``min(1, 2 min(P(X<=O), P(X>=O)))``."""
     o, e = np.asarray(observed, float), np.asarray(expected, float)
-    lower = stats.poisson.cdf(o, e)
-    upper = stats.poisson.sf(o - 1, e)
-    return np.minimum(1.0, 2.0 * np.minimum(lower, upper))
+    lower: np.ndarray = stats.poisson.cdf(o, e)
+    upper: np.ndarray = stats.poisson.sf(o - 1, e)
+    p: np.ndarray = np.minimum(1.0, 2.0 * np.minimum(lower, upper))
+    return p
 
 
 def ratio_table(
@@ -183,13 +184,8 @@ class HazardModel(RegressionResultMixin):
     var: np.ndarray
     loglik: float
     n_events: int
-    n_rows: int
+    nobs: int  # rows (periods at risk) used in the fit
     conf_level: float = 0.95
-
-    @property
-    def nobs(self) -> int:
-        """Rows (periods at risk) used in the fit."""
-        return self.n_rows
 
 
 @dataclass(frozen=True)
@@ -313,7 +309,7 @@ class IndirectStandardization:
             coef=frozen(coef),
             var=frozen(var),
             loglik=loglik,
-            n_rows=len(df),
+            nobs=len(df),
             n_events=int(y.sum()),
             conf_level=self.conf_level,
         )
@@ -457,7 +453,12 @@ class EmpiricalBayes:
         self.method = method
         self.conf_level = conf_level
 
-    def fit(self, observed, expected, groups=None) -> ShrinkageResult:
+    def fit(
+        self,
+        observed: Sequence[float] | np.ndarray,
+        expected: Sequence[float] | np.ndarray,
+        groups: Sequence[Hashable] | np.ndarray | None = None,
+    ) -> ShrinkageResult:
         """Shrink the ratios ``observed / expected`` (arrays, one entry per group)."""
         o, e = np.asarray(observed, float), np.asarray(expected, float)
         if o.shape != e.shape or len(o) < 2:

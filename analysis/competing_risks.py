@@ -69,8 +69,9 @@ __all__ = ["CauseSpecificCox", "FineGray", "FineGrayResult"]
 def cause_codes(values: pd.Series, column: str) -> np.ndarray:
     """Integer cause codes (0 = censored, k > 0 = exit type) with a clear error otherwise."""
     if values.dtype == bool:
-        return values.to_numpy().astype(np.int64)
-    num = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float)
+        flags: np.ndarray = values.to_numpy()
+        return flags.astype(np.int64)
+    num: np.ndarray = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float)
     if np.any(np.isnan(num)) or np.any(num < 0) or np.any(num != np.round(num)):
         shown = sorted(pd.unique(values).tolist(), key=str)[:10]
         raise ValueError(

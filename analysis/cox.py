@@ -47,6 +47,7 @@ from analysis._coxengine import (
     CoxProblem,
     Moments,
     build_index,
+    cluster_sums,
     invert_information,
     sandwich,
 )
@@ -486,6 +487,30 @@ class CoxPHResult(RegressionResultMixin):
         (R ``summary(fit)$sctest``)."""
         return TestResult.chi2("score", self.score_statistic, len(self.coef))
 
+    def robust_score_test(self) -> TestResult:
+        """Robust score test of all coefficients = 0: ``U(0)' (S'S)^-1 U(0)`` with ``S`` the
+        cluster sums of the weighted score residuals at ``beta = 0`` (R ``fit$rscore``, printed
+        as "Robust = ..." by ``summary(coxph(..., cluster=id))``)."""
+        problem = self._problem
+        mom0 = problem.moments(np.zeros(problem.p))
+        resid = cluster_sums(problem.score_residuals(mom0) * problem.w[:, None], self._cluster)
+        u = resid.sum(axis=0)
+        stat = float(u @ np.linalg.lstsq(resid.T @ resid, u, rcond=None)[0])
+        return TestResult.chi2("robust score", stat, len(self.coef))
+
+    def global_tests(self) -> dict[str, TestResult]:
+        """The tests of all coefficients = 0 that R's ``summary(coxph)`` prints, by name:
+        ``likelihood_ratio``, ``wald``, ``score`` and, with the robust variance,
+        ``robust_score``."""
+        tests = {
+            "likelihood_ratio": self.likelihood_ratio_test(),
+            "wald": self.wald_test(),
+            "score": self.score_test(),
+        }
+        if self.variance == "robust":
+            tests["robust_score"] = self.robust_score_test()
+        return tests
+
     def concordance(self) -> Concordance:
         """Harrell's C of the linear predictor with R's conventions (``concordance(fit)``:
         pairs within strata, comparable when the shorter time is an event and, for (start,
@@ -510,11 +535,9 @@ class CoxPHResult(RegressionResultMixin):
             "concordance": c.estimate,
             "concordance_se": c.std_error,
         }
-        for key, test in (
-            ("lr", self.likelihood_ratio_test()),
-            ("score", self.score_test()),
-            ("wald", self.wald_test()),
-        ):
+        tests = self.global_tests()
+        for key, name in (("lr", "likelihood_ratio"), ("score", "score"), ("wald", "wald")):
+            test = tests[name]
             out[f"{key}_statistic"] = test.statistic
             out[f"{key}_p_value"] = test.p_value
         out["variance"] = self.variance
@@ -555,6 +578,11 @@ class CoxPHResult(RegressionResultMixin):
             + (f", clusters = {self.n_clusters}" if self.n_clusters else "")
             + (f", dropped (missing) = {self.n_missing}" if self.n_missing else ""),
         ]
+        if robust:
+            rs = self.robust_score_test()
+            lines.insert(
+                -1, f"Robust score test = {rs.statistic:.4g} on {df} df, p = {rs.p_value:.4g}"
+            )
         if self.strata_levels:
             lines.append(f"strata ({self.labels.get('strata')}): {len(self.strata_levels)}")
         if not self.converged:

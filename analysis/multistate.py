@@ -69,7 +69,6 @@ __all__ = [
     "MultiStateAalenJohansen",
     "MultiStateResult",
     "StateOccupationCurves",
-    "plot_state_occupation",
 ]
 
 _TIDY = ["state", "time", "estimate", "std_error", "conf_low", "conf_high", "n_risk", "n_event"]
@@ -109,7 +108,7 @@ class StateOccupationCurves:
     """
 
     time: np.ndarray
-    states: tuple
+    states: tuple[Hashable, ...]
     estimate: np.ndarray
     std_error: np.ndarray
     conf_low: np.ndarray
@@ -153,15 +152,23 @@ class MultiStateResult:
     ``weighted`` = case weights other than one were used.
     """
 
-    curves: MappingProxyType
+    curves: MappingProxyType[Hashable, StateOccupationCurves]
     group: str | None
-    states: tuple
+    states: tuple[Hashable, ...]
     conf_level: float
     conf_type: str
-    n: MappingProxyType
+    n: MappingProxyType[Hashable, int]
     n_missing: int = 0
     weighted: bool = False
-    _rows: MappingProxyType | None = field(default=None, repr=False, compare=False)
+    _rows: MappingProxyType[Hashable, _Rows] | None = field(default=None, repr=False, compare=False)
+    variance: str = "ij"
+
+    def glance(self) -> pd.DataFrame:
+        """One row per group: ``[group,] nobs, n_event, n_missing, variance, conf_level,
+        conf_type`` (``nobs`` persons, ``n_event`` transitions, unweighted)."""
+        events = {k: float(np.sum(c.n_event)) for k, c in self.curves.items()}
+        return _curves.curve_glance(self.group, self.n, events, self.n_missing, self.variance,
+                                    self.conf_level, self.conf_type)  # fmt: skip
 
     def tidy(self) -> pd.DataFrame:
         """Long table ``[group,] state, time, estimate, std_error, conf_low, conf_high, n_risk,
@@ -357,6 +364,10 @@ class MultiStateAalenJohansen:
     p0_variance
         Add the variance of the estimated initial distribution (R ``influence=TRUE``); only
         matters when ``p0`` is estimated and not degenerate.
+    variance
+        ``"ij"`` (the only one): infinitesimal-jackknife standard errors of the occupation
+        probabilities (R ``survfit``'s ``std.err``); the transition matrix offers more, see
+        :meth:`MultiStateResult.transition_probabilities`.
     missing
         ``"drop"`` (default): drop rows with a missing ``id``, ``entry``, ``exit``,
         ``from_state``, ``weights`` or ``group`` and count them in ``n_missing`` (a change of
@@ -369,8 +380,12 @@ class MultiStateAalenJohansen:
         conf_level: float = 0.95,
         conf_type: Literal["log", "log-log", "plain"] = "log",
         p0_variance: bool = False,
+        variance: Literal["ij"] = "ij",
         missing: MissingPolicy = "drop",
     ) -> None:
+        if variance != "ij":
+            raise ValueError(f"variance must be 'ij', got {variance!r}")
+        self.variance = variance
         self.conf_level = conf_level
         self.conf_type = conf_type
         self.p0_variance = p0_variance
@@ -515,6 +530,7 @@ class MultiStateAalenJohansen:
             n_missing=n_missing,
             weighted=bool(np.any(w != 1.0)),
             _rows=MappingProxyType(kept),
+            variance=self.variance,
         )
 
 
@@ -590,14 +606,16 @@ def _state_labels(
 
 def _codes(values: pd.Series, labels: list) -> np.ndarray:
     """Integer code of each value in ``labels`` (-1 for missing), hash-based (fast for strings)."""
-    return pd.Categorical(values, categories=labels).codes.astype(np.int64)
+    codes: np.ndarray = pd.Categorical(values, categories=labels).codes
+    return codes.astype(np.int64)
 
 
 def _curves_person(df: pd.DataFrame, id: str) -> np.ndarray:
     values = df[id]
     if values.isna().any():
         raise ValueError(f"id column {id!r} has missing values")
-    return pd.factorize(values)[0].astype(np.int64)
+    codes: np.ndarray = pd.factorize(values)[0]
+    return codes.astype(np.int64)
 
 
 def _person_order(person: np.ndarray, start: np.ndarray) -> np.ndarray | None:
@@ -646,52 +664,3 @@ def _check_chain(
         )
     if np.any(same & (group[1:] != group[:-1])):
         raise ValueError("a person's rows belong to different groups")
-
-
-def plot_state_occupation(
-    result: MultiStateResult,
-    ax=None,
-    group: Hashable | None = None,
-    kind: Literal["lines", "stacked"] = "lines",
-    conf_int: bool = True,
-    min_at_risk: int | None = None,
-    min_events: int | None = None,
-    **kwargs,
-):
-    """Plot state occupation of one group: step lines with CI bands, or a stacked area.
-
-    Disclosure (``min_at_risk``/``min_events``, rule of :func:`analysis.survival.guard_curve`) uses
-    the total number at risk (all states) and, if ``min_events`` is given, the total number of
-    transitions per time.
-    Returns the axes.
-    """
-    import matplotlib.pyplot as plt
-
-    if ax is None:
-        _, ax = plt.subplots()
-    c = result._curve(group)
-    rows = _curves.guard_curve(
-        c.time,
-        c.n_risk.sum(axis=1),
-        c.n_event.sum(axis=1) if min_events else None,
-        min_at_risk,
-        min_events,
-    )
-    x = np.concatenate([[min(0.0, float(c.time[0])) if c.time.size else 0.0], c.time[rows]])
-    est = np.vstack([c.p0, c.estimate[rows]])
-    lo = np.vstack([c.p0, c.conf_low[rows]])
-    hi = np.vstack([c.p0, c.conf_high[rows]])
-    if kind == "stacked":
-        ax.stackplot(x, est.T, labels=[str(s) for s in c.states], step="post", **kwargs)
-        ax.set_ylim(0, 1)
-    else:
-        for j, state in enumerate(c.states):
-            (line,) = ax.step(x, est[:, j], where="post", label=str(state), **kwargs)
-            if conf_int:
-                ax.fill_between(x, lo[:, j], hi[:, j], step="post", alpha=0.2,
-                                color=line.get_color(), linewidth=0)  # fmt: skip
-        ax.set_ylim(0, 1.02)
-    ax.set_xlabel("time")
-    ax.set_ylabel("probability in state")
-    ax.legend()
-    return ax

@@ -8,8 +8,8 @@ time are processed together (no jitter, no ``timefix`` rounding - times are comp
 
 Conventions follow :mod:`analysis._base`: estimators store options; ``fit`` returns a frozen result
 with ``tidy()`` (fresh DataFrame), ``summary()`` (text) and ``evaluate(times)`` (the right-continuous
-step function at given times). Plots are separate functions (:func:`plot_survival`,
-:func:`plot_cumulative_incidence`) with a disclosure guard (:func:`analysis._curves.guard_curve`).
+step function at given times). Plots live in :mod:`analysis.plots` (:func:`~analysis.plots.plot_survival`,
+:func:`~analysis.plots.plot_cumulative_incidence`) with a disclosure guard (:func:`analysis._curves.guard_curve`).
 
 Why own code rather than lifelines (0.30): its ``KaplanMeierFitter`` is right for the estimate and
 its log-log Greenwood CI (tested against it in ``tests/analysis``), but it has no IJ (robust)
@@ -61,8 +61,6 @@ __all__ = [
     "gray_test",
     "guard_curve",
     "logrank_test",
-    "plot_cumulative_incidence",
-    "plot_survival",
 ]
 
 ConfType = Literal["log", "log-log", "plain"]
@@ -205,12 +203,12 @@ class KaplanMeierResult:
     for missing values (R: "k observations deleted due to missingness").
     """
 
-    curves: MappingProxyType
+    curves: MappingProxyType[Hashable, SurvivalCurve]
     group: str | None
     conf_level: float
     conf_type: str
     variance: str
-    n: MappingProxyType = field(default_factory=lambda: MappingProxyType({}))
+    n: MappingProxyType[Hashable, int] = field(default_factory=lambda: MappingProxyType({}))
     n_missing: int = 0
     cluster: str | None = None
 
@@ -245,6 +243,13 @@ class KaplanMeierResult:
                 f.insert(0, self.group, key)
             frames.append(f)
         return pd.concat(frames, ignore_index=True)
+
+    def glance(self) -> pd.DataFrame:
+        """One row per group: ``[group,] nobs, n_event, n_missing, variance, conf_level,
+        conf_type`` (``nobs`` rows used, ``n_event`` events, unweighted)."""
+        events = {k: float(np.sum(c.n_event)) for k, c in self.curves.items()}
+        return _curves.curve_glance(self.group, self.n, events, self.n_missing, self.variance,
+                                    self.conf_level, self.conf_type)  # fmt: skip
 
     def evaluate(self, times: Sequence[float] | np.ndarray) -> pd.DataFrame:
         """S(t), its standard error and CI at ``times`` (right-continuous; 1 before the first event)."""
@@ -795,7 +800,7 @@ class CumulativeIncidenceCurves:
     """
 
     time: np.ndarray
-    causes: tuple
+    causes: tuple[int, ...]
     estimate: np.ndarray
     std_error: np.ndarray
     conf_low: np.ndarray
@@ -814,14 +819,22 @@ class CumulativeIncidenceCurves:
 class AalenJohansenResult:
     """Result of :meth:`AalenJohansen.fit`: one :class:`CumulativeIncidenceCurves` per group."""
 
-    curves: MappingProxyType
+    curves: MappingProxyType[Hashable, CumulativeIncidenceCurves]
     group: str | None
-    causes: tuple
+    causes: tuple[int, ...]
     conf_level: float
     conf_type: str
-    n: MappingProxyType
+    n: MappingProxyType[Hashable, int]
     _gray_data: tuple | None = field(default=None, repr=False)
     n_missing: int = 0
+    variance: str = "ij"
+
+    def glance(self) -> pd.DataFrame:
+        """One row per group: ``[group,] nobs, n_event, n_missing, variance, conf_level,
+        conf_type`` (``nobs`` persons, ``n_event`` events of any cause, unweighted)."""
+        events = {k: float(np.sum(c.n_event)) for k, c in self.curves.items()}
+        return _curves.curve_glance(self.group, self.n, events, self.n_missing, self.variance,
+                                    self.conf_level, self.conf_type)  # fmt: skip
 
     def tidy(self, weighted_counts: bool = False) -> pd.DataFrame:
         """Long table ``[group,] cause, time, estimate, std_error, conf_low, conf_high, n_risk,
@@ -916,16 +929,26 @@ class AalenJohansen:
         Confidence level.
     conf_type
         ``"log"`` (R's default), ``"log-log"`` or ``"plain"``.
+    variance
+        ``"ij"`` (the only one): infinitesimal-jackknife standard errors, R ``survfit``'s
+        ``std.err`` for multi-state curves.
     missing
         ``"drop"`` (default, R's ``na.omit``): rows with a missing value in a used column are
         dropped and counted in ``n_missing``; ``"raise"``: raise instead.
     """
 
     def __init__(
-        self, conf_level: float = 0.95, conf_type: ConfType = "log", missing: MissingPolicy = "drop"
+        self,
+        conf_level: float = 0.95,
+        conf_type: ConfType = "log",
+        variance: Literal["ij"] = "ij",
+        missing: MissingPolicy = "drop",
     ) -> None:
+        if variance != "ij":
+            raise ValueError(f"variance must be 'ij', got {variance!r}")
         self.conf_level = conf_level
         self.conf_type = conf_type
+        self.variance = variance
         self.missing = missing
 
     def fit(
@@ -1025,6 +1048,7 @@ class AalenJohansen:
             n=MappingProxyType(counts),
             _gray_data=gray,
             n_missing=n_missing,
+            variance=self.variance,
         )
 
 
@@ -1032,7 +1056,8 @@ def _person_codes(df: pd.DataFrame, id: str) -> np.ndarray:
     values = df[id]
     if values.isna().any():
         raise ValueError(f"id column {id!r} has missing values")
-    return pd.factorize(values)[0].astype(np.int64)
+    codes: np.ndarray = pd.factorize(values)[0]
+    return codes.astype(np.int64)
 
 
 def _check_single_spell_chain(
@@ -1253,95 +1278,3 @@ def _gray_score(
     v = v + (cf * v3) @ cf.T + cf @ v2.T + v2 @ cf.T
     k = ng - 1
     return score[:k], v[:k, :k]
-
-
-# --------------------------------------------------------------------------------------------
-# Plots
-# --------------------------------------------------------------------------------------------
-
-
-def _step_xy(time: np.ndarray, values: np.ndarray, start: float, initial: float):
-    return np.concatenate([[start], time]), np.concatenate([[initial], values])
-
-
-def _draw_guarded(ax, c_time, est, low, high, n_risk, n_event, initial, min_at_risk, min_events,
-                  conf_int, label, **kwargs):  # fmt: skip
-    rows = _curves.guard_curve(c_time, n_risk, n_event, min_at_risk, min_events)
-    start = min(0.0, float(c_time[0])) if c_time.size else 0.0
-    x, y = _step_xy(c_time[rows], est[rows], start, initial)
-    (line,) = ax.step(x, y, where="post", label=label, **kwargs)
-    if conf_int and rows.size:
-        _, lo = _step_xy(c_time[rows], low[rows], start, initial)
-        _, hi = _step_xy(c_time[rows], high[rows], start, initial)
-        ax.fill_between(x, lo, hi, step="post", alpha=0.2, color=line.get_color(), linewidth=0)
-    return line
-
-
-def plot_survival(
-    result: KaplanMeierResult,
-    ax=None,
-    conf_int: bool = True,
-    min_at_risk: int | None = None,
-    min_events: int | None = None,
-    **kwargs,
-):
-    """Step plot of Kaplan-Meier curves (one line per group) with pointwise CI bands.
-
-    ``min_at_risk``/``min_events`` apply the disclosure rule of :func:`guard_curve` (the rule of
-    :func:`analysis.disclosure.guard_curve`): each drawn step aggregates at least ``min_events``
-    events, every step merged into it had at least ``min_at_risk`` persons at risk, and the curve
-    ends at its last drawn step. Returns the axes.
-    """
-    import matplotlib.pyplot as plt
-
-    if ax is None:
-        _, ax = plt.subplots()
-    for key, c in result.curves.items():
-        label = None if result.group is None else f"{key}"
-        _draw_guarded(ax, c.time, c.estimate, c.conf_low, c.conf_high, c.n_risk, c.n_event, 1.0,
-                      min_at_risk, min_events, conf_int, label, **kwargs)  # fmt: skip
-    ax.set_ylim(0, 1.02)
-    ax.set_xlabel("time")
-    ax.set_ylabel("survival probability")
-    if result.group is not None:
-        ax.legend(title=result.group)
-    return ax
-
-
-def plot_cumulative_incidence(
-    result: AalenJohansenResult,
-    ax=None,
-    causes: Sequence[int] | None = None,
-    conf_int: bool = True,
-    min_at_risk: int | None = None,
-    min_events: int | None = None,
-    cause_labels: dict | None = None,
-    **kwargs,
-):
-    """Step plot of cumulative incidence curves (one line per group and cause) with CI bands.
-
-    Disclosure arguments as in :func:`plot_survival`; events are counted per cause (each drawn step
-    of a cause's curve aggregates at least ``min_events`` events of that cause). Returns the axes.
-    """
-    import matplotlib.pyplot as plt
-
-    if ax is None:
-        _, ax = plt.subplots()
-    chosen = result.causes if causes is None else tuple(causes)
-    unknown = set(chosen) - set(result.causes)
-    if unknown:
-        raise ValueError(f"unknown causes {sorted(unknown)}; fitted causes: {result.causes}")
-    names = cause_labels or {}
-    for key, c in result.curves.items():
-        for cause in chosen:
-            j = c.causes.index(cause)
-            parts = [] if result.group is None else [str(key)]
-            parts.append(str(names.get(cause, cause)))
-            _draw_guarded(ax, c.time, c.estimate[:, j], c.conf_low[:, j], c.conf_high[:, j],
-                          c.n_risk, c.n_event[:, j], 0.0, min_at_risk, min_events, conf_int,
-                          ", ".join(parts), **kwargs)  # fmt: skip
-    ax.set_ylim(bottom=0)
-    ax.set_xlabel("time")
-    ax.set_ylabel("cumulative incidence")
-    ax.legend()
-    return ax

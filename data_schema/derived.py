@@ -34,6 +34,9 @@ EXIT_CODES: Final = MappingProxyType(
         "dead_or_emigrated": 8,
     }
 )
+# The exits modelled as competing causes (job, førtidspension, ressourceforløb); the others are
+# pooled or censored. The one list every estimator, stage and plot defaults to.
+MODEL_CAUSES: Final = ("job", "fp", "rf")
 
 
 class Spells(pa.DataFrameModel):

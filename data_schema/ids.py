@@ -58,15 +58,22 @@ def looks_like_cpr(values: pd.Series) -> pd.Series:
     -------
     Boolean Series aligned with ``values``.
     """
-    digits = _normalise(values)
+    # The rule is applied to the distinct values only (an id column repeats each person's id on
+    # many rows; a national extract has ~50 million id cells but ~0.5 million distinct ids).
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
     out = pd.Series(False, index=values.index)
+    if len(uniques) == 0:
+        return out
+    digits = _normalise(pd.Series(uniques))
     cand = digits.notna().to_numpy()
     if not cand.any():
         return out
     d = digits[cand]
     dd = d.str.slice(0, 2).astype(int).to_numpy()
     mm = d.str.slice(2, 4).astype(int).to_numpy()
-    out.loc[d.index] = _valid_ddmm(dd, mm)
+    unique_cpr = np.zeros(len(uniques) + 1, dtype=bool)  # last slot: missing values (code -1)
+    unique_cpr[np.flatnonzero(cand)] = _valid_ddmm(dd, mm)
+    out[:] = unique_cpr[codes]
     return out
 
 

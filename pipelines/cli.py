@@ -283,6 +283,13 @@ def run_cmd(
     ),
     only: list[str] | None = typer.Option(None, help="Run only these stages (repeatable)."),
     extract: Path | None = ExtractOption,
+    jobs: int | None = typer.Option(
+        None,
+        "--jobs",
+        "-j",
+        help="Worker processes for the analysis stages that only read derive output "
+        "(default: min(2, cpu count); 1 = one stage at a time).",
+    ),
 ) -> None:
     """Run the whole pipeline: (synthetic register,) ingest, derive, analyses, results.
 
@@ -294,7 +301,7 @@ def run_cmd(
     import shutil
 
     from pipelines.config import load_config
-    from pipelines.run import RunContext, is_fresh, run_pipeline, stage_key
+    from pipelines.run import RunContext, default_jobs, is_fresh, run_pipeline, stage_key
     from pipelines.runs import publish_latest, resolve_run_dir, run_identity, write_record
     from pipelines.stages import (
         PipelineError,
@@ -331,7 +338,9 @@ def run_cmd(
             ctx.results_dir, ctx.run_id = run_dir, run_dir.name
             write_record(run_dir, identity, "running")
             try:
-                outcomes += run_pipeline(run_stages(), ctx, force=force, only=only)
+                outcomes += run_pipeline(
+                    run_stages(), ctx, force=force, only=only, jobs=jobs or default_jobs()
+                )
             except BaseException:
                 write_record(run_dir, identity, "failed", data_end=register_data_end(ctx))
                 raise

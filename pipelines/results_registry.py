@@ -417,7 +417,7 @@ TABLES: tuple[TableSpec, ...] = (
         "subgroup_pathways_corrected",
         "subgroups/pathways_corrected.csv",
         "State at the horizons by class: modal vs BCH/ML-corrected vs truth; counts only on the modal and truth rows",
-        "horizon_years:number group:text label:text label_da:text label_en:text exit:text method:text estimate:number n_persons:count n:count subgroup:text suppressed:bool",
+        "horizon_years:number group:text label:text label_da:text label_en:text exit:text method:text estimate:number std_error:number conf_low:number conf_high:number n_persons:count n:count subgroup:text suppressed:bool",
         reads=("horizon_years", "group", "label", "exit", "method", "estimate"),
         suppress={
             "counts": {"n_persons": ["estimate"]},
@@ -443,7 +443,7 @@ TABLES: tuple[TableSpec, ...] = (
         "subgroup_profiles_corrected",
         "subgroups/profiles_corrected.csv",
         "Class profiles by method (modal, BCH/ML-corrected, truth)",
-        "variable:text group:text label:text level:text method:text estimate:number n_persons:count n:count subgroup:text suppressed:bool",
+        "variable:text group:text label:text level:text method:text estimate:number std_error:number conf_low:number conf_high:number n_persons:count n:count subgroup:text suppressed:bool",
     ),
     _table(
         "subgroup_recovery",
@@ -525,6 +525,13 @@ TABLES: tuple[TableSpec, ...] = (
         "Tests of proportional hazards (Schoenfeld residuals) per model, cause and term",
         "model:text cause:text term:text statistic:number df:number p_value:number",
         reads=("model", "cause", "term", "statistic", "df", "p_value"),
+    ),
+    _table(
+        "cox_fit",
+        "survival/cox_fit.csv",
+        "Fit of the cause-specific Cox models: Harrell's C with SE, likelihood-ratio, Wald, score and robust score tests",
+        "cause:text measure:text estimate:number std_error:number df:number p_value:number n_event:count",
+        reads=("cause", "measure", "estimate", "std_error", "df", "p_value"),
     ),
     _table(
         "calibration",

@@ -181,12 +181,80 @@ def run_stage(stage: Stage, ctx: RunContext, force: bool = False) -> StageOutcom
     return StageOutcome(stage.name, False, seconds, key)
 
 
+STAGE_COST = {
+    "effects": 142,
+    "transitions": 122,
+    "subgroups": 68,
+    "reproduction": 22,
+    "survival": 20,
+    "benchmarking": 3,
+}
+"""CPU seconds per stage on the default register (issue 24): the pool starts the longest first."""
+
+
+class StageFailed(RuntimeError):
+    """A stage run in a worker process failed; the message names it and carries its traceback."""
+
+
+_POOL: dict[str, object] = {}
+
+
+def _worker(name: str, force: bool) -> StageOutcome:
+    """Run one stage in a forked worker (stages and context come from the parent's memory)."""
+    import traceback
+
+    stage = _POOL["stages"][name]  # type: ignore[index]
+    ctx = _POOL["ctx"]
+    try:
+        return run_stage(stage, ctx, force=force)  # type: ignore[arg-type]
+    except Exception as exc:
+        if type(exc).__name__ == "PipelineError":
+            raise
+        raise StageFailed(f"stage {name} failed:\n{traceback.format_exc()}") from None
+
+
+def _depends(stage: Stage, earlier: Stage, ctx: RunContext) -> bool:
+    """True when ``stage`` reads (a file in, or a parent of) the output of ``earlier``."""
+    out = Path(earlier.output(ctx)).resolve()
+    for p in stage.inputs(ctx):
+        p = Path(p).resolve()
+        if p == out or out in p.parents or p in out.parents:
+            return True
+    return False
+
+
+def default_jobs() -> int:
+    """Worker processes for independent stages: min(2, cpu count)."""
+    return max(1, min(2, os.cpu_count() or 1))
+
+
 def run_pipeline(
-    stages: list[Stage], ctx: RunContext, force: bool = False, only: list[str] | None = None
+    stages: list[Stage],
+    ctx: RunContext,
+    force: bool = False,
+    only: list[str] | None = None,
+    jobs: int = 1,
 ) -> list[StageOutcome]:
-    """Run ``stages`` in order (all, or the ones named in ``only``)."""
-    outcomes = []
+    """Run ``stages`` (all, or the ones named in ``only``) respecting their declared inputs.
+
+    A stage waits for every earlier stage whose output it reads. With ``jobs`` > 1, stages that are
+    ready together run in a pool of forked worker processes, longest (:data:`STAGE_COST`) first; a
+    stage that is alone ready runs in this process. Outcomes are returned in stage order.
+    """
     selected = [s for s in stages if not only or s.name in only]
+    deps = {
+        s.name: {e.name for e in selected[:i] if _depends(s, e, ctx)}
+        for i, s in enumerate(selected)
+    }
+    import multiprocessing as mp
+
+    if jobs <= 1 or "fork" not in mp.get_all_start_methods():
+        return _run_sequential(selected, ctx, force)
+    return _run_pool(selected, deps, ctx, force, jobs)
+
+
+def _run_sequential(selected: list[Stage], ctx: RunContext, force: bool) -> list[StageOutcome]:
+    outcomes = []
     for i, stage in enumerate(selected):
         if ctx.progress:
             ctx.progress(stage.name, i, len(selected))
@@ -194,3 +262,48 @@ def run_pipeline(
     if ctx.progress:
         ctx.progress("done", len(selected), len(selected))
     return outcomes
+
+
+def _run_pool(
+    selected: list[Stage], deps: dict[str, set[str]], ctx: RunContext, force: bool, jobs: int
+) -> list[StageOutcome]:
+    import multiprocessing as mp
+    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+
+    done: dict[str, StageOutcome] = {}
+    running: dict[object, str] = {}
+    pending = [s.name for s in selected]
+    by_name = {s.name: s for s in selected}
+    n = len(selected)
+    progress, pool = ctx.progress, None
+    try:
+        while pending or running:
+            ready = [k for k in pending if deps[k] <= done.keys()]
+            ready.sort(key=lambda k: -STAGE_COST.get(k, 0))
+            if not running and len(ready) == 1:
+                name = ready[0]
+                pending.remove(name)
+                if progress:
+                    progress(name, len(done), n)
+                done[name] = run_stage(by_name[name], ctx, force=force)
+                continue
+            if pool is None and ready:
+                _POOL.update(stages=by_name, ctx=ctx)
+                ctx.progress = None  # workers do not draw the parent's progress bar
+                pool = ProcessPoolExecutor(jobs, mp_context=mp.get_context("fork"))
+                ctx.progress = progress
+            for name in ready[: max(0, jobs - len(running))]:
+                pending.remove(name)
+                if progress:
+                    progress(", ".join([*running.values(), name]), len(done), n)
+                running[pool.submit(_worker, name, force)] = name  # type: ignore[union-attr]
+            finished, _ = wait(list(running), return_when=FIRST_COMPLETED)
+            for fut in finished:
+                done[running.pop(fut)] = fut.result()  # type: ignore[attr-defined]
+    finally:
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
+        _POOL.clear()
+    if progress:
+        progress("done", n, n)
+    return [done[s.name] for s in selected]

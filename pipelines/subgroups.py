@@ -475,7 +475,8 @@ def pathways_corrected(
             continue
         t = corrected_by_class(post, state.to_numpy(dtype=object), levels, true, threshold)
         parts.append(t.rename(columns={"level": "exit"}).assign(horizon_years=float(h)))
-    cols = ["horizon_years", "group", "exit", "method", "estimate", "n_persons", "n", "subgroup"]
+    cols = ["horizon_years", "group", "exit", "method", "estimate", "std_error", "conf_low",
+            "conf_high", "n_persons", "n", "subgroup"]  # fmt: skip
     if not parts:
         return pd.DataFrame(columns=[*cols, "suppressed"])
     out = pd.concat(parts, ignore_index=True)
@@ -532,7 +533,9 @@ def corrected_by_class(
 
     Returns
     -------
-    ``group, level, method, estimate, n_persons, n, subgroup, suppressed``, sorted by group,
+    ``group, level, method, estimate, std_error, conf_low, conf_high, n_persons, n, subgroup,
+    suppressed`` (95 % Wald CI from :class:`~analysis.subgroups.distal.DistalResult`; missing on
+    truth rows and wherever the estimate is blanked), sorted by group,
     level (in ``levels`` order) and method.
     """
     post = posterior.to_numpy(dtype=float)
@@ -544,6 +547,8 @@ def corrected_by_class(
         r = distal_outcome(post, y, method, levels=levels)
         t = pd.DataFrame(r.probabilities, index=np.arange(1, k + 1), columns=list(levels))
         long = t.stack().rename("estimate").rename_axis(["group", "level"]).reset_index()
+        ci = r.conf_int()
+        long = long.assign(std_error=r.std_error, conf_low=ci[:, 0], conf_high=ci[:, 1])
         if method == "modal":
             n_g = np.bincount(cls[obs], minlength=k + 1)[1:]
         else:
@@ -580,8 +585,10 @@ def corrected_by_class(
         _g=out["group"].astype(int), _m=out["method"].map(order), _l=out["level"].map(levels.index)
     )
     out = out.sort_values(["_g", "_l", "_m"], kind="mergesort")
-    cols = ["group", "level", "method", "estimate", "n_persons", "n", "subgroup", "suppressed"]
-    return out[cols].reset_index(drop=True)
+    inf = ["std_error", "conf_low", "conf_high"]
+    out[inf] = out[inf].where(out["estimate"].notna())
+    cols = ["group", "level", "method", "estimate", *inf, "n_persons", "n", "subgroup"]
+    return out[[*cols, "suppressed"]].reset_index(drop=True)
 
 
 def _truth_rows(

@@ -36,7 +36,7 @@ import pandas as pd
 from analysis.competing_risks import CauseSpecificCox, FineGray
 from analysis.disclosure import guard_curve, suppress
 from analysis.survival import AalenJohansen, KaplanMeier, logrank_test
-from data_schema.derived import EXIT_CODES
+from data_schema.derived import EXIT_CODES, MODEL_CAUSES
 from pipelines.config import StarConfig
 from pipelines.publish import write_table
 
@@ -46,7 +46,6 @@ DAYS_PER_MONTH = 365.25 / 12
 HORIZON_MONTHS = 48
 CAUSES = tuple(EXIT_CODES)  # the exits, in data_schema order
 CODE_TO_CAUSE = {v: k for k, v in EXIT_CODES.items()}
-MODEL_CAUSES = ("job", "fp", "rf")
 FINE_GRAY_TIMES = (6.0, 12.0, 24.0, 36.0, 48.0)  # months since the reference date
 BASELINE = [
     "sex",
@@ -128,10 +127,33 @@ def _model_frame(start_stop: pd.DataFrame) -> pd.DataFrame:
     return df
 
 
+def cox_fit_statistics(fit, cause: str) -> pd.DataFrame:
+    """How well one Cox model fits: Harrell's C with its SE, and the global tests.
+
+    One row per measure (``concordance``, ``likelihood_ratio``, ``wald``, ``score`` and, with a
+    cluster-robust variance, ``robust_score``): ``estimate`` is C or the chi-square statistic,
+    ``std_error`` C's SE (empty for tests), ``df`` and ``p_value`` those of the test.
+    """
+    c = fit.concordance()
+    rows = [
+        {"measure": "concordance", "estimate": c.estimate, "std_error": c.std_error,
+         "df": np.nan, "p_value": np.nan}
+    ]  # fmt: skip
+    for name, test in fit.global_tests().items():
+        rows.append(
+            {"measure": name, "estimate": test.statistic, "std_error": np.nan,
+             "df": test.df, "p_value": test.p_value}
+        )  # fmt: skip
+    out = pd.DataFrame(rows)
+    out.insert(0, "cause", cause)
+    out["n_event"] = int(fit.n_events)
+    return out
+
+
 def cause_specific_models(
     start_stop: pd.DataFrame, causes=MODEL_CAUSES
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Cause-specific Cox per cause (hazard ratios) and their proportional-hazards tests."""
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Cause-specific Cox per cause: hazard ratios, proportional-hazards tests, fit statistics."""
     df = _model_frame(start_stop)
     formula = " + ".join(
         [
@@ -139,7 +161,7 @@ def cause_specific_models(
             for c in BASELINE + TIME_VARYING
         ]
     )
-    coefs, tests = [], []
+    coefs, tests, fits = [], [], []
     for cause in causes:
         code = EXIT_CODES[cause]
         if int((df["event"] == code).sum()) < 20:
@@ -164,9 +186,10 @@ def cause_specific_models(
         ph.insert(0, "cause", cause)
         ph.insert(0, "model", "cause_specific_cox")
         tests.append(ph)
-    return (
-        pd.concat(coefs, ignore_index=True) if coefs else pd.DataFrame(),
-        pd.concat(tests, ignore_index=True) if tests else pd.DataFrame(),
+        fits.append(cox_fit_statistics(fit, cause))
+    return tuple(  # type: ignore[return-value]
+        pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+        for parts in (coefs, tests, fits)
     )
 
 
@@ -296,10 +319,11 @@ def run_survival(
 
     ss_path = derived_dir / "start_stop.parquet"
     if ss_path.exists():
-        coefs, tests = cause_specific_models(pd.read_parquet(ss_path))
+        coefs, tests, fits = cause_specific_models(pd.read_parquet(ss_path))
         if len(coefs):
             write(coefs, "cause_specific_cox.csv")
             write(tests, "ph_tests.csv")
+            write(fits, "cox_fit.csv")
     main_cohort = sel[sel["cohort"] == main].reset_index(drop=True)
     if int((main_fu["event"] == EXIT_CODES["job"]).sum()) >= 20:
         fg_table, fg_cif = fine_gray_job(main_cohort, main_fu.reset_index(drop=True))

@@ -75,20 +75,37 @@ class EffectResult:
     def hazard_ratio(self) -> float:
         return float(np.exp(self.log_hr))
 
-    @property
-    def conf_int(self) -> tuple[float, float]:
-        """Wald interval of the hazard ratio (robust SE, log scale)."""
-        z = stats.norm.ppf(0.5 + self.conf_level / 2)
-        return (
-            float(np.exp(self.log_hr - z * self.std_error)),
-            float(np.exp(self.log_hr + z * self.std_error)),
+    def conf_int(self, alpha: float | None = None) -> pd.DataFrame:
+        """Wald interval of the hazard ratio (robust SE, log scale) at level ``1 - alpha``
+        (default: ``conf_level``): one row ``term, conf_low, conf_high``."""
+        level = self.conf_level if alpha is None else 1.0 - alpha
+        z = float(stats.norm.ppf(0.5 + level / 2))
+        return pd.DataFrame(
+            {
+                "term": [self.exposure],
+                "conf_low": [float(np.exp(self.log_hr - z * self.std_error))],
+                "conf_high": [float(np.exp(self.log_hr + z * self.std_error))],
+            }
         )
+
+    @property
+    def nobs(self) -> int:
+        """Persons in the fitted Cox model."""
+        return self.n_persons
+
+    def glance(self) -> pd.DataFrame:
+        """One row ``method, exposure, cause, nobs, n_events, loglik`` (``loglik`` of the
+        outcome Cox model, weighted for the weighted estimators)."""
+        row = {"method": self.method, "exposure": self.exposure, "cause": self.cause,
+               "nobs": self.n_persons, "n_events": self.n_events,
+               "loglik": float(self.cox.loglik)}  # fmt: skip
+        return pd.DataFrame([row])
 
     def tidy(self) -> pd.DataFrame:
         """One row ``term, estimate, std_error, statistic, p_value, conf_low, conf_high`` with
         estimate and interval on the hazard-ratio scale (std_error of the log hazard ratio)."""
         z = self.log_hr / self.std_error
-        lo, hi = self.conf_int
+        lo, hi = self.conf_int()[["conf_low", "conf_high"]].iloc[0]
         return pd.DataFrame(
             {
                 "term": [self.exposure],
@@ -102,7 +119,7 @@ class EffectResult:
         )
 
     def summary(self) -> str:
-        lo, hi = self.conf_int
+        lo, hi = self.conf_int()[["conf_low", "conf_high"]].iloc[0]
         text = (
             f"{self.method}: exposure {self.exposure}, cause {self.cause}: HR {self.hazard_ratio:.3f} "
             f"({lo:.3f}-{hi:.3f}), {self.n_events} events, {self.n_persons} persons\n"

@@ -281,7 +281,7 @@ def estimate_effects(
                     instrument="x_dep",
                     strata=None if method == "naive" else strata,
                 )
-                lo, hi = res.conf_int
+                lo, hi = res.conf_int()[["conf_low", "conf_high"]].iloc[0]
                 t = np.nan
                 if truth is not None and spec.truth_key in truth:
                     t = float(

@@ -28,7 +28,7 @@ def to_date(d: int | np.integer) -> pd.Timestamp:
 
 def days(s: pd.Series, fill: int | np.integer | None = None) -> np.ndarray:
     """Day numbers of a datetime Series; missing dates become ``fill`` (default: stay NaT-int)."""
-    a = pd.to_datetime(s).to_numpy(dtype="datetime64[D]")
+    a: np.ndarray = pd.to_datetime(s).to_numpy(dtype="datetime64[D]")
     out = a.astype(np.int64)
     if fill is not None:
         out[np.isnat(a)] = fill
@@ -41,7 +41,11 @@ def shift_years(d: date | pd.Timestamp, years: int) -> pd.Timestamp:
 
 
 def intervals(
-    df: pd.DataFrame, start: str, end: str, keep: tuple[str, ...] = (), open_end: int = OPEN_END
+    df: pd.DataFrame,
+    start: str,
+    end: str,
+    keep: tuple[str, ...] = (),
+    open_end: int | np.integer = OPEN_END,
 ) -> pd.DataFrame:
     """Interval frame (``person_id, s, e, *keep``) from date columns; an open end runs forever."""
     out = pd.DataFrame(

@@ -44,7 +44,8 @@ def at_least_years(spell_start: pd.Series, on: date | pd.Timestamp, years: int) 
     """True where a spell started on ``spell_start`` has at least ``years`` calendar years'
     seniority at ``on`` (started on or before the same calendar day ``years`` years earlier)."""
     cut = np.datetime64(iv.shift_years(on, -years).date(), "D")
-    return pd.to_datetime(spell_start).to_numpy(dtype="datetime64[D]") <= cut
+    start: np.ndarray = pd.to_datetime(spell_start).to_numpy(dtype="datetime64[D]")
+    return start <= cut
 
 
 def stock_on(spells: pd.DataFrame, on: date | pd.Timestamp) -> pd.DataFrame:

@@ -20,6 +20,17 @@ and the corrections are
     P(W = s, Y = y) = sum_c w_c D[c, s] pi_cy, with ``D`` and the class sizes ``w_c`` (mean
     posterior) fixed, by EM over ``pi``. Estimates are proper probabilities.
 
+Standard errors (``std_errors``, ``tidy()``, ``conf_int``) treat the step-1 quantities (``D`` and the
+class sizes) as known, as StepMix and Latent GOLD do by default, so they ignore the step-1
+uncertainty (slightly too small when the measurement model is poorly determined):
+
+- ``bch``: robust (sandwich) variance of the weighted-share ratio estimator with the BCH weights as
+  fixed, possibly negative, frequency weights (Bakk, Tekle & Vermunt 2013; Vermunt 2010):
+  ``Var p_cy = sum_i w_ic^2 (1[y_i = y] - p_cy)^2 / (sum_i w_ic)^2``.
+- ``ml``: inverse observed information of the step-3 log-likelihood
+  ``sum_{s,y} n_sy log sum_c w_c D_cs pi_cy`` (``D``, ``w`` fixed), delta method to all L levels.
+- ``modal``: multinomial ``p (1 - p) / n_s`` within the modal class.
+
 Both depend on ``(W, Y)`` only through their cross-table, so they cost nothing beyond the fit.
 With the empirical ``D`` the model class sizes reproduce the modal shares exactly, so when no BCH
 share is clipped the ML fixed point fits the (W, Y) table exactly and equals BCH; the two differ
@@ -84,6 +95,8 @@ class DistalResult:
         Persons with an observed outcome.
     iterations
         EM iterations (ml; 0 otherwise).
+    std_errors
+        (K, L) standard errors of ``probabilities`` (module docstring: step 1 taken as known).
     """
 
     method: str
@@ -93,29 +106,47 @@ class DistalResult:
     classification_error: np.ndarray
     n_obs: int
     iterations: int = 0
+    std_errors: np.ndarray | None = None
 
     def __post_init__(self) -> None:
-        for a in (self.probabilities, self.class_sizes, self.classification_error):
+        if self.std_errors is None:
+            object.__setattr__(self, "std_errors", np.full(self.probabilities.shape, np.nan))
+        for a in (self.probabilities, self.class_sizes, self.classification_error, self.std_errors):
             a.setflags(write=False)
+
+    @property
+    def std_error(self) -> np.ndarray:
+        """Standard errors flattened like ``tidy()`` rows (class-major)."""
+        return self.std_errors.ravel()
+
+    def conf_int(self, alpha: float = 0.05) -> np.ndarray:
+        """Wald intervals (K * L, 2), rows as in ``tidy()``; not clipped to [0, 1]."""
+        from scipy.stats import norm
+
+        z = norm.ppf(1 - alpha / 2)
+        est = self.probabilities.ravel()
+        return np.column_stack([est - z * self.std_error, est + z * self.std_error])
 
     def tidy(self) -> pd.DataFrame:
         """One row per class and level: ``term`` (``class:level``), ``class``, ``level``,
-        ``estimate``; standard errors are not computed (missing)."""
+        ``estimate``, ``std_error`` and the 95 % Wald interval; ``statistic`` and ``p_value``
+        (a test of a share against 0) are left missing as meaningless here."""
         k, n_lev = self.probabilities.shape
         cls = np.repeat(np.arange(1, k + 1), n_lev)
         lev = np.tile(np.asarray(self.levels, dtype=object), k)
         nan = np.full(cls.size, np.nan)
+        ci = self.conf_int()
         return pd.DataFrame(
             {
                 "term": [f"{c}:{v}" for c, v in zip(cls, lev, strict=True)],
                 "class": cls,
                 "level": lev,
                 "estimate": self.probabilities.ravel(),
-                "std_error": nan,
+                "std_error": self.std_error,
                 "statistic": nan,
                 "p_value": nan,
-                "conf_low": nan,
-                "conf_high": nan,
+                "conf_low": ci[:, 0],
+                "conf_high": ci[:, 1],
             }
         )
 
@@ -159,6 +190,40 @@ def _ml(
     return pi, max_iter
 
 
+def _se_bch(table: np.ndarray, d_inv: np.ndarray, probs: np.ndarray) -> np.ndarray:
+    """Sandwich SE (K, L) of the BCH shares; ``table`` n[s, y], weights ``d_inv[s, c]`` fixed."""
+    w2 = d_inv**2  # (S, K)
+    tot = d_inv.T @ table.sum(axis=1)  # (K,) sum_i w_ic
+    n_s = table.sum(axis=1)  # (S,)
+    # sum_i w_ic^2 (1[y_i=y] - p)^2 = sum_s w_sc^2 [n_sy (1 - 2p) + n_s p^2]
+    num = (w2.T @ table) * (1 - 2 * probs) + (w2.T @ n_s)[:, None] * probs**2
+    return np.sqrt(np.maximum(num, 0.0)) / np.maximum(np.abs(tot), 1e-300)[:, None]
+
+
+def _se_ml(table: np.ndarray, d: np.ndarray, w: np.ndarray, pi: np.ndarray) -> np.ndarray:
+    """SE (K, L) of ``pi`` from the observed information of the step-3 log-likelihood, free
+    parameters pi[c, :L-1] per class; ``D`` and ``w`` fixed."""
+    k, n_lev = pi.shape
+    if n_lev < 2:
+        return np.zeros_like(pi)
+    m = np.einsum("c,cs,cy->sy", w, d, pi)
+    # dm[s, y] / dpi[c, j] = w_c D_cs (1[y = j] - 1[y = L-1]) for j < L-1
+    a = w[:, None] * d  # (K, S)
+    eye = np.eye(n_lev)[:, : n_lev - 1]  # (L, L-1)
+    eye[n_lev - 1] = -1.0
+    grad = np.einsum("cs,yj->sycj", a, eye).reshape(*m.shape, -1)  # (S, L, K*(L-1))
+    wt = np.divide(table, m**2, out=np.zeros_like(m), where=m > 0)
+    info = np.einsum("sy,syp,syq->pq", wt, grad, grad)
+    cov = np.linalg.pinv(info)
+    # pi = A theta + const: level j < L-1 is theta, level L-1 is minus their sum
+    amap = np.zeros((k, n_lev, k, n_lev - 1))
+    for c in range(k):
+        amap[c, :, c, :] = eye
+    amap = amap.reshape(k * n_lev, -1)
+    var = np.einsum("ip,pq,iq->i", amap, cov, amap)
+    return np.sqrt(np.maximum(var, 0.0)).reshape(k, n_lev)
+
+
 def distal_outcome(
     posterior: np.ndarray,
     outcome: Sequence | np.ndarray | pd.Series,
@@ -200,15 +265,19 @@ def distal_outcome(
     it = 0
     if method == "modal":
         probs, sizes = p_modal, rows.ravel() / max(1.0, rows.sum())
+        se = np.sqrt(probs * (1 - probs) / np.where(rows > 0, rows, np.nan))
     elif method == "bch":
-        wt = np.linalg.inv(d).T @ table  # (K, L): sum_i Dinv[W_i, c] 1[y_i = y]
+        d_inv = np.linalg.inv(d)
+        wt = d_inv.T @ table  # (K, L): sum_i Dinv[W_i, c] 1[y_i = y]
         wt = np.clip(wt, 0.0, None)
         probs = wt / np.maximum(wt.sum(axis=1, keepdims=True), 1e-300)
         sizes = post.mean(axis=0)
+        se = _se_bch(table, d_inv, probs)
     else:
         sizes = post.mean(axis=0)
         start = np.where(rows > 0, p_modal, 1.0 / len(lev))
         probs, it = _ml(table, d, sizes, np.maximum(start, 1e-6), tol, max_iter)
+        se = _se_ml(table, d, sizes, probs)
     return DistalResult(
         method=method,
         levels=lev,
@@ -217,6 +286,7 @@ def distal_outcome(
         classification_error=d,
         n_obs=int(ok.sum()),
         iterations=it,
+        std_errors=np.asarray(se, dtype=float),
     )
 
 

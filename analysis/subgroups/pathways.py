@@ -27,12 +27,12 @@ import pandas as pd
 from analysis._base import require_columns
 from analysis.disclosure import guard_curve
 from analysis.survival import AalenJohansen, AalenJohansenResult
-from data_schema.derived import EXIT_CODES
+from data_schema.derived import EXIT_CODES, MODEL_CAUSES
 
 DAYS_PER_YEAR = 365.25
 TIME_SCALES: tuple[str, ...] = ("since_reference", "seniority")
 #: Exits shown by default: job, førtidspension, ressourceforløb.
-DEFAULT_CAUSES: tuple[str, ...] = ("job", "fp", "rf")
+DEFAULT_CAUSES: tuple[str, ...] = MODEL_CAUSES
 
 
 def follow_up_frame(

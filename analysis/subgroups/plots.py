@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.subgroups.profiles import ALL, row_names
+from data_schema.derived import MODEL_CAUSES
 
 
 def _plt():
@@ -111,7 +112,7 @@ def _wrap(text: str, width: int) -> list[str]:
 def plot_pathways(
     curves: pd.DataFrame,
     labels: Mapping[str, str] | None = None,
-    exits: Sequence[str] = ("job", "fp", "rf"),
+    exits: Sequence[str] = MODEL_CAUSES,
     exit_names: Mapping[str, str] | None = None,
     time_scale: str = "since_reference",
 ):

@@ -19,14 +19,13 @@ from __future__ import annotations
 from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Literal
 
 import numpy as np
 import pandas as pd
 from scipy import linalg, stats
 from threadpoolctl import threadpool_limits
 
-from analysis._base import TIDY_COLUMNS, require_columns, wald_table
+from analysis._base import TIDY_COLUMNS, VarianceOption, require_columns, wald_table
 from analysis._design import Design, _quote, build_design, formula_variables
 from analysis.transitions import _mnlogit as eng
 
@@ -43,7 +42,6 @@ INTERCEPT = "intercept"
 """Name of the constant term in tidy tables and ``free`` specifications."""
 
 CovariateSpec = str | Sequence[str]
-CovType = Literal["cluster", "model", "robust"]
 
 
 class NoStayersError(ValueError):
@@ -109,12 +107,12 @@ class MultinomialLogitResult:
     free
         Boolean (K, J): which coefficients were estimated.
     cov
-        Covariance of the free coefficients (destination-major order), ``cov_type``.
+        Covariance of the free coefficients (destination-major order), ``variance`` (``"model"`` or ``"robust"``).
     loglik
         Maximised log-likelihood (weighted when weights were given).
     n_obs
         Rows used (person-periods); ``n_clusters`` persons (clusters) behind them.
-    n_dropped
+    n_missing
         Rows dropped because the outcome or a covariate was missing.
     converged, iterations
         Newton-Raphson convergence.
@@ -129,12 +127,12 @@ class MultinomialLogitResult:
     coef: np.ndarray
     free: np.ndarray
     cov: np.ndarray
-    cov_type: str
+    variance: str
     conf_level: float
     loglik: float
     n_obs: int
     n_clusters: int
-    n_dropped: int
+    n_missing: int
     converged: bool
     iterations: int
     aliased: tuple[str, ...]
@@ -216,7 +214,7 @@ class MultinomialLogitResult:
         head = (
             f"Multinomial logit, reference outcome {self.outcomes[0]!r}; {self.n_obs} rows, "
             f"{self.n_clusters} clusters; log L = {self.loglik:.3f}, {self.n_parameters} "
-            f"parameters, AIC = {self.aic:.1f}; SE: {self.cov_type}"
+            f"parameters, AIC = {self.aic:.1f}; SE: {self.variance}"
             + ("" if self.converged else "; NOT CONVERGED")
         )
         if self.aliased:
@@ -231,9 +229,10 @@ class MultinomialLogit:
     ----------
     conf_level
         Confidence level of the Wald intervals.
-    cov_type
-        ``"cluster"`` (needs ``cluster=`` in fit; default when given), ``"model"`` (inverse
-        information) or ``"robust"`` (sandwich with each row its own cluster).
+    variance
+        ``"auto"`` (default): robust when ``cluster=`` is given, else model; ``"model"`` (inverse
+        information) or ``"robust"`` (sandwich, one cluster per ``cluster=`` value, or each row
+        its own cluster without ``cluster=``).
     small_sample
         Multiply sandwich variances by ``G/(G-1) (N-1)/(N-P)`` (statsmodels' default).
     max_iter, tol
@@ -247,14 +246,14 @@ class MultinomialLogit:
     def __init__(
         self,
         conf_level: float = 0.95,
-        cov_type: CovType | None = None,
+        variance: VarianceOption = "auto",
         small_sample: bool = True,
         max_iter: int = 100,
         tol: float = 1e-8,
         penalty: float = 0.0,
     ) -> None:
         self.conf_level = conf_level
-        self.cov_type = cov_type
+        self.variance = variance
         self.small_sample = small_sample
         self.max_iter = max_iter
         self.tol = tol
@@ -298,9 +297,15 @@ class MultinomialLogit:
             coefficients are matched by term and outcome (0 where absent). It saves iterations
             when fitting a sequence of nested models; the estimate does not depend on it.
         """
-        cov_type = self.cov_type or ("cluster" if cluster is not None else "model")
-        if cov_type == "cluster" and cluster is None:
-            raise ValueError("cov_type='cluster' needs cluster=")
+        if self.variance not in ("auto", "model", "robust"):
+            raise ValueError(f"variance must be 'auto', 'model' or 'robust', not {self.variance!r}")
+        if self.variance == "model" and cluster is not None:
+            raise ValueError("cluster= needs the robust variance; drop variance='model'")
+        variance = (
+            "model"
+            if self.variance == "model" or (self.variance == "auto" and cluster is None)
+            else "robust"
+        )
         variables = formula_variables(covariates) if _nonempty(covariates) else []
         require_columns(data, [outcome, cluster, weights, *variables], "data")
         needed = (
@@ -308,7 +313,7 @@ class MultinomialLogit:
         )
         ok = data[needed].notna().all(axis=1).to_numpy()
         frame = data.loc[ok] if not ok.all() else data
-        n_dropped = int((~ok).sum())
+        n_missing = int((~ok).sum())
         if len(frame) == 0:
             raise ValueError("no complete rows to fit")
         levels = _levels(frame[outcome], outcomes)
@@ -331,7 +336,7 @@ class MultinomialLogit:
         # call (measured: 10-50x slower with 2 threads on 2 busy cores)
         with threadpool_limits(limits=1, user_api="blas"):
             return self._fit_arrays(
-                x, y, levels, builder, w, cl, n_cl, cov_type, free, n_dropped, start
+                x, y, levels, builder, w, cl, n_cl, variance, free, n_missing, start
             )
 
     def _fit_arrays(
@@ -343,9 +348,9 @@ class MultinomialLogit:
         w: np.ndarray | None,
         cluster: np.ndarray | None,
         n_clusters: int,
-        cov_type: str,
+        variance: str,
         free_spec: Mapping[Hashable, Sequence[str]] | None,
-        n_dropped: int,
+        n_missing: int,
         start: MultinomialLogitResult | None = None,
     ) -> MultinomialLogitResult:
         terms_all = builder.terms
@@ -374,10 +379,10 @@ class MultinomialLogit:
         except (linalg.LinAlgError, ValueError):
             bread = linalg.pinv(fit.information)
         n_obs = len(y)
-        if cov_type == "model":
+        if variance == "model":
             cov = bread
         else:
-            if cov_type == "robust":
+            if cluster is None:
                 cluster = np.arange(n_obs, dtype=np.int64)
                 n_clusters = n_obs
             scores = eng.cluster_scores(comp, y, w, fit.beta, free, cluster, n_clusters)
@@ -392,12 +397,12 @@ class MultinomialLogit:
             coef=fit.beta,
             free=free,
             cov=cov,
-            cov_type=cov_type,
+            variance=variance,
             conf_level=self.conf_level,
             loglik=fit.loglik,
             n_obs=n_obs,
             n_clusters=int(n_clusters),
-            n_dropped=n_dropped,
+            n_missing=n_missing,
             converged=fit.converged,
             iterations=fit.iterations,
             aliased=aliased,
@@ -615,7 +620,7 @@ class TransitionModel:
 
     Parameters
     ----------
-    conf_level, cov_type, small_sample, max_iter, tol
+    conf_level, variance, small_sample, max_iter, tol
         As :class:`MultinomialLogit`.
     penalty
         Ridge precision on non-intercept coefficients (see :class:`MultinomialLogit`).
@@ -627,7 +632,7 @@ class TransitionModel:
     def __init__(
         self,
         conf_level: float = 0.95,
-        cov_type: CovType | None = None,
+        variance: VarianceOption = "auto",
         small_sample: bool = True,
         max_iter: int = 100,
         tol: float = 1e-8,
@@ -635,7 +640,7 @@ class TransitionModel:
         rare_threshold: int | None = None,
     ) -> None:
         self.conf_level = conf_level
-        self.cov_type = cov_type
+        self.variance = variance
         self.small_sample = small_sample
         self.max_iter = max_iter
         self.tol = tol
@@ -697,7 +702,7 @@ class TransitionModel:
             raise ValueError(f"states {unknown} occur in the data but not in states={states}")
         est = MultinomialLogit(
             self.conf_level,
-            self.cov_type,
+            self.variance,
             self.small_sample,
             self.max_iter,
             self.tol,

@@ -13,14 +13,9 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 
 from analysis._curves import guard_curve
-from analysis.multistate import MultiStateAalenJohansen, plot_state_occupation
-from analysis.survival import (
-    AalenJohansen,
-    KaplanMeier,
-    gray_test,
-    plot_cumulative_incidence,
-    plot_survival,
-)
+from analysis.multistate import MultiStateAalenJohansen
+from analysis.plots import plot_cumulative_incidence, plot_state_occupation, plot_survival
+from analysis.survival import AalenJohansen, KaplanMeier, gray_test
 
 
 def test_kaplan_meier_by_hand():
@@ -191,3 +186,28 @@ def test_plots_draw_only_guarded_steps():
     plot_state_occupation(res)
     plot_state_occupation(res, kind="stacked")
     plt.close("all")
+    # 3 persons, 2 transitions (kh -> job twice), nothing missing
+    assert res.glance().iloc[0][["nobs", "n_event", "n_missing"]].tolist() == [3, 2, 0]
+
+
+def test_curve_glance_counts_rows_events_and_missing():
+    # by hand: group a has 3 rows / 2 events, group b 2 rows / 1 event, one row with a missing time
+    df = pd.DataFrame(
+        {
+            "t": [1.0, 2.0, 3.0, 1.0, 2.0, np.nan],
+            "e": [1, 1, 0, 0, 2, 1],
+            "g": ["a", "a", "a", "b", "b", "b"],
+        }
+    )
+    for res, variance in (
+        (KaplanMeier(variance="greenwood").fit(df, "t", "e", group="g"), "greenwood"),
+        (AalenJohansen().fit(df, "t", "e", group="g"), "ij"),
+    ):
+        g = res.glance().set_index("g")
+        assert g.loc["a", "nobs"] == 3 and g.loc["b", "nobs"] == 2
+        assert g.loc["a", "n_event"] == 2 and g.loc["b", "n_event"] == 1
+        assert (g["n_missing"] == 1).all() and (g["variance"] == variance).all()
+    with pytest.raises(ValueError, match="variance"):
+        AalenJohansen(variance="greenwood")
+    with pytest.raises(ValueError, match="variance"):
+        MultiStateAalenJohansen(variance="greenwood")

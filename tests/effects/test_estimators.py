@@ -169,10 +169,18 @@ def test_weights_near_one_for_a_randomised_exposure(randomised):
 def test_randomised_exposure_every_estimator_agrees_and_covers_the_truth(randomised):
     res = {m: fit(m, randomised) for m in ("naive", "adjusted", "msm_iptw", "dr_msm")}
     for m, r in res.items():
-        lo, hi = r.conf_int
+        lo, hi = r.conf_int()[["conf_low", "conf_high"]].iloc[0]
         assert lo <= TRUE_HR <= hi, (m, r.hazard_ratio, lo, hi)
     logs = [r.log_hr for r in res.values()]
     assert max(logs) - min(logs) < 0.5 * res["naive"].std_error
+    # protocol: conf_int(alpha) on the HR scale (z_0.95 = 1.6448536, a table value), glance()
+    r = res["naive"]
+    lo90, hi90 = r.conf_int(alpha=0.10)[["conf_low", "conf_high"]].iloc[0]
+    assert lo90 == pytest.approx(np.exp(r.log_hr - 1.6448536 * r.std_error), rel=1e-6)
+    assert hi90 == pytest.approx(np.exp(r.log_hr + 1.6448536 * r.std_error), rel=1e-6)
+    g = r.glance().iloc[0]
+    assert g["nobs"] == randomised["person_id"].nunique() == 6000
+    assert g["n_events"] == r.n_events and g["method"] == "naive"
 
 
 def test_time_varying_confounding_biases_the_naive_estimate(confounded):
@@ -181,10 +189,10 @@ def test_time_varying_confounding_biases_the_naive_estimate(confounded):
     msm = fit("msm_iptw", confounded)
     dr = fit("dr_msm", confounded)
     # poor health brings changes and keeps people from jobs: the naive HR is too low
-    assert naive.conf_int[1] < TRUE_HR
+    assert naive.conf_int().at[0, "conf_high"] < TRUE_HR
     assert (np.log(TRUE_HR) - naive.log_hr) > 3 * naive.std_error
     for r in (adjusted, msm, dr):
-        lo, hi = r.conf_int
+        lo, hi = r.conf_int()[["conf_low", "conf_high"]].iloc[0]
         assert lo <= TRUE_HR <= hi, (r.method, r.hazard_ratio, lo, hi)
     # stabilised weights have mean 1 when the treatment model is right
     assert msm.weights is not None and 0.9 < msm.weights.stabilised.mean() < 1.1

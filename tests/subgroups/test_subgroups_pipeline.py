@@ -256,6 +256,11 @@ def test_pathways_modal_corrected_and_truth(stage):
     np.testing.assert_allclose(c["n_persons"] / c["n"], c["estimate"], atol=1e-9)
     assert c["n_persons"].notna().all()
     assert pc.loc[pc["method"].isin(["bch", "ml"]), "n_persons"].isna().all()
+    est = pc.dropna(subset=["estimate"])
+    corr = est[est["method"].isin(["bch", "ml"])]
+    assert (corr["std_error"] > 0).any() and (corr["conf_low"] <= corr["estimate"]).all()
+    assert (corr["estimate"] <= corr["conf_high"]).all()
+    assert est.loc[est["method"] == "truth", "std_error"].isna().all()
     # the truth rows name each class's matched subgroup; corrected estimates are close to truth
     truth = pc[pc["method"] == "truth"]
     assert set(truth["subgroup"]) == set(NAMES)

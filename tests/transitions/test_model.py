@@ -48,7 +48,7 @@ def test_cluster_robust_covariance_matches_statsmodels(mn, statsmodels_fit):
     fit = MultinomialLogit(tol=1e-12).fit(
         mn, "y", ["x1", "x2"], outcomes=[0, 1, 2, 3], cluster="pid"
     )
-    assert fit.cov_type == "cluster" and fit.n_clusters == 500
+    assert fit.variance == "robust" and fit.n_clusters == 500
     np.testing.assert_allclose(fit.cov, statsmodels_fit.cov_params().to_numpy(), rtol=1e-6)
     # tidy: standard columns, destination-major
     t = fit.tidy()
@@ -59,14 +59,14 @@ def test_cluster_robust_covariance_matches_statsmodels(mn, statsmodels_fit):
 def test_model_covariance_matches_statsmodels(mn):
     exog = sm.add_constant(mn[["x1", "x2"]])
     ref = sm.MNLogit(mn["y"], exog).fit(method="newton", disp=False, tol=1e-12)
-    fit = MultinomialLogit(cov_type="model", tol=1e-12).fit(mn, "y", ["x1", "x2"])
+    fit = MultinomialLogit(variance="model", tol=1e-12).fit(mn, "y", ["x1", "x2"])
     np.testing.assert_allclose(fit.cov, ref.cov_params().to_numpy(), rtol=1e-6)
 
 
 def test_intercept_only_is_log_odds_of_counts():
     y = ["stay"] * 60 + ["a"] * 30 + ["b"] * 10
     d = pd.DataFrame({"y": y})
-    fit = MultinomialLogit(cov_type="model").fit(d, "y", (), outcomes=["stay", "a", "b"])
+    fit = MultinomialLogit(variance="model").fit(d, "y", (), outcomes=["stay", "a", "b"])
     np.testing.assert_allclose(fit.coef[0], [np.log(30 / 60), np.log(10 / 60)], atol=1e-9)
     # var of log(n_a/n_0) = 1/n_a + 1/n_0
     np.testing.assert_allclose(fit.std_error[0, 0], np.sqrt(1 / 30 + 1 / 60), rtol=1e-8)
@@ -76,26 +76,26 @@ def test_integer_weights_equal_replicated_rows(mn):
     sub = mn.iloc[:400].copy()
     sub["w"] = np.tile([1.0, 2.0, 3.0, 1.0], 100)
     rep = sub.loc[sub.index.repeat(sub["w"].astype(int))]
-    a = MultinomialLogit(cov_type="model").fit(sub, "y", ["x1"], weights="w")
-    b = MultinomialLogit(cov_type="model").fit(rep, "y", ["x1"])
+    a = MultinomialLogit(variance="model").fit(sub, "y", ["x1"], weights="w")
+    b = MultinomialLogit(variance="model").fit(rep, "y", ["x1"])
     np.testing.assert_allclose(a.coef, b.coef, atol=1e-8)
     assert a.loglik == pytest.approx(b.loglik)
 
 
 def test_free_constraint_fixes_coefficients_at_zero(mn):
-    fit = MultinomialLogit(cov_type="model").fit(
+    fit = MultinomialLogit(variance="model").fit(
         mn, "y", ["x1", "x2"], outcomes=[0, 1, 2, 3], free={3: ["intercept", "x1"]}
     )
     assert fit.coef[2, 2] == 0.0 and not fit.free[2, 2]
     assert fit.n_parameters == 8
     # the constrained model is nested: LR statistic for x2 -> 3 (true value 0) is small
-    full = MultinomialLogit(cov_type="model").fit(mn, "y", ["x1", "x2"], outcomes=[0, 1, 2, 3])
+    full = MultinomialLogit(variance="model").fit(mn, "y", ["x1", "x2"], outcomes=[0, 1, 2, 3])
     assert 0 <= 2 * (full.loglik - fit.loglik) < 6.6
 
 
 def test_collinear_column_is_aliased(mn):
     d = mn.assign(x3=2 * mn["x1"])
-    fit = MultinomialLogit(cov_type="model").fit(d, "y", ["x1", "x3", "x2"])
+    fit = MultinomialLogit(variance="model").fit(d, "y", ["x1", "x3", "x2"])
     assert fit.aliased == ("x3",)
     assert fit.terms == ("intercept", "x1", "x2")
 
@@ -113,7 +113,7 @@ def _moves() -> pd.DataFrame:
 
 
 def test_intercept_only_transition_matrix_is_empirical():
-    fit = TransitionModel(cov_type="model").fit(
+    fit = TransitionModel(variance="model").fit(
         _moves(), "state", "next_state", (), states=["a", "b", "c"]
     )
     assert fit.absorbing == ("c",)
@@ -135,7 +135,7 @@ def test_an_origin_nobody_stays_in_is_a_named_error():
         {"state": ["a"] * 4 + ["b"] * 3, "next_state": ["a", "a", "b", "c", "a", "c", "a"]}
     )
     with pytest.raises(NoStayersError, match="origin state 'b': all 3 periods move"):
-        TransitionModel(cov_type="model").fit(d, "state", "next_state", states=["a", "b", "c"])
+        TransitionModel(variance="model").fit(d, "state", "next_state", states=["a", "b", "c"])
 
 
 def test_rare_destinations_get_intercept_only():
@@ -153,7 +153,7 @@ def test_rare_destinations_get_intercept_only():
 def test_lr_test_and_markov_comparison():
     d = _mn_data(1200).assign(state="s")
     d["next_state"] = np.array(["s", "a", "b", "c"])[d["y"]]
-    est = TransitionModel(cov_type="model")
+    est = TransitionModel(variance="model")
     m0 = est.fit(d, "state", "next_state", ())
     m1 = est.fit(d, "state", "next_state", ["x1"])
     lr = lr_test(m0, m1)
@@ -177,7 +177,7 @@ def test_start_from_nested_fit_gives_the_same_estimate_in_fewer_iterations(mn, s
     assert warm.converged and warm.iterations < cold.iterations
     # transition model: the start is taken per origin, by term and destination
     d = mn.assign(state="s", next_state=np.array(["s", "a", "b", "c"])[mn["y"]])
-    tm = TransitionModel(tol=1e-12, cov_type="model")
+    tm = TransitionModel(tol=1e-12, variance="model")
     m1 = tm.fit(d, "state", "next_state", ["x1"])
     m2 = tm.fit(d, "state", "next_state", ["x1", "x2"], start=m1)
     np.testing.assert_allclose(m2.models["s"].coef, statsmodels_fit.params.to_numpy(), atol=1e-7)

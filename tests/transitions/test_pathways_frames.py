@@ -36,7 +36,7 @@ def _markov_data(seed=0, n=6000):
 
 
 def test_exact_occupation_of_markov_model_is_matrix_power():
-    fit = TransitionModel(cov_type="model").fit(
+    fit = TransitionModel(variance="model").fit(
         _markov_data(), "state", "next_state", (), states=["a", "b", "c"]
     )
     P = fit.transition_matrix({}).to_numpy()
@@ -68,7 +68,7 @@ def test_exact_occupation_agrees_with_microsimulation_under_duration_dependence(
 
     clock = Clock(seniority=None, month=None, month_index=None, age=None, birth_year=None,
                   features=log_dur)  # fmt: skip
-    fit = TransitionModel(cov_type="model").fit(d, "state", "next_state", ["log_dur"])
+    fit = TransitionModel(variance="model").fit(d, "state", "next_state", ["log_dur"])
     start = pd.DataFrame({"state": ["a"], "duration_months": [3.0], "log_dur": [np.log(4.0)]})
     exact = predict_occupation(fit, start, 18, clock=clock).estimate
     paths = simulate_paths(fit, start, 18, n_rep=20000, seed=2, clock=clock)
@@ -78,7 +78,7 @@ def test_exact_occupation_agrees_with_microsimulation_under_duration_dependence(
 
 
 def test_parametric_bootstrap_bands_cover_point_estimate():
-    fit = TransitionModel(cov_type="model").fit(
+    fit = TransitionModel(variance="model").fit(
         _markov_data(), "state", "next_state", (), states=["a", "b", "c"]
     )
     pred = predict_occupation(fit, {"state": "a", "duration_months": 0}, 6, clock=NO_CLOCK,

@@ -66,7 +66,7 @@ def test_occupation_sums_to_one(months):
 def test_multinomial_logit_matches_nnet():
     d = pd.read_csv(FIX / "mn.csv")
     ref = pd.read_csv(FIX / "multinom_nnet.csv")
-    fit = MultinomialLogit(cov_type="model", tol=1e-12).fit(
+    fit = MultinomialLogit(variance="model", tol=1e-12).fit(
         d, "y", "x1 + x2 + g", outcomes=["stay", "a", "b", "c"]
     )
     t = fit.tidy()
