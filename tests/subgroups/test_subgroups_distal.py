@@ -62,9 +62,8 @@ def test_perfect_classification_gives_the_modal_table():
         np.testing.assert_allclose(r.probabilities, [[0.5, 0.5], [1, 0], [1 / 3, 2 / 3]])
 
 
-@pytest.mark.parametrize("correction", ["BCH", "ML"])
-def test_agrees_with_stepmix_on_its_own_posterior(correction):
-    """StepMix's three-step estimates, recomputed by our code from StepMix's posterior."""
+def _stepmix_three_step(correction: str, **options):
+    """Data draw 3 (n = 1000) coded for StepMix and a three-step StepMix model with ``options``."""
     stepmix = pytest.importorskip("stepmix")
     df, _, y = _draw(3, n=1000)
     codes = np.column_stack([df[c].map({"a": 0, "b": 1, "c": 2}).to_numpy() for c in df])
@@ -75,11 +74,18 @@ def test_agrees_with_stepmix_on_its_own_posterior(correction):
         structural="categorical",
         n_steps=3,
         correction=correction,
-        n_init=1,
         random_state=0,
         progress_bar=0,
-        abs_tol=1e-10,
-        max_iter=5000,
+        **options,
+    )
+    return df, y, codes, y_code, sm
+
+
+@pytest.mark.parametrize("correction", ["BCH", "ML"])
+def test_agrees_with_stepmix_on_its_own_posterior(correction):
+    """StepMix's three-step estimates, recomputed by our code from StepMix's posterior."""
+    df, y, codes, y_code, sm = _stepmix_three_step(
+        correction, n_init=1, abs_tol=1e-10, max_iter=5000
     )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -199,22 +205,8 @@ def test_three_step_estimates_agree_with_stepmix_end_to_end(correction):
     (entries up to ~2.1 here). Measured: the class-specific outcome probabilities differ by 5e-6;
     they are compared to 1e-4 absolute (room for StepMix's stopping point) -- far below the
     modal-assignment bias (~0.08) the corrections remove and their standard errors (>= 0.024)."""
-    stepmix = pytest.importorskip("stepmix")
-    df, _, y = _draw(3, n=1000)
-    codes = np.column_stack([df[c].map({"a": 0, "b": 1, "c": 2}).to_numpy() for c in df])
-    y_code = pd.Index(LEVELS).get_indexer(y).reshape(-1, 1)
-    sm = stepmix.StepMix(
-        n_components=3,
-        measurement="categorical",
-        structural="categorical",
-        n_steps=3,
-        correction=correction,
-        n_init=3,
-        random_state=0,
-        progress_bar=0,
-        abs_tol=1e-13,
-        rel_tol=0,
-        max_iter=100_000,
+    df, y, codes, y_code, sm = _stepmix_three_step(
+        correction, n_init=3, abs_tol=1e-13, rel_tol=0, max_iter=100_000
     )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
