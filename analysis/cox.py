@@ -922,12 +922,19 @@ class ProportionalHazardsTest:
         per term; ``beta(t)`` estimates for plotting), ordered by stratum and time.
     transform
         The time transform used.
+    variance
+        R's ``cox.zph(fit)$var``: inverse of the mean information per event, term x term; the
+        variance of one scaled residual (used for the band of :meth:`coefficient_curves`).
+    fitted
+        Per term, the constant ``beta(t)`` under proportional hazards: the fitted coefficient, or
+        1 for a term of several columns (its residuals are multiples of the fitted coefficients).
     """
 
     table: pd.DataFrame
     residuals: pd.DataFrame
     transform: str
     variance: pd.DataFrame | None = None
+    fitted: pd.Series | None = None
 
     def tidy(self) -> pd.DataFrame:
         return self.table.copy()
@@ -953,7 +960,8 @@ class ProportionalHazardsTest:
 
         Returns
         -------
-        ``term, time, transformed_time, estimate, std_error, conf_low, conf_high``: ``time`` in
+        ``term, time, transformed_time, estimate, std_error, conf_low, conf_high, fitted``
+        (``fitted``: the constant under proportional hazards, see the class): ``time`` in
         the unit of the model's duration (for the ``km`` and ``rank`` transforms interpolated
         linearly between event times, as R's axis labels), ``estimate`` the smoothed log hazard
         ratio (per unit of the covariate; for a factor term, a multiple of its fitted
@@ -995,11 +1003,12 @@ class ProportionalHazardsTest:
                         "std_error": se,
                         "conf_low": yhat - 2 * se,
                         "conf_high": yhat + 2 * se,
+                        "fitted": np.nan if self.fitted is None else self.fitted[term],
                     }
-                )  # fmt: skip
+                )
             )
         cols = ["term", "time", "transformed_time", "estimate", "std_error", "conf_low",
-                "conf_high"]  # fmt: skip
+                "conf_high", "fitted"]  # fmt: skip
         return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=cols)
 
     def summary(self) -> str:
@@ -1127,8 +1136,11 @@ def _cox_zph(res: CoxPHResult, transform: str, terms: bool, global_test: bool):
     if res.strata_levels is not None:
         resid.insert(0, "stratum", np.asarray(res.strata_levels, dtype=object)[stratum_of_death])
     variance = pd.DataFrame(np.linalg.inv(vmean), index=names, columns=names)  # R's zph$var
+    fitted = pd.Series(
+        [res.coef[cols[0]] if len(cols) == 1 else 1.0 for _, cols in assign], index=names
+    )
     return ProportionalHazardsTest(
-        table=table, residuals=resid, transform=transform, variance=variance
+        table=table, residuals=resid, transform=transform, variance=variance, fitted=fitted
     )
 
 

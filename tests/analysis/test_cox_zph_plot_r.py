@@ -52,6 +52,11 @@ def test_coefficient_curves_match_plot_cox_zph(case):
     close_to_r(res.coef, COEF.loc[COEF["case"] == case, "coef"], 1e-8, "coef")
     got = res.proportional_hazards_test(transform=ref["transform"].iloc[0]).coefficient_curves()
     assert got["term"].str.replace("C(celltype)", "celltype").tolist() == ref["term"].tolist()
+    fitted = got.groupby("term", sort=False)["fitted"].first().to_numpy()
+    if case == "veteran_rank_factor":  # a factor term's curve is in multiples of its coefficients
+        np.testing.assert_array_equal(fitted, [res.coef[0], 1.0])
+    else:
+        np.testing.assert_array_equal(fitted, res.coef)
     for col in ("transformed_time", "time", "estimate", "std_error", "conf_low", "conf_high"):
         close_to_r(got[col], ref[col], 1e-8, col)
 
@@ -67,4 +72,5 @@ def test_band_is_two_standard_errors_and_curve_smooths_residuals():
     test = res.proportional_hazards_test()
     flat = test.residuals.assign(age=0.25, sex=0.25, **{"ph.ecog": 0.25})
     curves = type(test)(test.table, flat, test.transform, test.variance).coefficient_curves()
+    assert curves["fitted"].isna().all()
     np.testing.assert_allclose(curves["estimate"], 0.25, atol=1e-12)
