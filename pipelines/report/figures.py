@@ -16,7 +16,7 @@ from matplotlib.figure import Figure
 
 from . import labels
 from .fmt import Lang, fmt_pct
-from .style import OKABE_ITO, TEXT_WIDTH_IN, format_axis, new_figure, state_colour
+from .style import GREY, OKABE_ITO, TEXT_WIDTH_IN, format_axis, new_figure, state_colour
 
 Labeller = Callable[[object], str]
 
@@ -585,4 +585,72 @@ def funnel(
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     format_axis(ax, "y", lang, "number")
+    return fig
+
+
+def coefficient_curves(
+    df: pd.DataFrame,
+    *,
+    facet: str = "term",
+    hue: str | None = "cause",
+    time: str = "time",
+    estimate: str = "estimate",
+    conf_low: str = "conf_low",
+    conf_high: str = "conf_high",
+    reference: str | None = "fitted",
+    lang: Lang,
+    xlabel: str = "",
+    ylabel: str = "",
+    facet_label: Labeller = _identity,
+    hue_label: Labeller = _identity,
+    hue_order: Sequence[object] | None = None,
+    ncols: int = 4,
+) -> Figure | None:
+    """Smoothed time-varying coefficients ``beta(t)`` with their bands (R ``plot(cox.zph)``).
+
+    One small panel per ``facet`` value (model term, own y scale), one line per ``hue`` value
+    (exit, in its state colour) with a dashed line in the same colour at ``reference`` (the
+    model's constant estimate) and a grey line at 0 (no effect). A curve that stays flat around
+    its dashed line is consistent with proportional hazards.
+    """
+    data = df.dropna(subset=[estimate]).sort_values(time)
+    if data.empty:
+        return None
+    facets = _order(data[facet], None)
+    hues = _order(data[hue], hue_order) if hue else [None]
+    ncols = min(ncols, len(facets))
+    nrows = int(np.ceil(len(facets) / ncols))
+    fig = new_figure(
+        1.55 * nrows + 0.7, TEXT_WIDTH_IN, nrows=nrows, ncols=ncols, sharex=True, squeeze=False
+    )
+    axes = fig.axes
+    for k, f in enumerate(facets):
+        ax = axes[k]
+        ax.axhline(0, color=GREY, linewidth=0.8)
+        for i, h in enumerate(hues):
+            sub = data[data[facet] == f]
+            sub = sub if h is None else sub[sub[hue] == h]
+            if sub.empty:
+                continue
+            colour = state_colour(str(h), i=i)
+            ax.plot(sub[time], sub[estimate], color=colour, linewidth=1.3,
+                    label=hue_label(h) if h is not None else None)  # fmt: skip
+            ax.fill_between(sub[time], sub[conf_low], sub[conf_high], color=colour, alpha=0.15,
+                            linewidth=0)  # fmt: skip
+            if reference and sub[reference].notna().any():
+                ax.axhline(float(sub[reference].iloc[0]), color=colour, linewidth=0.9,
+                           linestyle="--")  # fmt: skip
+        ax.set_title(textwrap.fill(facet_label(f), 24), fontsize=8)
+        ax.tick_params(labelsize=7.5)
+    for ax in axes[len(facets) :]:
+        ax.set_visible(False)
+    for ax in axes[: len(facets)]:
+        format_axis(ax, "y", lang, "number")
+        format_axis(ax, "x", lang, "number")
+    fig.supxlabel(xlabel, fontsize=9)
+    if ylabel:
+        fig.supylabel(ylabel, fontsize=9)
+    if hue and len(hues) > 1:
+        handles, names = axes[0].get_legend_handles_labels()
+        fig.legend(handles, names, loc="outside upper center", ncols=min(5, len(hues)))
     return fig
