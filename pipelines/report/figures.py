@@ -32,6 +32,25 @@ def _order(values: pd.Series, order: Sequence[object] | None) -> list[object]:
     return [v for v in order if v in present] + [v for v in present if v not in order]
 
 
+def _finish_panels(
+    fig: Figure, n_used: int, lang: Lang, ykind: str, xlabel: str, ylabel: str, legend: bool
+) -> None:
+    """Common end of the faceted figures: hide unused panels, locale tick labels, the shared
+    axis labels and (with several lines) one legend above the panels from the first panel."""
+    axes = fig.axes
+    for ax in axes[n_used:]:
+        ax.set_visible(False)
+    for ax in axes[:n_used]:
+        format_axis(ax, "y", lang, ykind)
+        format_axis(ax, "x", lang, "number")
+    fig.supxlabel(xlabel, fontsize=9)
+    if ylabel:
+        fig.supylabel(ylabel, fontsize=9)
+    if legend:
+        handles, names = axes[0].get_legend_handles_labels()
+        fig.legend(handles, names, loc="outside upper center", ncols=min(5, len(names)))
+
+
 def stacked_shares(
     df: pd.DataFrame,
     *,
@@ -277,17 +296,7 @@ def curves(
         if f is not None:
             ax.set_title(textwrap.fill(facet_label(f), 28), fontsize=8.5)
         ax.set_ylim(bottom=0)
-    for ax in axes[len(facets) :]:
-        ax.set_visible(False)
-    for ax in axes[: len(facets)]:
-        format_axis(ax, "y", lang, "percent")
-        format_axis(ax, "x", lang, "number")
-    fig.supxlabel(xlabel, fontsize=9)
-    if ylabel:
-        fig.supylabel(ylabel, fontsize=9)
-    if hue and len(hues) > 1:
-        handles, names = axes[0].get_legend_handles_labels()
-        fig.legend(handles, names, loc="outside upper center", ncols=min(5, len(hues)))
+    _finish_panels(fig, len(facets), lang, "percent", xlabel, ylabel, bool(hue) and len(hues) > 1)
     return fig
 
 
@@ -642,15 +651,5 @@ def coefficient_curves(
                            linestyle="--")  # fmt: skip
         ax.set_title(textwrap.fill(facet_label(f), 24), fontsize=8)
         ax.tick_params(labelsize=7.5)
-    for ax in axes[len(facets) :]:
-        ax.set_visible(False)
-    for ax in axes[: len(facets)]:
-        format_axis(ax, "y", lang, "number")
-        format_axis(ax, "x", lang, "number")
-    fig.supxlabel(xlabel, fontsize=9)
-    if ylabel:
-        fig.supylabel(ylabel, fontsize=9)
-    if hue and len(hues) > 1:
-        handles, names = axes[0].get_legend_handles_labels()
-        fig.legend(handles, names, loc="outside upper center", ncols=min(5, len(hues)))
+    _finish_panels(fig, len(facets), lang, "number", xlabel, ylabel, bool(hue) and len(hues) > 1)
     return fig
