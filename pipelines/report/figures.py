@@ -597,6 +597,22 @@ def funnel(
     return fig
 
 
+def _band_limits(
+    df: pd.DataFrame, estimate: str, conf_low: str, conf_high: str, reference: str | None
+) -> tuple[float, float]:
+    """y limits of a panel: the bands, but at most two spans of the curves (with their reference
+    lines and 0) beyond them, so that a nearly unidentified term's huge band does not flatten
+    its curve to a line."""
+    cols = [estimate] + ([reference] if reference and reference in df else [])
+    v = df[cols].to_numpy(dtype=float)
+    lo, hi = min(float(np.nanmin(v)), 0.0), max(float(np.nanmax(v)), 0.0)
+    pad = max(hi - lo, 0.1 * max(abs(lo), abs(hi)), 1e-3)
+    low = max(float(np.nanmin(df[conf_low])), lo - 2 * pad)
+    high = min(float(np.nanmax(df[conf_high])), hi + 2 * pad)
+    margin = 0.04 * (high - low)
+    return low - margin, high + margin
+
+
 def coefficient_curves(
     df: pd.DataFrame,
     *,
@@ -649,7 +665,8 @@ def coefficient_curves(
             if reference and sub[reference].notna().any():
                 ax.axhline(float(sub[reference].iloc[0]), color=colour, linewidth=0.9,
                            linestyle="--")  # fmt: skip
-        ax.set_title(textwrap.fill(facet_label(f), 24), fontsize=8)
+        ax.set_title(textwrap.fill(facet_label(f), 20), fontsize=8)
         ax.tick_params(labelsize=7.5)
+        ax.set_ylim(*_band_limits(data[data[facet] == f], estimate, conf_low, conf_high, reference))
     _finish_panels(fig, len(facets), lang, "number", xlabel, ylabel, bool(hue) and len(hues) > 1)
     return fig
