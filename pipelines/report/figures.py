@@ -634,9 +634,10 @@ def coefficient_curves(
     """Smoothed time-varying coefficients ``beta(t)`` with their bands (R ``plot(cox.zph)``).
 
     One small panel per ``facet`` value (model term, own y scale), one line per ``hue`` value
-    (exit, in its state colour) with a dashed line in the same colour at ``reference`` (the
-    model's constant estimate) and a grey line at 0 (no effect). A curve that stays flat around
-    its dashed line is consistent with proportional hazards.
+    (exit, in its state colour, named in a legend even when alone) with a dashed line in the
+    same colour at ``reference`` (the model's constant estimate) and a grey line at 0 (no
+    effect). A curve that stays flat around its dashed line is consistent with proportional
+    hazards.
     """
     data = df.dropna(subset=[estimate]).sort_values(time)
     if data.empty:
@@ -668,5 +669,5 @@ def coefficient_curves(
         ax.set_title(textwrap.fill(facet_label(f), 20), fontsize=8)
         ax.tick_params(labelsize=7.5)
         ax.set_ylim(*_band_limits(data[data[facet] == f], estimate, conf_low, conf_high, reference))
-    _finish_panels(fig, len(facets), lang, "number", xlabel, ylabel, bool(hue) and len(hues) > 1)
+    _finish_panels(fig, len(facets), lang, "number", xlabel, ylabel, legend=bool(hue))
     return fig
