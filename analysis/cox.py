@@ -14,7 +14,8 @@ Inference on the result (:class:`CoxPHResult`, the estimator protocol of :mod:`a
 ``concordance()`` (Harrell's C with its infinitesimal-jackknife SE, O(n log n)),
 ``residuals(type=)`` (martingale, deviance, score, schoenfeld, scaledsch, dfbeta, dfbetas;
 ``collapse=`` by id), ``predict_survival(newdata, times)`` with SEs and log / log-log / plain
-intervals, ``proportional_hazards_test()`` (cox.zph), ``glance()``.
+intervals, ``proportional_hazards_test()`` (cox.zph; its ``coefficient_curves()`` are the
+smoothed beta(t) curves of ``plot(cox.zph)``), ``glance()``.
 
 Ties: ``"efron"`` (R's default), ``"breslow"`` or ``"exact"`` -- the exact (discrete, conditional
 logistic) partial likelihood of R's ``coxph(ties="exact")``: each event time with ``d`` tied
@@ -29,7 +30,8 @@ survival and cox.zph then use the Breslow hazard at the exact estimate (R's ``su
 
 Checked against R 4.2 / survival 3.5-3: ``tests/analysis/test_cox_r.py`` and
 ``tests/analysis/test_cox_inference_r.py`` (fixtures produced by ``tests/r/regression_fixtures.R``
-and ``tests/r/cox_inference_fixtures.R``).
+and ``tests/r/cox_inference_fixtures.R``); the beta(t) curves in
+``tests/analysis/test_cox_zph_plot_r.py`` (``tests/r/cox_zph_plot_fixtures.R``).
 """
 
 from __future__ import annotations
