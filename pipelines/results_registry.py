@@ -527,6 +527,20 @@ TABLES: tuple[TableSpec, ...] = (
         reads=("model", "cause", "term", "statistic", "df", "p_value"),
     ),
     _table(
+        "ph_residual_curves",
+        "survival/ph_residual_curves.csv",
+        "Smoothed time-varying log hazard ratio beta(t) of each term of the cause-specific Cox models with +-2 SE band (R plot(cox.zph(fit)): natural spline, df 4, through the scaled Schoenfeld residuals on 40 points; time in months since the spell's start; fitted = the constant beta(t) under proportional hazards). Disclosure: only points between the k-th smallest and the k-th largest event time of the model (k = the disclosure threshold; n_event_before/n_event_after >= k), so no point reveals a single person's event time",
+        "model:text cause:text term:text time:number estimate:number std_error:number conf_low:number conf_high:number fitted:number n_event_before:count n_event_after:count",
+        reads=("model", "cause", "term", "time", "estimate", "conf_low", "conf_high", "fitted"),
+        suppress={
+            "counts": {
+                c: ["time", "estimate", "std_error", "conf_low", "conf_high"]
+                for c in ("n_event_before", "n_event_after")
+            },
+            "denominator": None,
+        },
+    ),
+    _table(
         "cox_fit",
         "survival/cox_fit.csv",
         "Fit of the cause-specific Cox models: Harrell's C with SE, likelihood-ratio, Wald, score and robust score tests",
