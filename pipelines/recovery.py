@@ -54,18 +54,9 @@ from pipelines.transitions import fit_models, load_frames, model_specs
 
 log = logging.getLogger(__name__)
 
-GROUND_TRUTH = "ground_truth"
-"""Name of a synthetic register's truth directory inside the register directory."""
-
 SUBGROUP_LEVELS = ("close_to_labour", "young_psychiatric", "nonwestern_women_family",
                    "danish_men_substance", "diffuse_challenges")  # fmt: skip
 """The generator's subgroups, when ``parameters.json`` does not list them."""
-
-
-def truth_dir(raw_dir: str | Path) -> Path | None:
-    """``<raw_dir>/ground_truth`` when it exists (a synthetic register), else ``None``."""
-    p = Path(raw_dir) / GROUND_TRUTH
-    return p if p.is_dir() else None
 
 
 # --------------------------------------------------------------------------- truth readers
