@@ -775,7 +775,16 @@ TABLES: tuple[TableSpec, ...] = (
         "recovery/effects/estimates.csv",
         "Synthetic registers only: the published effect estimates (effects/estimates.csv) with the true hazard ratio of the generator and whether the 95 % CI covers it",
         "exposure:text outcome:text estimator:text estimate:number conf_low:number conf_high:number std_error:number n_events:count truth:number covered:bool",
-        reads=("exposure", "outcome", "estimator", "estimate", "conf_low", "conf_high", "truth"),
+        reads=(
+            "exposure",
+            "outcome",
+            "estimator",
+            "estimate",
+            "conf_low",
+            "conf_high",
+            "truth",
+            "covered",
+        ),
     ),
     _table(
         "effect_recovery_by_group",
