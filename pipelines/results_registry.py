@@ -192,6 +192,23 @@ def ResultSpec(  # the older catalog's constructor, kept for entries not yet por
     )
 
 
+_CORRECTED_PATHWAYS = "horizon_years:number group:text label:text label_da:text label_en:text exit:text method:text estimate:number std_error:number conf_low:number conf_high:number n_persons:count n:count subgroup:text suppressed:bool"
+"""Columns of the exit pathways by latent class (subgroups stage) and of their truth rows."""
+_CORRECTED_PATHWAYS_READS = ("horizon_years", "group", "label", "exit", "method", "estimate")
+
+
+def _corrected_rule(key: str) -> dict[str, Any]:
+    """Suppression of a by-class table with counted rows (``n_persons`` of ``n`` per ``key``,
+    method and class; :func:`pipelines.subgroups.corrected_by_class`)."""
+    keys = [key, "method", "group"]
+    return {
+        "counts": {"n_persons": ["estimate"]},
+        "denominator": "n",
+        "denominator_keys": keys,
+        "partitions": [keys],
+    }
+
+
 def _wide_counts(df: pd.DataFrame) -> dict[str, Any]:
     """Suppression of the wide efforts/continuity tables: every ``n_<flag>`` count with its
     ``share_<flag>``, the denominator ``n`` and the pooled statistics over it."""
@@ -417,14 +434,9 @@ TABLES: tuple[TableSpec, ...] = (
         "subgroup_pathways_corrected",
         "subgroups/pathways_corrected.csv",
         "State at the horizons by class: modal vs BCH/ML-corrected; counts only on the modal rows",
-        "horizon_years:number group:text label:text label_da:text label_en:text exit:text method:text estimate:number std_error:number conf_low:number conf_high:number n_persons:count n:count subgroup:text suppressed:bool",
-        reads=("horizon_years", "group", "label", "exit", "method", "estimate"),
-        suppress={
-            "counts": {"n_persons": ["estimate"]},
-            "denominator": "n",
-            "denominator_keys": ["horizon_years", "method", "group"],
-            "partitions": [["horizon_years", "method", "group"]],
-        },
+        _CORRECTED_PATHWAYS,
+        reads=_CORRECTED_PATHWAYS_READS,
+        suppress=_corrected_rule("horizon_years"),
     ),
     _table(
         "subgroup_pathways_summary",
@@ -749,42 +761,24 @@ TABLES: tuple[TableSpec, ...] = (
         "subgroup_pathways_truth",
         "recovery/subgroups/pathways_truth.csv",
         "Synthetic registers only: state at the horizons in the true subgroup matched to each latent class (method truth; to set beside subgroups/pathways_corrected.csv)",
-        "horizon_years:number group:text label:text label_da:text label_en:text exit:text method:text estimate:number std_error:number conf_low:number conf_high:number n_persons:count n:count subgroup:text suppressed:bool",
-        reads=("horizon_years", "group", "label", "exit", "method", "estimate"),
-        suppress={
-            "counts": {"n_persons": ["estimate"]},
-            "denominator": "n",
-            "denominator_keys": ["horizon_years", "method", "group"],
-            "partitions": [["horizon_years", "method", "group"]],
-        },
+        _CORRECTED_PATHWAYS,
+        reads=_CORRECTED_PATHWAYS_READS,
+        suppress=_corrected_rule("horizon_years"),
     ),
     _table(
         "subgroup_profiles_truth",
         "recovery/subgroups/profiles_truth.csv",
         "Synthetic registers only: profile indicators in the true subgroup matched to each latent class (method truth; to set beside subgroups/profiles_corrected.csv)",
         "variable:text group:text label:text level:text method:text estimate:number std_error:number conf_low:number conf_high:number n_persons:count n:count subgroup:text suppressed:bool",
-        suppress={
-            "counts": {"n_persons": ["estimate"]},
-            "denominator": "n",
-            "denominator_keys": ["variable", "method", "group"],
-            "partitions": [["variable", "method", "group"]],
-        },
+        suppress=_corrected_rule("variable"),
     ),
     _table(
         "effect_recovery",
         "recovery/effects/estimates.csv",
         "Synthetic registers only: the published effect estimates (effects/estimates.csv) with the true hazard ratio of the generator and whether the 95 % CI covers it",
         "exposure:text outcome:text estimator:text estimate:number conf_low:number conf_high:number std_error:number n_events:count truth:number covered:bool",
-        reads=(
-            "exposure",
-            "outcome",
-            "estimator",
-            "estimate",
-            "conf_low",
-            "conf_high",
-            "truth",
-            "covered",
-        ),
+        reads=("exposure", "outcome", "estimator", "estimate", "conf_low", "conf_high", "truth")
+        + ("covered",),
     ),
     _table(
         "effect_recovery_by_group",
