@@ -228,6 +228,10 @@ def test_true_number_of_classes_and_recovery(stage, recovered):
         rec.loc["latent_class", "ari"] / rec.loc["oracle", "ari"]
     )
     g = _read(rec_dir, "recovery_groups").set_index("subgroup")
+    # the recovery refits the stage's chosen model: the same classes as the published sizes
+    size = _read(out, "sizes").set_index("group")["size"]
+    for cls, class_size in zip(g["class"].dropna(), g["class_size"].dropna(), strict=True):
+        assert class_size == pytest.approx(size[str(int(cls))], abs=1e-9)
     for name, share in zip(NAMES, SHARES, strict=True):
         # population = activity-ready persons, a random 90 %: the shares stay the sampling ones
         assert g.loc[name, "class_size"] == pytest.approx(share, abs=0.04)
