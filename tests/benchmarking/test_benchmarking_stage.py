@@ -1,4 +1,4 @@
-"""pipelines.benchmarking: merging/suppression of small municipalities and the recovery summary."""
+"""pipelines.benchmarking: merging/suppression of small municipalities; the recovery summary (pipelines.recovery)."""
 
 from __future__ import annotations
 
@@ -6,8 +6,9 @@ import numpy as np
 import pandas as pd
 
 from pipelines.audit import audit_table
-from pipelines.benchmarking import _published, _recovery
+from pipelines.benchmarking import _published
 from pipelines.config import load_config
+from pipelines.recovery import municipal_recovery
 
 
 def _raw(rows):
@@ -56,7 +57,7 @@ def test_recovery_on_simulated_counts_with_known_effects():
         }
     )
     truth = {"job": {str(i + 1): float(v) for i, v in enumerate(true_log)}}
-    rows = {r["estimator"]: r for r in _recovery(raw, truth, "job", 0.95)}
+    rows = {r["estimator"]: r for r in municipal_recovery(raw, truth, "job", 0.95)}
     assert set(rows) == {"raw", "gamma_poisson", "normal_dl"}
     assert rows["raw"]["correlation"] > 0.85
     assert rows["gamma_poisson"]["correlation"] >= rows["raw"]["correlation"] - 0.02
