@@ -408,8 +408,8 @@ def municipal_recovery(
                 "cause": cause,
                 "estimator": name,
                 "municipalities": len(d),
-                "correlation": float(np.corrcoef(le, lt)[0, 1]),
-                "correlation_weighted": float(_wcorr(le, lt, w)),
+                "correlation": _wcorr(le, lt),
+                "correlation_weighted": _wcorr(le, lt, w),
                 "rmse_log": float(np.sqrt(np.mean((le - lt) ** 2))),
                 "coverage": float(cover.mean()),
                 "conf_level": conf_level,
@@ -419,12 +419,14 @@ def municipal_recovery(
     return rows
 
 
-def _wcorr(x: np.ndarray, y: np.ndarray, w: np.ndarray) -> float:
+def _wcorr(x: np.ndarray, y: np.ndarray, w: np.ndarray | None = None) -> float:
+    """Weighted Pearson correlation; NaN when either side is constant (e.g. every municipality
+    shrunk to the national rate), which has no correlation, rather than a divide warning."""
+    w = np.ones(len(x)) if w is None else np.asarray(w, float)
     mx, my = np.average(x, weights=w), np.average(y, weights=w)
     cov = np.average((x - mx) * (y - my), weights=w)
-    return cov / np.sqrt(
-        np.average((x - mx) ** 2, weights=w) * np.average((y - my) ** 2, weights=w)
-    )
+    var = np.average((x - mx) ** 2, weights=w) * np.average((y - my) ** 2, weights=w)
+    return float(cov / np.sqrt(var)) if var > 0 else float("nan")
 
 
 def recovery_benchmarking(

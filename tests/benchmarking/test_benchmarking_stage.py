@@ -64,3 +64,21 @@ def test_recovery_on_simulated_counts_with_known_effects():
     assert rows["gamma_poisson"]["rmse_log"] <= rows["raw"]["rmse_log"]
     for r in rows.values():
         assert 0.85 <= r["coverage"] <= 1.0
+
+
+def test_recovery_correlation_is_weighted_pearson_and_nan_when_constant():
+    """Weighted correlation with integer weights = the plain correlation of the repeated data;
+    a constant side (every municipality shrunk to the national rate) has none: NaN, no warning."""
+    import warnings
+
+    import numpy as np
+
+    from pipelines.recovery import _wcorr
+
+    x, y, w = np.array([1.0, 2, 3, 5]), np.array([2.0, 1, 4, 4]), np.array([1, 3, 2, 1])
+    repeated = np.corrcoef(np.repeat(x, w), np.repeat(y, w))[0, 1]
+    assert abs(_wcorr(x, y, w) - repeated) < 1e-12
+    assert abs(_wcorr(x, y) - np.corrcoef(x, y)[0, 1]) < 1e-12
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert np.isnan(_wcorr(np.full(4, 0.3), y, w))
