@@ -423,10 +423,12 @@ def _wcorr(x: np.ndarray, y: np.ndarray, w: np.ndarray | None = None) -> float:
     """Weighted Pearson correlation; NaN when either side is constant (e.g. every municipality
     shrunk to the national rate), which has no correlation, rather than a divide warning."""
     w = np.ones(len(x)) if w is None else np.asarray(w, float)
+    if np.ptp(x) == 0 or np.ptp(y) == 0:
+        return float("nan")
     mx, my = np.average(x, weights=w), np.average(y, weights=w)
     cov = np.average((x - mx) * (y - my), weights=w)
     var = np.average((x - mx) ** 2, weights=w) * np.average((y - my) ** 2, weights=w)
-    return float(cov / np.sqrt(var)) if var > 0 else float("nan")
+    return float(cov / np.sqrt(var))
 
 
 def recovery_benchmarking(
