@@ -23,6 +23,9 @@ from pipelines.synthetic.generate import SyntheticRegister
 
 COHORT = "2018Q1"
 Q_START, Q_END = pd.Timestamp("2018-01-01"), pd.Timestamp("2018-03-31")
+TRUTH_MONTHS = (Q_START - pd.Timedelta(days=31), Q_END + pd.DateOffset(months=24))
+"""Months of ``true_monthly_states`` that :func:`derived_from_truth` can use (first, last; a
+superset of the months overlapping the cohort's four half-years)."""
 
 # (my statistic name) -> ((id, part), divide by) ; shares in percent in analysis.star2022
 STAT_KEYS: dict[str, tuple[tuple[str, str], float]] = {
