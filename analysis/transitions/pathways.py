@@ -80,23 +80,44 @@ class Clock:
         step: int,
     ) -> pd.DataFrame:
         """Rows ``rows`` of ``base`` moved ``step`` months on, in ``state`` with ``duration``."""
-        f = base.iloc[rows].reset_index(drop=True)
-        f[self.state] = pd.Series(np.asarray(state, dtype=object), dtype=object)
+        cols = list(base.columns)
+        if self.state in cols:  # replaced below: not copied (a string column is slow to take)
+            at = cols.index(self.state)
+            f = base.iloc[rows, [i for i in range(len(cols)) if i != at]].reset_index(drop=True)
+            f.insert(at, self.state, pd.Series(np.asarray(state, dtype=object), dtype=object))
+        else:
+            f = base.iloc[rows].reset_index(drop=True)
+            f[self.state] = pd.Series(np.asarray(state, dtype=object), dtype=object)
         f[self.duration] = np.asarray(duration, dtype=float)
         if self.seniority is not None:
             on = np.asarray(state, dtype=object) == self.kh_state
             f[self.seniority] = np.where(on, f[self.duration].to_numpy(), np.nan)
-        if step:
-            if self.month is not None and self.month in f:
-                f[self.month] = pd.DatetimeIndex(f[self.month]) + pd.DateOffset(months=step)
-            if self.month_index is not None and self.month_index in f:
-                f[self.month_index] = f[self.month_index] + step
+        has_month = self.month is not None and self.month in f
+        if has_month:
+            moved, year = _move_months(f[self.month], step)
+            if step:
+                f[self.month] = moved
+        if step and self.month_index is not None and self.month_index in f:
+            f[self.month_index] = f[self.month_index] + step
         if self.age is not None and self.birth_year is not None and self.birth_year in f:
-            if self.month is not None and self.month in f:
-                f[self.age] = pd.DatetimeIndex(f[self.month]).year - f[self.birth_year]
+            if has_month:
+                f[self.age] = year - f[self.birth_year]
         if self.features is not None:
             self.features(f)
         return f
+
+
+def _move_months(month: pd.Series, step: int) -> tuple[pd.Series | pd.DatetimeIndex, pd.Series]:
+    """``month`` moved ``step`` months on, and the calendar year of the moved month. Each distinct
+    month is moved once (a cohort enters in a few months; the rows are many)."""
+    if pd.api.types.is_datetime64_dtype(month.dtype) and not month.isna().any():
+        codes, uniq = pd.factorize(month)
+        moved = pd.DatetimeIndex(uniq) + pd.DateOffset(months=step) if step else uniq
+        years = pd.DatetimeIndex(moved).year
+        out = pd.Series(moved.take(codes), index=month.index, dtype=month.dtype)
+        return out, pd.Series(years.to_numpy()[codes], index=month.index, dtype=years.dtype)
+    moved = pd.DatetimeIndex(month) + pd.DateOffset(months=step) if step else month
+    return moved, pd.Series(pd.DatetimeIndex(moved).year, index=month.index)
 
 
 @dataclass(frozen=True)

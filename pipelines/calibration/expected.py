@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from pipelines.calibration.pipeline_stats import star_statistics
+from pipelines.calibration.pipeline_stats import TRUTH_MONTHS, star_statistics
 from pipelines.synthetic.generate import (
     REGISTER_TABLES,
     GenerateResult,
@@ -30,11 +30,22 @@ PIPELINE_STATS_MAX_SCALE = 0.3
 TRUTH_TABLES = ("true_spells", "true_subgroups", "true_monthly_states")
 
 
-def read_register(directory: str | Path) -> SyntheticRegister:
-    """A written synthetic register (Parquet) read back as frames (no simulation result)."""
+def read_register(
+    directory: str | Path, truth_months: tuple[pd.Timestamp, pd.Timestamp] | None = None
+) -> SyntheticRegister:
+    """A written synthetic register (Parquet) read back as frames (no simulation result).
+
+    ``truth_months`` (first, last month) keeps only those months of ``true_monthly_states`` (the
+    largest table; decoding all of it dominates the read).
+    """
     d = Path(directory)
     tables = {name: pd.read_parquet(d / f"{name}.parquet") for name in REGISTER_TABLES}
-    truth = {name: pd.read_parquet(d / "ground_truth" / f"{name}.parquet") for name in TRUTH_TABLES}
+    truth = {}
+    for name in TRUTH_TABLES:
+        filters = None
+        if name == "true_monthly_states" and truth_months is not None:
+            filters = [("month", ">=", truth_months[0]), ("month", "<=", truth_months[1])]
+        truth[name] = pd.read_parquet(d / "ground_truth" / f"{name}.parquet", filters=filters)
     return SyntheticRegister(tables, truth, None)  # type: ignore[arg-type]
 
 
@@ -56,7 +67,9 @@ def add_pipeline_statistics(directory: str | Path) -> bool:
         "definition": "analysis.star2022 (the package's own STAR 2022 statistics) on the "
         "written register, with derived frames built from the ground truth by the derive "
         "stage's definitions; shares as fractions, counts at national scale",
-        "values": {k: round(v, 6) for k, v in star_statistics(read_register(d)).items()},
+        "values": {
+            k: round(v, 6) for k, v in star_statistics(read_register(d, TRUTH_MONTHS)).items()
+        },
     }
     write_json(stats, path)
     return True

@@ -23,6 +23,9 @@ from pipelines.synthetic.generate import SyntheticRegister
 
 COHORT = "2018Q1"
 Q_START, Q_END = pd.Timestamp("2018-01-01"), pd.Timestamp("2018-03-31")
+TRUTH_MONTHS = (Q_START - pd.Timedelta(days=31), Q_END + pd.DateOffset(months=24))
+"""Months of ``true_monthly_states`` that :func:`derived_from_truth` can use (first, last; a
+superset of the months overlapping the cohort's four half-years)."""
 
 # (my statistic name) -> ((id, part), divide by) ; shares in percent in analysis.star2022
 STAT_KEYS: dict[str, tuple[tuple[str, str], float]] = {
@@ -91,20 +94,19 @@ def derived_from_truth(truth: Mapping[str, pd.DataFrame]) -> dict[str, pd.DataFr
     cohort["seniority_group"] = _seniority_groups(cohort["spell_start"], cohort["reference_date"])
 
     # sequences: predominant day state in half-years anchored at the reference date
-    tm = truth["true_monthly_states"]
-    tm = tm[tm["person_id"].isin(cohort["person_id"].unique())]
+    tm = _months_near(truth["true_monthly_states"], cohort)
     prio = {s: i for i, s in enumerate(mapping.state_codes)}
     rows = []
-    m_start = tm["month"]
-    m_end = m_start + pd.offsets.MonthEnd(0)
+    pos = pd.Index(cohort["person_id"]).get_indexer(tm["person_id"])
+    m_start = tm["month"].to_numpy().astype("datetime64[us]")
+    m_end = (m_start.astype("datetime64[M]") + 1).astype("datetime64[us]") - np.timedelta64(1, "D")
     for k in range(1, 5):
         a = cohort[["person_id", "reference_date"]].copy()
         a["p0"] = a["reference_date"] + pd.DateOffset(months=6 * (k - 1))
         a["p1"] = a["reference_date"] + pd.DateOffset(months=6 * k) - pd.Timedelta(days=1)
-        j = tm.assign(m0=m_start, m1=m_end).merge(a[["person_id", "p0", "p1"]], on="person_id")
-        lo = j[["m0", "p0"]].max(axis=1)
-        hi = j[["m1", "p1"]].min(axis=1)
-        j["days"] = (hi - lo).dt.days + 1
+        lo = np.maximum(m_start, a["p0"].to_numpy().astype("datetime64[us]")[pos])
+        hi = np.minimum(m_end, a["p1"].to_numpy().astype("datetime64[us]")[pos])
+        j = tm.assign(days=(hi - lo).astype(np.int64) // 86_400_000_000 + 1)
         j = j[j["days"] > 0]
         days = j.groupby(["person_id", "state"], observed=True)["days"].sum().reset_index()
         # days of the half-year not covered by any month in the population count as self_support
@@ -129,6 +131,17 @@ def derived_from_truth(truth: Mapping[str, pd.DataFrame]) -> dict[str, pd.DataFr
         )
     sequences = pd.concat(rows, ignore_index=True)
     return {"spells": spells, "cohort": cohort, "sequences": sequences}
+
+
+def _months_near(tm: pd.DataFrame, cohort: pd.DataFrame) -> pd.DataFrame:
+    """The rows of ``true_monthly_states`` of the cohort's persons whose month can overlap one of
+    the cohort's four half-years (a superset: rows outside cover no day of any half-year)."""
+    ref = cohort["reference_date"]
+    lo = ref.min() - pd.Timedelta(days=31)
+    hi = (ref + pd.DateOffset(months=24)).max()
+    month = tm["month"]
+    tm = tm[(month >= lo) & (month <= hi)]
+    return tm[tm["person_id"].isin(cohort["person_id"].unique())]
 
 
 def _seniority_groups(start: pd.Series, ref: pd.Series) -> np.ndarray:

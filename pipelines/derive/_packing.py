@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 MAX_BITS = 126  # HUGEINT is signed 128-bit; keep a margin
+WORD_BITS = 62  # BIGINT is signed 64-bit; keep a margin
 
 
 @dataclass(frozen=True)
@@ -39,6 +40,25 @@ class Packing:
         """SQL: the counter ``name`` read back from the running sum ``packed`` (BIGINT)."""
         unit = 2 ** (self.bits * self.names.index(name))
         return f"((({packed}) // '{unit}'::HUGEINT) % {2**self.bits})::BIGINT"
+
+    def words(self, packed: str, prefix: str) -> list[str]:
+        """SQL select items ``<BIGINT> AS <prefix><k>``: the running sum ``packed`` cut into
+        BIGINT words of whole fields, so that :meth:`word_field` reads a field with BIGINT
+        arithmetic (HUGEINT division is slow when many fields are read per row)."""
+        per = WORD_BITS // self.bits
+        n = -(-len(self.names) // per)
+        unit, size = 2 ** (self.bits * per), 2 ** (self.bits * per)
+        return [
+            f"((({packed}) // '{unit**k}'::HUGEINT) % '{size}'::HUGEINT)::BIGINT AS {prefix}{k}"
+            for k in range(n)
+        ]
+
+    def word_field(self, prefix: str, name: str) -> str:
+        """SQL: the counter ``name`` read from the words of :meth:`words` (same value as
+        :meth:`field`)."""
+        per = WORD_BITS // self.bits
+        k, j = divmod(self.names.index(name), per)
+        return f"(({prefix}{k} // {2 ** (self.bits * j)}) % {2**self.bits})"
 
 
 def packings(names: list[str], bits: int) -> list[Packing]:

@@ -207,10 +207,12 @@ def covariate_timeline_table(
     age = "(year(d) - p.birth_year)::BIGINT" if persons is not None else "NULL::BIGINT"
 
     def n(name: str) -> str:
-        return counts.field("rc", name)
+        return counts.word_field("rc_", name)
 
     def h(name: str) -> str:
-        return f"({hours.field('rh', name)} / 100.0)"
+        return f"({hours.word_field('rh_', name)} / 100.0)"
+
+    words = ", ".join([*counts.words("rc", "rc_"), *hours.words("rh", "rh_")])
 
     return eng.table(
         f"""
@@ -248,7 +250,7 @@ def covariate_timeline_table(
                {h("paid_hours")} AS paid_hours, {h("paid_hours")} > 0 AS has_paid_hours,
                {h("paid_hours_lag1")} AS paid_hours_lag1,
                {age} AS age
-        FROM cum JOIN {members} m USING (person_id) {birth}
+        FROM (SELECT *, {words} FROM cum) cum JOIN {members} m USING (person_id) {birth}
         """
     )
 

@@ -129,7 +129,8 @@ def classify_periods_table(eng: Engine, intervals: str, periods: str, mapping: S
     sums = ", ".join(f"sum(d{g}) AS d{g}" for g in range(len(packs)))
     nonzero = " OR ".join(f"d{g} <> 0" for g in range(len(packs)))
     cums = ", ".join(f"sum(d{g}) OVER w AS c{g}" for g in range(len(packs)))
-    active = [(pk.field(f"c{g}", st), st) for g, pk in enumerate(packs) for st in pk.names]
+    words = ", ".join(w for g, pk in enumerate(packs) for w in pk.words(f"c{g}", f"w{g}_"))
+    active = [(pk.word_field(f"w{g}_", st), st) for g, pk in enumerate(packs) for st in pk.names]
     top = (
         "CASE "
         + " ".join(f"WHEN {f} > 0 THEN {lit_str(st)}" for f, st in active)
@@ -168,7 +169,7 @@ def classify_periods_table(eng: Engine, intervals: str, periods: str, mapping: S
     ),
     seg AS (
         SELECT person_id, d AS seg_start, d_next - 1 AS seg_end, {top} AS state, {rank} AS rnk
-        FROM cum WHERE d_next IS NOT NULL
+        FROM (SELECT person_id, d, d_next, {words} FROM cum WHERE d_next IS NOT NULL)
     ),
     segp AS (
         SELECT s.*, p.period_id, p.p_end
