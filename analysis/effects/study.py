@@ -17,6 +17,7 @@ import statsmodels.api as sm
 
 from analysis.effects.data import (
     add_departure_changes,
+    add_match_group,
     add_monthly_conversations,
     departure_changes,
     monthly_frame,
@@ -69,9 +70,13 @@ CONFOUNDERS: tuple[str, ...] = (
     "exempt_other_any",
     "in_activation_any",
     "has_paid_hours_any",
+    "activity_ready",
 )
 """Time-varying confounders: health proxy (illness exemption), other exemptions, activation,
-paid hours - each on any day of the month."""
+paid hours - each on any day of the month - and the current match group (``activity_ready`` at
+the end of the month: it decides the team and so the caseload, which drives case-worker changes
+and conversations, and it is re-assessed from health and the person's latent profile, which
+drive job exits; the match group at entry alone leaves this path open)."""
 
 
 @dataclass(frozen=True)
@@ -139,15 +144,19 @@ def prepare_frame(
     start_stop: pd.DataFrame,
     conversations: pd.DataFrame,
     assignments: pd.DataFrame,
+    benefit_spells: pd.DataFrame,
     *,
     max_age: int = 63,
 ) -> pd.DataFrame:
     """Monthly analysis frame of one cohort's start-stop frame.
 
     Adds the exposures (``x_cw12`` = case-worker changes in the last 365 days capped at 4,
-    ``x_conv3`` = job conversations in the last 91 days capped at 3, ``x_dep`` = departure
-    changes in the last 365 days), their incident treatments (``new_cw_changes``,
-    ``new_conversations``), lagged exposures, the :data:`BASELINE` and :data:`CONFOUNDERS`.
+    ``x_conv3`` = job conversations dated in the month and the two calendar months before it,
+    capped at 3 - the generator's ``conv_3m``; a 91-day window ending the day before misses the
+    month's last day and reaches into month m-3 -, ``x_dep`` = departure changes in the last
+    365 days), their incident treatments (``new_cw_changes``, ``new_conversations``), lagged
+    exposures, the :data:`BASELINE` and :data:`CONFOUNDERS` (the current match group from
+    ``benefit_spells``: ``person_id, start_date, match_group``).
     Persons older than ``max_age`` at entry are left out (they leave the population at 65, which
     the register shows as self-support).
     """
@@ -157,10 +166,11 @@ def prepare_frame(
     m = monthly_frame(
         ss, baseline=[c for c in _BASE_COLS if c in ss.columns], time_varying=list(_TIME_VARYING)
     )
-    m = add_monthly_conversations(m, conversations)
+    m = add_monthly_conversations(m, conversations, window_months=3)
+    m = add_match_group(m, benefit_spells)
     m = add_departure_changes(m, departure_changes(assignments))
     m["x_cw12"] = m["cw_changes_12m"].clip(upper=4).astype(float)
-    m["x_conv3"] = m["jobconv_3m"].clip(upper=3).astype(float)
+    m["x_conv3"] = m["conversations_window"].clip(upper=3).astype(float)
     m["x_dep"] = (
         np.minimum(m["departure_changes_12m"], m["cw_changes_12m"]).clip(upper=4).astype(float)
     )
@@ -168,7 +178,7 @@ def prepare_frame(
     m["lag_cw12"] = (
         g["x_cw12"].shift(1).fillna(m["cw_changes_12m_entry"].clip(upper=4)).astype(float)
     )
-    m["lag_conv3"] = g["x_conv3"].shift(1).fillna(m["jobconv_3m_entry"].clip(upper=3)).astype(float)
+    m["lag_conv3"] = m["conversations_window_lag"].clip(upper=3).astype(float)
     m["exempt_other_any"] = m["exempt_any"] & ~m["exempt_illness_any"]
     age_entry = g["age"].transform("first")
     m = m[age_entry <= max_age].copy()
