@@ -58,6 +58,7 @@ def one_draw(size: float | str, seed: int) -> pd.DataFrame:
             build_all(raw, derived, StarConfig())
             frame = load_effects_data(raw, derived, StarConfig()).frame
             truth = load_truth(raw / "ground_truth")
+            frame = _with_true_subgroup(frame, raw / "ground_truth")
         if cached is not None:
             cached.parent.mkdir(parents=True, exist_ok=True)
             frame.to_parquet(cached)
@@ -66,6 +67,18 @@ def one_draw(size: float | str, seed: int) -> pd.DataFrame:
         out = Path(os.environ["EFFECTS_DRAWS_OUT"])
         est.assign(seed=seed).to_csv(out, mode="a", header=not out.exists(), index=False)
     return est.assign(seed=seed, n_persons=frame["person_id"].nunique())
+
+
+def _with_true_subgroup(frame: pd.DataFrame, truth_dir: Path) -> pd.DataFrame:
+    """``frame`` with ``sg_<subgroup>`` indicators of the person's true latent subgroup (ground
+    truth, never in a register; ``close_to_labour`` is the reference): for the oracle diagnostic
+    only (:data:`ORACLE`)."""
+    from pipelines.synthetic.design import SUBGROUPS
+
+    sg = pd.read_parquet(truth_dir / "true_subgroups.parquet")
+    by_id = dict(zip(sg["person_id"].astype(str), sg["subgroup"].astype(str), strict=True))
+    lab = frame["person_id"].astype(str).map(by_id)
+    return frame.assign(**{f"sg_{g}": lab.eq(g).to_numpy() for g in SUBGROUPS[1:]})
 
 
 def summarise(draws: list[pd.DataFrame]) -> pd.DataFrame:

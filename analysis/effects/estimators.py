@@ -47,7 +47,7 @@ from analysis._base import require_columns
 from analysis.cox import CoxPH, CoxPHResult
 from analysis.effects.weights import StabilisedWeights, WeightsResult
 
-__all__ = ["METHODS", "EffectResult", "ExposureEffect"]
+__all__ = ["METHODS", "MIN_LEVEL_EVENTS", "EffectResult", "ExposureEffect", "guard_covariates"]
 
 Method = Literal["naive", "adjusted", "msm_iptw", "dr_msm", "departure_iv"]
 METHODS: tuple[str, ...] = ("naive", "adjusted", "msm_iptw", "dr_msm", "departure_iv")
@@ -70,6 +70,8 @@ class EffectResult:
     n_events: int
     cox: CoxPHResult = field(repr=False)
     weights: WeightsResult | None = field(default=None, repr=False)
+    design_notes: tuple[str, ...] = ()
+    """Covariates pooled or left out by :func:`guard_covariates` (sparse levels, aliasing)."""
 
     @property
     def hazard_ratio(self) -> float:
@@ -125,6 +127,8 @@ class EffectResult:
             f"({lo:.3f}-{hi:.3f}), {self.n_events} events, {self.n_persons} persons\n"
             + self.cox.summary()
         )
+        if self.design_notes:
+            text += "\ncovariates changed: " + "; ".join(self.design_notes)
         if self.weights is not None:
             text += "\n" + self.weights.summary()
         return text
@@ -269,12 +273,13 @@ class ExposureEffect:
                 frame[exposure].to_numpy(float) - frame[instrument].to_numpy(float), 0.0
             )
             covs, term = [instrument, "_other_changes", *baseline], instrument
+        frame, covs, notes = guard_covariates(frame, covs, event="_event", keep=term)
         cox = CoxPH(ties=self.ties, conf_level=self.conf_level, variance="robust").fit(
             frame,
             duration=duration,
             entry=entry,
             event="_event",
-            covariates=_formula(frame, covs),
+            covariates=covs,
             weights=w_col,
             cluster=id_col,
             strata=strata,
@@ -291,6 +296,7 @@ class ExposureEffect:
             n_events=int(frame["_event"].sum()),
             cox=cox,
             weights=weights,
+            design_notes=notes,
         )
 
 
@@ -318,12 +324,63 @@ def flexible_terms(
     return data.assign(**cols), list(cols)
 
 
-def _formula(frame: pd.DataFrame, covs: Sequence[str]) -> list[str]:
-    """Covariate list for CoxPH, dropping duplicates and constant columns."""
+MIN_LEVEL_EVENTS = 3
+"""Fewest events of the modelled cause a level of a categorical or binary covariate must have:
+with 0 events the Cox estimate of its coefficient is infinite and with 1-2 it is unstable (the
+information matrix is then singular or nearly so: a sparse match group or education level of a
+small register). Sparser levels are pooled (:func:`guard_covariates`)."""
+
+
+def guard_covariates(
+    frame: pd.DataFrame,
+    covs: Sequence[str],
+    *,
+    event: str,
+    keep: str,
+    min_events: int = MIN_LEVEL_EVENTS,
+) -> tuple[pd.DataFrame, list[str], tuple[str, ...]]:
+    """Covariates of the Cox model of ``frame`` that it can estimate, and what was changed.
+
+    In order: duplicates and constant columns are left out; a level of a text/categorical
+    covariate with fewer than ``min_events`` events (``event`` = 1) is pooled into the covariate's
+    most frequent level (a level with no row at all is ignored); a binary covariate (boolean or
+    two values) whose rarer value has fewer than ``min_events`` events is left out (pooling its
+    two levels); a covariate whose design columns are linear combinations of the columns before
+    it (exposure first: pivot-free QR of the standardised design) is left out as aliased.
+    ``keep`` (the exposure) is never changed: if it would be, ``ValueError``.
+
+    Returns the frame (pooled columns replaced), the covariates and notes such as
+    ``"education: pooled unknown into basic (0 events)"`` or ``"activity_ready: aliased"``.
+    """
+    from analysis._design import build_design
+    from analysis.effects.weights import _independent_columns
+
+    ev = frame[event].to_numpy() == 1
     out: list[str] = []
-    for c in covs:
-        if c in out:
+    notes: list[str] = []
+    for c in dict.fromkeys(covs):
+        col = frame[c]
+        if col.nunique(dropna=False) <= 1:
             continue
-        if frame[c].nunique(dropna=False) > 1:
-            out.append(c)
-    return out
+        if c != keep:
+            counts = pd.Series(ev).groupby(col.to_numpy()).sum()
+            sparse = counts[counts < min_events]
+            if col.nunique() == 2 and len(sparse):
+                notes.append(f"{c}: left out ({int(sparse.min())} events at {sparse.idxmin()})")
+                continue
+            if len(sparse) and not pd.api.types.is_numeric_dtype(col):
+                top = col.astype(object).value_counts().idxmax()
+                for lev, n in sparse.items():
+                    if lev != top:
+                        notes.append(f"{c}: pooled {lev} into {top} ({int(n)} events)")
+                frame = frame.assign(**{c: col.astype(object).where(~col.isin(sparse.index), top)})
+                if frame[c].nunique() <= 1:
+                    continue
+        out.append(c)
+    design, x = build_design(frame, out)
+    indep = set(_independent_columns(x).tolist()) if x.size else set()
+    drop = {term.strip("`") for term, pos in design.assign if not set(pos) <= indep}
+    if keep in drop:
+        raise ValueError(f"the exposure {keep!r} is constant or collinear with the covariates")
+    notes += [f"{c}: aliased" for c in out if c in drop]
+    return frame, [c for c in out if c not in drop], tuple(notes)

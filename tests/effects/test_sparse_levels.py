@@ -1,0 +1,82 @@
+"""The effect estimators' covariate guard (issue 23): a confounder level with 0-2 events, an
+aliased confounder and a sparse category do not break the Cox fit; what was changed is reported,
+and the exposure estimate is R survival's ``coxph`` of the reported model (breslow ties, robust
+SE clustered on persons)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from analysis.effects.estimators import ExposureEffect, guard_covariates
+from tests.effects.test_estimators import simulate
+
+
+@pytest.fixture(scope="module")
+def sparse_frame() -> pd.DataFrame:
+    """The confounded frame of test_estimators plus ``rare`` (True on rows of 40 persons who
+    never exit to a job: 0 events at True), ``rare2`` (True on 2 event rows and 30 others:
+    2 events), ``z_copy`` (= ``z``: aliased) and ``grp`` (a/b by person, level c on rows with
+    one job exit)."""
+    f = simulate(3000, seed=5, confounded=True, months=24)
+    rng = np.random.default_rng(1)
+    no_job = f.groupby("person_id")["event"].transform("max").eq(0)
+    ids = rng.choice(f.loc[no_job, "person_id"].unique(), 40, replace=False)
+    f["rare"] = f["person_id"].isin(ids)
+    ev = np.flatnonzero(f["event"].to_numpy() == 1)
+    non = np.flatnonzero(f["event"].to_numpy() == 0)
+    f["rare2"] = False
+    f.loc[np.r_[ev[:2], non[:30]], "rare2"] = True
+    f["z_copy"] = f["z"].astype(float)
+    f["grp"] = np.where(f["person_id"].astype(int) % 2 == 0, "a", "b")
+    f.loc[np.r_[ev[5:6], non[100:150]], "grp"] = "c"
+    f["_event"] = f["event"]
+    return f
+
+
+def test_sparse_levels_and_aliases_are_pooled_or_left_out_and_reported(sparse_frame):
+    covs = ["x", "z", "poor", "rare", "rare2", "z_copy", "grp"]
+    out, kept, notes = guard_covariates(sparse_frame, covs, event="_event", keep="x")
+    assert kept == ["x", "z", "poor", "grp"]
+    assert "rare: left out (0 events at True)" in notes
+    assert "rare2: left out (2 events at True)" in notes
+    assert "z_copy: aliased" in notes
+    top = sparse_frame["grp"].value_counts().idxmax()
+    assert f"grp: pooled c into {top} (1 events)" in notes
+    assert set(out["grp"]) == {"a", "b"}
+    with pytest.raises(ValueError, match="exposure"):
+        guard_covariates(sparse_frame.assign(x=sparse_frame["z_copy"]), ["z", "x"],
+                         event="_event", keep="x")  # fmt: skip
+
+
+@pytest.mark.skipif(shutil.which("Rscript") is None, reason="needs R with survival")
+def test_guarded_fit_equals_r_coxph_of_the_reported_model(sparse_frame, tmp_path):
+    res = ExposureEffect("adjusted").fit(
+        sparse_frame.drop(columns="_event"),
+        exposure="x",
+        cause=1,
+        confounders=["z", "poor", "rare", "rare2", "z_copy", "grp"],
+    )
+    assert len(res.design_notes) == 4
+    assert "covariates changed" in res.summary()
+    f, kept, _ = guard_covariates(
+        sparse_frame, ["x", "z", "poor", "rare", "rare2", "z_copy", "grp"], event="_event", keep="x"
+    )
+    csv = tmp_path / "d.csv"
+    f[["person_id", "tstart", "tstop", "_event", *kept]].to_csv(csv, index=False)
+    script = (
+        "suppressMessages(library(survival)); d <- read.csv(commandArgs(TRUE)[1]);"
+        f"m <- coxph(Surv(tstart, tstop, X_event) ~ {' + '.join(kept)}, data = d,"
+        " ties = 'breslow', cluster = person_id);"
+        "cat(sprintf('[%.10f, %.10f]', coef(m)[['x']], sqrt(vcov(m)['x', 'x'])))"
+    )
+    r = subprocess.run(["Rscript", "-e", script, str(csv)], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    coef, se = json.loads(r.stdout)
+    assert res.log_hr == pytest.approx(coef, abs=1e-6)
+    assert res.std_error == pytest.approx(se, rel=1e-4)
