@@ -33,15 +33,25 @@ TRUTH = {
 """The generator's job-exit truths, for frames read from ``EFFECTS_FRAME_CACHE`` (a directory:
 frames of earlier draws of the same size and seed are read from it instead of generating the
 register again, new ones are written to it; ``EFFECTS_DRAWS_OUT``: a CSV to which every draw's
-estimates are appended as it finishes)."""
+estimates are appended as it finishes; ``EFFECTS_N_REPS``: draws of the full run instead of
+:data:`N_REPS`). A cached frame is the output of ``prepare_frame`` of the code that wrote it: clear
+the cache after changing the frame's construction."""
 ROBUST = ("adjusted", "msm_iptw", "dr_msm")
 N_REPS = 50
 """Draws of the full run: the bias of the robust estimators is judged on the mean over draws
 (|mean HR - truth| < 0.01 needs about 50 draws at scale 0.08: SD of a draw's HR ~0.06)."""
 
 
+ORACLE = "adjusted_true_subgroup"
+"""Diagnostic estimator (not a method of the package): the adjusted model with the person's true
+latent subgroup (``ground_truth/true_subgroups.parquet``) added to the baseline covariates. If the
+robust estimators' bias came from the latent subgroup (it drives the match group, hence the team,
+caseload and team-change case-worker changes, and the job hazard), this estimate would be free of
+it."""
+
+
 def one_draw(size: float | str, seed: int) -> pd.DataFrame:
-    from analysis.effects.study import estimate_effects
+    from analysis.effects.study import BASELINE, estimate_effects
     from pipelines.config import StarConfig
     from pipelines.derive.build import build_all
     from pipelines.effects import load_effects_data, load_truth
@@ -63,6 +73,12 @@ def one_draw(size: float | str, seed: int) -> pd.DataFrame:
             cached.parent.mkdir(parents=True, exist_ok=True)
             frame.to_parquet(cached)
     est, _ = estimate_effects(frame, methods=("naive", *ROBUST), causes={"job": 1}, truth=truth)
+    sg = [c for c in frame.columns if c.startswith("sg_")]
+    if sg:  # the oracle: the adjusted model with the true latent subgroup as well
+        oracle, _ = estimate_effects(
+            frame, methods=("adjusted",), causes={"job": 1}, truth=truth, baseline=[*BASELINE, *sg]
+        )
+        est = pd.concat([est, oracle.assign(estimator=ORACLE)], ignore_index=True)
     if os.environ.get("EFFECTS_DRAWS_OUT"):  # every draw as it finishes (long runs)
         out = Path(os.environ["EFFECTS_DRAWS_OUT"])
         est.assign(seed=seed).to_csv(out, mode="a", header=not out.exists(), index=False)
@@ -97,8 +113,9 @@ def summarise(draws: list[pd.DataFrame]) -> pd.DataFrame:
         ),
     ).reset_index()
     s["bias"] = s["mean_estimate"] - s["truth"]
-    cols = ["exposure", "estimator", "truth", "mean_estimate", "bias", "coverage", "n_reps"]
-    return s[[*cols, "mean_std_error", "sd_log_estimate"]]
+    s["bias_mc_se"] = g["estimate"].std(ddof=1).to_numpy() / np.sqrt(s["n_reps"].to_numpy())
+    cols = ["exposure", "estimator", "truth", "mean_estimate", "bias", "bias_mc_se", "coverage"]
+    return s[[*cols, "n_reps", "mean_std_error", "sd_log_estimate"]]
 
 
 def _timed_draw(size: float | str, seed: int) -> tuple[pd.DataFrame, float, float]:
@@ -111,7 +128,7 @@ def _timed_draw(size: float | str, seed: int) -> tuple[pd.DataFrame, float, floa
 def run(quick: bool = False, out: Path | None = OUT, n_jobs: int = 2) -> dict:
     from joblib import Parallel, delayed
 
-    size, n_reps = (0.02, 2) if quick else (0.08, N_REPS)
+    size, n_reps = (0.02, 2) if quick else (0.08, int(os.environ.get("EFFECTS_N_REPS", N_REPS)))
     t0 = time.perf_counter()
     # independent draws in ``n_jobs`` processes (each draw is single-threaded work)
     done = Parallel(n_jobs=n_jobs, verbose=5)(
@@ -140,6 +157,10 @@ def run(quick: bool = False, out: Path | None = OUT, n_jobs: int = 2) -> dict:
         },
         "bias": {
             f"{r.exposure}/{r.estimator}": round(float(r.bias), 4) for r in summary.itertuples()
+        },
+        "bias_mc_se": {
+            f"{r.exposure}/{r.estimator}": round(float(r.bias_mc_se), 4)
+            for r in summary.itertuples()
         },
         "truth": {r.exposure: float(r.truth) for r in summary.itertuples()},
         "peak_rss_mb_per_process": round(peak, 1),
