@@ -325,10 +325,8 @@ def flexible_terms(
 
 
 MIN_LEVEL_EVENTS = 3
-"""Fewest events of the modelled cause a level of a categorical or binary covariate must have:
-with 0 events the Cox estimate of its coefficient is infinite and with 1-2 it is unstable (the
-information matrix is then singular or nearly so: a sparse match group or education level of a
-small register). Sparser levels are pooled (:func:`guard_covariates`)."""
+"""Levels of a covariate with fewer events of the modelled cause than this are reported as sparse
+(:func:`guard_covariates`)."""
 
 
 def guard_covariates(
@@ -339,48 +337,51 @@ def guard_covariates(
     keep: str,
     min_events: int = MIN_LEVEL_EVENTS,
 ) -> tuple[pd.DataFrame, list[str], tuple[str, ...]]:
-    """Covariates of the Cox model of ``frame`` that it can estimate, and what was changed.
+    """The rows and covariates of the Cox model of ``frame`` that it can estimate, and the changes.
 
-    In order: duplicates and constant columns are left out; a level of a text/categorical
-    covariate with fewer than ``min_events`` events (``event`` = 1) is pooled into the covariate's
-    most frequent level (a level with no row at all is ignored); a binary covariate (boolean or
-    two values) whose rarer value has fewer than ``min_events`` events is left out (pooling its
-    two levels); a covariate whose design columns are linear combinations of the columns before
-    it (exposure first: pivot-free QR of the standardised design) is left out as aliased.
-    ``keep`` (the exposure) is never changed: if it would be, ``ValueError``.
+    A level (value) of a binary, text or categorical covariate without any event (``event`` = 1)
+    has a Cox coefficient of minus infinity and a singular information matrix (a sparse match
+    group, an education level or calendar period without exits on a small register). In that
+    limit its rows carry no weight in any risk set, so the fit without those rows is the limit
+    of the maximum-likelihood fit: such rows are left out. Leaving the covariate out instead
+    would be wrong: a strong confounder (poor health: almost no job exits) is exactly such a
+    covariate. Levels with 1 to ``min_events - 1`` events keep a finite estimate and are only
+    reported. Then duplicates and constant columns are left out, and a covariate whose design
+    columns are linear combinations of the columns before it (exposure first: pivot-free QR of the
+    standardised design) is left out as aliased. ``keep`` (the exposure) is never changed: if it
+    would be, ``ValueError``.
 
-    Returns the frame (pooled columns replaced), the covariates and notes such as
-    ``"education: pooled unknown into basic (0 events)"`` or ``"activity_ready: aliased"``.
+    Returns the rows kept, the covariates and notes such as
+    ``"period_2020: 1520 rows at True left out (0 events)"``, ``"education: 2 events at unknown"``
+    or ``"activity_ready: aliased"``.
     """
     from analysis._design import build_design
     from analysis.effects.weights import _independent_columns
 
-    ev = frame[event].to_numpy() == 1
-    out: list[str] = []
     notes: list[str] = []
-    for c in dict.fromkeys(covs):
+    covs = list(dict.fromkeys(covs))
+    for c in covs:
         col = frame[c]
-        if col.nunique(dropna=False) <= 1:
+        if c == keep or col.nunique(dropna=False) <= 1:
             continue
-        if c != keep:
-            counts = pd.Series(ev).groupby(col.to_numpy()).sum()
-            sparse = counts[counts < min_events]
-            if col.nunique() == 2 and len(sparse):
-                notes.append(f"{c}: left out ({int(sparse.min())} events at {sparse.idxmin()})")
-                continue
-            if len(sparse) and not pd.api.types.is_numeric_dtype(col):
-                top = col.astype(object).value_counts().idxmax()
-                for lev, n in sparse.items():
-                    if lev != top:
-                        notes.append(f"{c}: pooled {lev} into {top} ({int(n)} events)")
-                frame = frame.assign(**{c: col.astype(object).where(~col.isin(sparse.index), top)})
-                if frame[c].nunique() <= 1:
-                    continue
-        out.append(c)
+        discrete = col.dtype == bool or not pd.api.types.is_numeric_dtype(col) or col.nunique() == 2
+        if not discrete:
+            continue
+        counts = pd.Series(frame[event].to_numpy() == 1).groupby(col.to_numpy()).sum()
+        for lev, n in counts[counts < min_events].items():
+            at = (col == lev).to_numpy()
+            if n == 0 and at.sum() < len(frame):
+                notes.append(f"{c}: {int(at.sum())} rows at {lev} left out (0 events)")
+                frame = frame[~at]
+            elif n > 0:
+                notes.append(f"{c}: {int(n)} events at {lev}")
+    out = [c for c in covs if frame[c].nunique(dropna=False) > 1]
+    if keep not in out:
+        raise ValueError(f"the exposure {keep!r} is constant in the rows that can be fitted")
     design, x = build_design(frame, out)
-    indep = set(_independent_columns(x).tolist()) if x.size else set()
+    indep = set(_independent_columns(x).tolist())
     drop = {term.strip("`") for term, pos in design.assign if not set(pos) <= indep}
     if keep in drop:
-        raise ValueError(f"the exposure {keep!r} is constant or collinear with the covariates")
+        raise ValueError(f"the exposure {keep!r} is collinear with the covariates")
     notes += [f"{c}: aliased" for c in out if c in drop]
     return frame, [c for c in out if c not in drop], tuple(notes)
