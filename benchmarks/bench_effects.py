@@ -79,10 +79,23 @@ def one_draw(size: float | str, seed: int) -> pd.DataFrame:
             frame, methods=("adjusted",), causes={"job": 1}, truth=truth, baseline=[*BASELINE, *sg]
         )
         est = pd.concat([est, oracle.assign(estimator=ORACLE)], ignore_index=True)
+    est = est.assign(seed=seed, n_persons=frame["person_id"].nunique())
     if os.environ.get("EFFECTS_DRAWS_OUT"):  # every draw as it finishes (long runs)
         out = Path(os.environ["EFFECTS_DRAWS_OUT"])
-        est.assign(seed=seed).to_csv(out, mode="a", header=not out.exists(), index=False)
-    return est.assign(seed=seed, n_persons=frame["person_id"].nunique())
+        est.to_csv(out, mode="a", header=not out.exists(), index=False)
+    return est
+
+
+def _finished_draws(size: float | str) -> dict[int, pd.DataFrame]:
+    """Draws already in ``EFFECTS_DRAWS_OUT`` (resuming a long run: a draw of the same code is
+    not estimated again), by seed; none without the variable or the file, or at another size."""
+    path = os.environ.get("EFFECTS_DRAWS_OUT")
+    if not path or not Path(path).exists() or str(size) != "0.08":
+        return {}
+    d = pd.read_csv(path)
+    if "n_persons" not in d.columns:
+        return {}
+    return {int(seed): g.reset_index(drop=True) for seed, g in d.groupby("seed")}
 
 
 def _with_true_subgroup(frame: pd.DataFrame, truth_dir: Path) -> pd.DataFrame:
@@ -130,11 +143,14 @@ def run(quick: bool = False, out: Path | None = OUT, n_jobs: int = 2) -> dict:
 
     size, n_reps = (0.02, 2) if quick else (0.08, int(os.environ.get("EFFECTS_N_REPS", N_REPS)))
     t0 = time.perf_counter()
+    seeds = [2000 + r for r in range(n_reps)]
+    finished = {k: v for k, v in _finished_draws(size).items() if k in seeds}
     # independent draws in ``n_jobs`` processes (each draw is single-threaded work)
     done = Parallel(n_jobs=n_jobs, verbose=5)(
-        delayed(_timed_draw)(size, 2000 + r) for r in range(n_reps)
+        delayed(_timed_draw)(size, seed) for seed in seeds if seed not in finished
     )
-    draws, seconds = [d for d, _, _ in done], [s for _, s, _ in done]
+    draws = [*finished.values(), *(d for d, _, _ in done)]
+    seconds = [s for _, s, _ in done] or [np.nan]
     peak = max([peak_rss_mb(), *(m for _, _, m in done)])
     summary = summarise(draws)
     if out is not None and not quick:
@@ -147,6 +163,7 @@ def run(quick: bool = False, out: Path | None = OUT, n_jobs: int = 2) -> dict:
         "persons_in_cohort_mean": int(np.mean([d["n_persons"].iloc[0] for d in draws])),
         "seconds_per_draw": round(float(np.mean(seconds)), 1),
         "n_jobs": n_jobs,
+        "draws_resumed": len(finished),
         "wall_s": round(time.perf_counter() - t0, 1),
         "coverage": {
             f"{r.exposure}/{r.estimator}": round(float(r.coverage), 3) for r in summary.itertuples()

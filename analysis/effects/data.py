@@ -37,6 +37,7 @@ __all__ = [
     "EXPOSURES",
     "Exposure",
     "add_departure_changes",
+    "add_spell_months",
     "add_match_group",
     "add_monthly_conversations",
     "departure_changes",
@@ -248,6 +249,28 @@ def monthly_frame(
 
 def _month_number(dates: pd.Series) -> np.ndarray:
     return _month_index(dates.to_numpy(dtype="datetime64[D]"))
+
+
+def add_spell_months(monthly: pd.DataFrame) -> pd.DataFrame:
+    """Add the monthly clock of the spell: ``spell_month`` = number of the row's calendar month in
+    the spell (1 = the calendar month of the spell's first day) and ``spell_month_start`` =
+    ``spell_month - 1``, so that ``(spell_month_start, spell_month]`` is the row's interval in
+    months. The spell's first day is ``value_day - tstop + 1`` (``tstop`` counts days since the
+    day before the spell start; needs ``month``, ``value_day``, ``tstop``).
+
+    Exits from a monthly register happen at the end of a calendar month (the synthetic
+    generator draws the state of month m+1 at the end of month m), so the persons who can exit
+    together are those in the same month of their spell: the Cox models of
+    :func:`analysis.effects.study.estimate_effects` use this clock (ties per month) instead of
+    days since spell start, whose risk set at an exit day mixes persons at different points of
+    their months (spells that started in months of other lengths end their months on other days).
+    """
+    require_columns(monthly, ["month", "value_day", "tstop"], "monthly frame")
+    first_day = pd.to_datetime(monthly["value_day"]) - pd.to_timedelta(
+        monthly["tstop"].to_numpy(float) - 1.0, unit="D"
+    )
+    k = _month_number(monthly["month"]) - _month_number(first_day) + 1
+    return monthly.assign(spell_month=k.astype(float), spell_month_start=k - 1.0)
 
 
 def _person_month_counts(persons: pd.Series, dates: pd.Series) -> pd.Series:

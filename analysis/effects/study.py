@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 import pandas as pd
@@ -19,6 +20,7 @@ from analysis.effects.data import (
     add_departure_changes,
     add_match_group,
     add_monthly_conversations,
+    add_spell_months,
     departure_changes,
     monthly_frame,
 )
@@ -191,7 +193,7 @@ def prepare_frame(
     m["period_2020"] = m["month"] >= pd.Timestamp("2020-01-01")
     mg = m["match_group"] if "match_group" in m.columns else pd.Series("", index=m.index)
     m["activity_ready_entry"] = mg.astype(str).eq("activity_ready").to_numpy()
-    return m.reset_index(drop=True)
+    return add_spell_months(m.reset_index(drop=True))
 
 
 ESTIMATE_COLUMNS: tuple[str, ...] = (
@@ -228,8 +230,16 @@ def estimate_effects(
     baseline: Sequence[str] = BASELINE,
     confounders: Sequence[str] = CONFOUNDERS,
     strata: str | None = "municipality_id",
+    clock: Literal["month", "day"] = "month",
 ) -> tuple[pd.DataFrame, dict[tuple[str, str, str], EffectResult]]:
     """Fit every method for every exposure and exit.
+
+    ``clock``: the Cox time scale: ``month`` (default) = months of the spell
+    (:func:`analysis.effects.data.add_spell_months`: exits happen at month ends, so the risk set
+    of an exit is the persons in the same month of their spell); ``day`` = days since spell start
+    (``tstart``/``tstop``; over 14 draws of the default synthetic register it put the hazard
+    ratios about 0.01 (case-worker changes) and 0.02 (conversations) below those of the month
+    clock and below the truth).
 
     ``baseline`` and ``confounders`` (time-varying; each exposure's ``other`` exposure is added)
     enter the adjusted model, the weight models and the MSM as the estimators describe.
@@ -246,6 +256,11 @@ def estimate_effects(
     """
     rows, fitted = [], {}
     base = list(baseline)
+    if clock == "month" and "spell_month" not in frame.columns:
+        frame = add_spell_months(frame)
+    duration, entry = (
+        ("spell_month", "spell_month_start") if clock == "month" else ("tstop", "tstart")
+    )
     strata = strata if strata is not None and strata in frame.columns else None
     for spec in exposures:
         # the treatment weights do not depend on the exit: fitted once per exposure
@@ -280,6 +295,8 @@ def estimate_effects(
                     past_treatment=[spec.past],
                     instrument="x_dep",
                     strata=None if method == "naive" else strata,
+                    duration=duration,
+                    entry=entry,
                 )
                 lo, hi = res.conf_int()[["conf_low", "conf_high"]].iloc[0]
                 t = np.nan
