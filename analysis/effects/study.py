@@ -257,6 +257,10 @@ def estimate_effects(
     rows, fitted = [], {}
     base = list(baseline)
     if clock == "month" and "spell_month" not in frame.columns:
+        if not {"month", "value_day"} <= set(frame.columns):
+            raise ValueError(
+                "clock='month' needs spell_month or month and value_day; or clock='day'"
+            )
         frame = add_spell_months(frame)
     duration, entry = (
         ("spell_month", "spell_month_start") if clock == "month" else ("tstop", "tstart")
@@ -475,10 +479,11 @@ def estimates_by_group(
     baseline: Sequence[str] = BASELINE,
     confounders: Sequence[str] = CONFOUNDERS,
     strata: str | None = "municipality_id",
+    clock: Literal["month", "day"] = "month",
 ) -> pd.DataFrame:
     """Job-exit hazard ratios of each exposure within groups of persons (effect modification).
 
-    Fits :func:`estimate_effects` (same ``baseline``, ``confounders`` and ``strata``) on the
+    Fits :func:`estimate_effects` (same ``baseline``, ``confounders``, ``strata`` and ``clock``) on the
     months of each group (every grouping of ``groups`` labels persons by characteristics at
     entry). Groups with fewer than ``min_events`` job exits are skipped. Returns ``grouping,
     group`` and :data:`ESTIMATE_COLUMNS` (the synthetic register's parameter is the same in every
@@ -501,6 +506,7 @@ def estimates_by_group(
                 baseline=baseline,
                 confounders=confounders,
                 strata=strata,
+                clock=clock,
             )
             rows.append(est.assign(grouping=grouping, group=group))
     columns = ["grouping", "group", *ESTIMATE_COLUMNS]
