@@ -1,9 +1,11 @@
 """Effect estimators for time-varying exposures on cause-specific exits (issue 8).
 
 All estimators fit a cause-specific Cox model (:class:`analysis.cox.CoxPH`) to the monthly
-start-stop frame of :func:`analysis.effects.data.monthly_frame` (interval ``(tstart, tstop]`` in
-days since spell start, delayed entry at the first month, exits of other causes censored) with
-cluster-robust (person) standard errors, and report the hazard ratio of the exposure:
+start-stop frame of :func:`analysis.effects.data.monthly_frame` (interval ``(entry, duration]``:
+by default ``(tstart, tstop]`` in days since spell start; the effects study uses the months of
+the spell, :func:`analysis.effects.data.add_spell_months`; delayed entry at the first month, exits
+of other causes censored) with cluster-robust (person) standard errors, and report the hazard
+ratio of the exposure:
 
 ``naive``
     the exposure alone;
