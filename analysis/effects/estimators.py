@@ -371,7 +371,7 @@ def guard_covariates(
             continue
         counts = pd.Series(frame[event].to_numpy() == 1).groupby(col.to_numpy()).sum()
         for lev, n in counts[counts < min_events].items():
-            at = (col == lev).to_numpy()
+            at = (frame[c] == lev).to_numpy()
             if n == 0 and at.sum() < len(frame):
                 notes.append(f"{c}: {int(at.sum())} rows at {lev} left out (0 events)")
                 frame = frame[~at]

@@ -85,3 +85,16 @@ def test_guarded_fit_equals_r_coxph_of_the_reported_model(sparse_frame, tmp_path
     coef, se = json.loads(r.stdout)
     assert res.log_hr == pytest.approx(coef, abs=1e-6)
     assert res.std_error == pytest.approx(se, rel=1e-4)
+
+
+def test_two_levels_without_events_in_one_covariate(sparse_frame):
+    non = np.flatnonzero(sparse_frame["_event"].to_numpy() == 0)
+    f = sparse_frame.assign(grp3="a")
+    f.iloc[non[:20], f.columns.get_loc("grp3")] = "d"
+    f.iloc[non[20:50], f.columns.get_loc("grp3")] = "e"
+    out, kept, notes = guard_covariates(f, ["x", "grp3"], event="_event", keep="x")
+    assert notes == (
+        "grp3: 20 rows at d left out (0 events)",
+        "grp3: 30 rows at e left out (0 events)",
+    )
+    assert len(out) == len(f) - 50 and kept == ["x"]
