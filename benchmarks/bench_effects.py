@@ -150,7 +150,7 @@ def run(quick: bool = False, out: Path | None = OUT, n_jobs: int = 2) -> dict:
         delayed(_timed_draw)(size, seed) for seed in seeds if seed not in finished
     )
     draws = [*finished.values(), *(d for d, _, _ in done)]
-    seconds = [s for _, s, _ in done] or [np.nan]
+    seconds = [s for _, s, _ in done]
     peak = max([peak_rss_mb(), *(m for _, _, m in done)])
     summary = summarise(draws)
     if out is not None and not quick:
@@ -161,7 +161,7 @@ def run(quick: bool = False, out: Path | None = OUT, n_jobs: int = 2) -> dict:
         "size": size,
         "n_reps": n_reps,
         "persons_in_cohort_mean": int(np.mean([d["n_persons"].iloc[0] for d in draws])),
-        "seconds_per_draw": round(float(np.mean(seconds)), 1),
+        "seconds_per_draw": round(float(np.mean(seconds)), 1) if seconds else None,
         "n_jobs": n_jobs,
         "draws_resumed": len(finished),
         "wall_s": round(time.perf_counter() - t0, 1),
