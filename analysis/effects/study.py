@@ -237,9 +237,9 @@ def estimate_effects(
     ``clock``: the Cox time scale: ``month`` (default) = months of the spell
     (:func:`analysis.effects.data.add_spell_months`: exits happen at month ends, so the risk set
     of an exit is the persons in the same month of their spell); ``day`` = days since spell start
-    (``tstart``/``tstop``; over 14 draws of the default synthetic register it put the hazard
-    ratios about 0.01 (case-worker changes) and 0.02 (conversations) below those of the month
-    clock and below the truth).
+    (``tstart``/``tstop``). On the default synthetic register the day clock put both job-exit
+    hazard ratios below the generator's truth (``benchmarks/results.json``, key ``effects``,
+    ``paired_hr_differences``: the day-clock minus month-clock estimate on the same draws).
 
     ``baseline`` and ``confounders`` (time-varying; each exposure's ``other`` exposure is added)
     enter the adjusted model, the weight models and the MSM as the estimators describe.
