@@ -23,6 +23,10 @@ CONFIG ?= pipelines/config/default.yaml
 
 all: report
 
+# Bytecode is compiled once at set-up (uv --compile-bytecode, then compileall for what pip
+# wrote): with PYTHONDONTWRITEBYTECODE=1, as on the CI machine, Python otherwise recompiles
+# pandas/scipy/statsmodels on every start (about 4 CPU s per process: every `star` command, every
+# pool worker's report kernel, every test subprocess).
 setup: $(STAMP)
 
 $(STAMP): pyproject.toml requirements.lock
@@ -30,12 +34,13 @@ $(STAMP): pyproject.toml requirements.lock
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet "uv==$(UV_VERSION)" || true
 	if [ -x $(VENV)/bin/uv ]; then \
-	  $(VENV)/bin/uv pip install --quiet --python $(PY) -r requirements.lock && \
+	  $(VENV)/bin/uv pip install --quiet --compile-bytecode --python $(PY) -r requirements.lock && \
 	  $(VENV)/bin/uv pip install --quiet --python $(PY) --no-deps -e . ; \
 	else \
 	  $(PY) -m pip install --quiet -r requirements.lock && \
 	  $(PY) -m pip install --quiet --no-deps -e . ; \
 	fi
+	$(PY) -m compileall -q -j 0 $(VENV)/lib > /dev/null || true
 	touch $(STAMP)
 
 test: $(STAMP)
@@ -44,12 +49,13 @@ test: $(STAMP)
 $(STAMP_LOWEST): pyproject.toml requirements-lowest.lock $(STAMP)
 	test -x $(VENV_LOWEST)/bin/python || $(PYTHON) -m venv $(VENV_LOWEST)
 	if [ -x $(VENV)/bin/uv ]; then \
-	  $(VENV)/bin/uv pip sync --quiet --python $(VENV_LOWEST)/bin/python requirements-lowest.lock && \
+	  $(VENV)/bin/uv pip sync --quiet --compile-bytecode --python $(VENV_LOWEST)/bin/python requirements-lowest.lock && \
 	  $(VENV)/bin/uv pip install --quiet --python $(VENV_LOWEST)/bin/python --no-deps -e . ; \
 	else \
 	  $(VENV_LOWEST)/bin/python -m pip install --quiet -r requirements-lowest.lock && \
 	  $(VENV_LOWEST)/bin/python -m pip install --quiet --no-deps -e . ; \
 	fi
+	$(VENV_LOWEST)/bin/python -m compileall -q -j 0 $(VENV_LOWEST)/lib > /dev/null || true
 	touch $(STAMP_LOWEST)
 
 # The test suite on the lowest direct versions the ranges in pyproject.toml allow.

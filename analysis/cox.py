@@ -14,7 +14,8 @@ Inference on the result (:class:`CoxPHResult`, the estimator protocol of :mod:`a
 ``concordance()`` (Harrell's C with its infinitesimal-jackknife SE, O(n log n)),
 ``residuals(type=)`` (martingale, deviance, score, schoenfeld, scaledsch, dfbeta, dfbetas;
 ``collapse=`` by id), ``predict_survival(newdata, times)`` with SEs and log / log-log / plain
-intervals, ``proportional_hazards_test()`` (cox.zph), ``glance()``.
+intervals, ``proportional_hazards_test()`` (cox.zph; its ``coefficient_curves()`` are the
+smoothed beta(t) curves of ``plot(cox.zph)``), ``glance()``.
 
 Ties: ``"efron"`` (R's default), ``"breslow"`` or ``"exact"`` -- the exact (discrete, conditional
 logistic) partial likelihood of R's ``coxph(ties="exact")``: each event time with ``d`` tied
@@ -29,11 +30,13 @@ survival and cox.zph then use the Breslow hazard at the exact estimate (R's ``su
 
 Checked against R 4.2 / survival 3.5-3: ``tests/analysis/test_cox_r.py`` and
 ``tests/analysis/test_cox_inference_r.py`` (fixtures produced by ``tests/r/regression_fixtures.R``
-and ``tests/r/cox_inference_fixtures.R``).
+and ``tests/r/cox_inference_fixtures.R``); the beta(t) curves in
+``tests/analysis/test_cox_zph_plot_r.py`` (``tests/r/cox_zph_plot_fixtures.R``).
 """
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal
@@ -921,20 +924,124 @@ class ProportionalHazardsTest:
         per term; ``beta(t)`` estimates for plotting), ordered by stratum and time.
     transform
         The time transform used.
+    variance
+        R's ``cox.zph(fit)$var``: inverse of the mean information per event, term x term; the
+        variance of one scaled residual (used for the band of :meth:`coefficient_curves`).
+    fitted
+        Per term, the constant ``beta(t)`` under proportional hazards: the fitted coefficient, or
+        1 for a term of several columns (its residuals are multiples of the fitted coefficients).
     """
 
     table: pd.DataFrame
     residuals: pd.DataFrame
     transform: str
+    variance: pd.DataFrame | None = None
+    fitted: pd.Series | None = None
 
     def tidy(self) -> pd.DataFrame:
         return self.table.copy()
+
+    def coefficient_curves(self, df: int = 4, n_points: int = 40) -> pd.DataFrame:
+        """Smoothed time-varying coefficient ``beta(t)`` of each term with a +-2 SE band, exactly
+        as R ``plot.cox.zph(x, df=4, nsmo=40)`` draws it.
+
+        For each term, a natural cubic spline in the transformed time (``df`` basis functions
+        with intercept, knots as R's ``ns``) is fitted by least squares to the scaled Schoenfeld
+        residuals and evaluated on ``n_points`` equally spaced transformed times spanning the
+        event times; the band is ``yhat +- 2 sqrt(var_k * s(t))`` with ``var_k`` this test's
+        variance of the term and ``s(t)`` the spline's leverage at ``t``. A flat curve means a
+        constant log hazard ratio (proportional hazards). Terms whose spline fit is singular are
+        skipped, as in R.
+
+        Parameters
+        ----------
+        df
+            Degrees of freedom (basis functions, with intercept) of the natural spline.
+        n_points
+            Grid points (R's ``nsmo``).
+
+        Returns
+        -------
+        ``term, time, transformed_time, estimate, std_error, conf_low, conf_high, fitted``
+        (``fitted``: the constant under proportional hazards, see the class): ``time`` in
+        the unit of the model's duration (for the ``km`` and ``rank`` transforms interpolated
+        linearly between event times, as R's axis labels), ``estimate`` the smoothed log hazard
+        ratio (per unit of the covariate; for a factor term, a multiple of its fitted
+        coefficients, 1 = as fitted), ``conf_low``/``conf_high`` = estimate -+ 2 ``std_error``.
+        """
+        if self.variance is None:
+            raise ValueError("this test has no variance (constructed without one)")
+        res = self.residuals
+        xx = res["transformed_time"].to_numpy(dtype=float)
+        grid = np.linspace(xx.min(), xx.max(), n_points)
+        basis = _natural_spline_basis(np.concatenate([grid, xx]), df)
+        pmat, xmat = basis[:n_points], basis[n_points:]
+        if self.transform == "log":
+            times = np.exp(grid)
+        elif self.transform == "identity":
+            times = grid
+        else:  # R's approx() over the first row of each distinct transformed time
+            first = ~pd.Series(xx).duplicated().to_numpy()
+            order = np.argsort(xx[first], kind="mergesort")
+            times = np.interp(grid, xx[first][order], res["time"].to_numpy(float)[first][order])
+        parts = []
+        for k, term in enumerate(self.variance.columns):
+            y = res[term].to_numpy(dtype=float)
+            keep = ~np.isnan(y)
+            q, r = np.linalg.qr(xmat[keep])
+            if np.linalg.matrix_rank(r) < df:
+                warnings.warn(f"spline fit is singular, term {term} skipped", stacklevel=2)
+                continue
+            yhat = pmat @ np.linalg.solve(r, q.T @ y[keep])
+            pr = np.linalg.solve(r.T, pmat.T).T  # P R^-1: rows' squared norms = P (X'X)^-1 P'
+            se = np.sqrt(self.variance.iloc[k, k] * np.sum(pr**2, axis=1))
+            parts.append(
+                pd.DataFrame(
+                    {
+                        "term": term,
+                        "time": times,
+                        "transformed_time": grid,
+                        "estimate": yhat,
+                        "std_error": se,
+                        "conf_low": yhat - 2 * se,
+                        "conf_high": yhat + 2 * se,
+                        "fitted": np.nan if self.fitted is None else self.fitted[term],
+                    }
+                )
+            )
+        cols = ["term", "time", "transformed_time", "estimate", "std_error", "conf_low",
+                "conf_high", "fitted"]  # fmt: skip
+        return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=cols)
 
     def summary(self) -> str:
         return (
             f"Proportional-hazards test (cox.zph, transform={self.transform})\n"
             + self.table.set_index("term").to_string(float_format=lambda v: f"{v:.4g}")
         )
+
+
+def _natural_spline_basis(x: np.ndarray, df: int) -> np.ndarray:
+    """A basis of the natural cubic splines of R's ``ns(x, df, intercept=TRUE)``: boundary knots
+    ``range(x)``, ``df - 2`` interior knots at R's (type 7) quantiles of ``x``.
+
+    R's ``ns`` uses a QR-projected B-spline basis; we use the truncated-power basis of the same
+    space (Hastie, Tibshirani & Friedman, eq. 5.4-5.5) on ``x`` rescaled to [0, 1], which keeps it
+    well conditioned for 4-6 knots. Least-squares fits and their leverages depend only on the
+    space, so they equal R's (checked in tests/analysis/test_cox_zph_plot_r.py).
+    """
+    lo, hi = float(np.min(x)), float(np.max(x))
+    z = (x - lo) / (hi - lo) if hi > lo else np.zeros_like(x)
+    n_inner = df - 2
+    inner = np.quantile(z, np.linspace(0, 1, n_inner + 2)[1:-1]) if n_inner > 0 else []
+    knots = np.concatenate([[0.0], inner, [1.0]])
+
+    def d(k: int) -> np.ndarray:
+        return (np.clip(z - knots[k], 0, None) ** 3 - np.clip(z - knots[-1], 0, None) ** 3) / (
+            knots[-1] - knots[k]
+        )
+
+    cols = [np.ones_like(z), z] + [d(k) - d(len(knots) - 2) for k in range(len(knots) - 2)]
+    return np.column_stack(cols[:df])
 
 
 def _km_left(stop: np.ndarray, start: np.ndarray | None, event: np.ndarray, at: np.ndarray):
@@ -1030,7 +1137,13 @@ def _cox_zph(res: CoxPHResult, transform: str, terms: bool, global_test: bool):
     resid.insert(0, "time", idx.group_time[dg])
     if res.strata_levels is not None:
         resid.insert(0, "stratum", np.asarray(res.strata_levels, dtype=object)[stratum_of_death])
-    return ProportionalHazardsTest(table=table, residuals=resid, transform=transform)
+    variance = pd.DataFrame(np.linalg.inv(vmean), index=names, columns=names)  # R's zph$var
+    fitted = pd.Series(
+        [res.coef[cols[0]] if len(cols) == 1 else 1.0 for _, cols in assign], index=names
+    )
+    return ProportionalHazardsTest(
+        table=table, residuals=resid, transform=transform, variance=variance, fitted=fitted
+    )
 
 
 def _row_stop(res: CoxPHResult) -> np.ndarray:

@@ -84,7 +84,8 @@ def one_draw(size: float | str, seed: int) -> pd.DataFrame:
     from analysis.effects.study import BASELINE, estimate_effects
     from pipelines.config import StarConfig
     from pipelines.derive.build import build_all
-    from pipelines.effects import load_effects_data, load_truth
+    from pipelines.effects import load_effects_data
+    from pipelines.recovery import load_true_effects
     from pipelines.synthetic import generate
 
     cache = os.environ.get("EFFECTS_FRAME_CACHE")
@@ -97,7 +98,7 @@ def one_draw(size: float | str, seed: int) -> pd.DataFrame:
             generate(size, seed=seed, out_dir=raw, statistics=False)
             build_all(raw, derived, StarConfig())
             frame = load_effects_data(raw, derived, StarConfig()).frame
-            truth = load_truth(raw / "ground_truth")
+            truth = load_true_effects(raw / "ground_truth")
             frame = _with_true_subgroup(frame, raw / "ground_truth")
         if cached is not None:
             cached.parent.mkdir(parents=True, exist_ok=True)

@@ -147,14 +147,17 @@ def results_files(directories: Iterable[Path]) -> list[Path]:
 def registry_violations(path: Path, root: Path) -> list[AuditViolation]:
     """Violations of the results registry by one file under the results directory ``root``.
 
-    Only files ``<area>/<file>.csv`` in the area of a declared table are checked: such a file
-    must be declared, and its columns declared with their kinds (other files pass).
+    Only files ``<area>/<file>.csv`` (``recovery/<study>/<file>.csv``: at the depth the area's
+    declared tables have) in the area of a declared table are checked: such a file must be
+    declared, and its columns declared with their kinds (other files pass).
     """
     from pipelines.results_registry import REGISTRY, check_frame, spec_for_path
 
     rel = path.relative_to(root).as_posix() if path.is_relative_to(root) else path.name
-    areas = {spec.path.split("/")[0] for spec in REGISTRY.values()}
-    if path.suffix != ".csv" or rel.count("/") != 1 or rel.split("/")[0] not in areas:
+    depths: dict[str, set[int]] = {}
+    for spec in REGISTRY.values():
+        depths.setdefault(spec.path.split("/")[0], set()).add(spec.path.count("/"))
+    if path.suffix != ".csv" or rel.count("/") not in depths.get(rel.split("/")[0], set()):
         return []
     spec = spec_for_path(rel)
     if spec is None:

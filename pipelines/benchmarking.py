@@ -17,14 +17,13 @@ municipality term) gives each member's expected exits; per municipality of the r
   group that still fails has its cells suppressed.
 - ``funnel.csv``: the control limits on a grid of expected counts (no person counts).
 - ``model.csv``: the coefficients of the hazard models (log-odds per month).
-- ``recovery.csv`` (synthetic registers only): correlation of the estimated with the true
-  (planted) municipality effects and coverage of the intervals, over every municipality expecting
-  at least one exit (unmerged; only these aggregates are written).
+
+The recovery of a synthetic register's planted municipality effects is
+:func:`pipelines.recovery.recovery_benchmarking` (``results/recovery/benchmarking``).
 """
 
 from __future__ import annotations
 
-import json
 import logging
 from pathlib import Path
 
@@ -174,58 +173,11 @@ def _published(raw: pd.DataFrame, config) -> pd.DataFrame:
     return out
 
 
-def _recovery(raw: pd.DataFrame, truth: dict, cause: str, conf_level: float) -> list[dict]:
-    """Correlation and coverage of raw and shrunken estimates against the planted effects."""
-    eff = truth.get(cause)
-    if not eff:
-        return []
-    d = raw[raw["expected"] >= 1].copy()  # municipalities expecting at least one exit
-    d["true_log"] = d["municipality_id"].astype(int).astype(str).map(eff).astype(float)
-    d = d.dropna(subset=["true_log"])
-    if len(d) < 3:
-        return []
-    # the O/E compare with the expected-weighted mean of the municipality effects
-    w = d["expected"].to_numpy()
-    true_ratio = np.exp(d["true_log"]) / (np.sum(w * np.exp(d["true_log"])) / w.sum())
-    lt = np.log(true_ratio.to_numpy())
-    rows = []
-    t = ratio_table(d["observed"], d["expected"], conf_level)
-    est = {"raw": (np.log((d["observed"] + 0.5) / d["expected"]), t["conf_low"], t["conf_high"])}
-    for method in ("gamma_poisson", "normal_dl"):
-        eb = EmpiricalBayes(method, conf_level).fit(d["observed"], d["expected"]).table
-        est[method] = (np.log(eb["shrunken"]), eb["conf_low"], eb["conf_high"])
-    for name, (le, lo, hi) in est.items():
-        le = np.asarray(le, float)
-        cover = (np.asarray(lo) <= true_ratio.to_numpy()) & (
-            true_ratio.to_numpy() <= np.asarray(hi)
-        )
-        rows.append(
-            {
-                "cause": cause,
-                "estimator": name,
-                "municipalities": len(d),
-                "correlation": float(np.corrcoef(le, lt)[0, 1]),
-                "correlation_weighted": float(_wcorr(le, lt, w)),
-                "rmse_log": float(np.sqrt(np.mean((le - lt) ** 2))),
-                "coverage": float(cover.mean()),
-                "conf_level": conf_level,
-                "true_sd_log": float(np.std(lt)),
-            }
-        )
-    return rows
-
-
-def _wcorr(x: np.ndarray, y: np.ndarray, w: np.ndarray) -> float:
-    mx, my = np.average(x, weights=w), np.average(y, weights=w)
-    cov = np.average((x - mx) * (y - my), weights=w)
-    return cov / np.sqrt(
-        np.average((x - mx) ** 2, weights=w) * np.average((y - my) ** 2, weights=w)
-    )
-
-
-def run_benchmarking(derived_dir: Path, out_dir: Path, config, truth_dir: Path | None = None):
-    """Compute and write the benchmarking tables (module docstring) into ``out_dir``."""
-    b, threshold = config.benchmarking, config.disclosure.threshold
+def municipal_fits(derived_dir: Path, config) -> tuple[str, dict[str, tuple]]:
+    """The cohort label and, per exit with at least :data:`MIN_EVENTS` exits, the fitted
+    :class:`~analysis.benchmarking.IndirectStandardization` and its unmerged table (one row per
+    municipality: ``municipality_id, n, observed, expected, ratio, ...``)."""
+    b = config.benchmarking
     cohorts = pd.read_parquet(Path(derived_dir) / "cohorts.parquet")
     spells = pd.read_parquet(Path(derived_dir) / "spells.parquet")
     label = cohort_label(config)
@@ -233,16 +185,12 @@ def run_benchmarking(derived_dir: Path, out_dir: Path, config, truth_dir: Path |
     members = members.reset_index(drop=True)
     if members.empty:
         log.warning("benchmarking: cohort %s is empty or has no municipality; skipped", label)
-        return
+        return label, {}
     fu = cohort_follow_up(
         members, spells, pd.Timestamp(config.extract_window.end), b.horizon_months
     )
     pm = person_months(members, fu)
-    truth = None
-    if truth_dir is not None and (truth_dir / "parameters.json").exists():
-        doc = json.loads((truth_dir / "parameters.json").read_text(encoding="utf-8"))
-        truth = doc.get("municipality_effects")
-    tables, models, funnels, recovery = [], [], [], []
+    fits: dict[str, tuple] = {}
     for cause in b.causes:
         y = (pm["event"] == EXIT_CODES[cause]).astype(int)
         if int(y.sum()) < MIN_EVENTS:
@@ -255,7 +203,16 @@ def run_benchmarking(derived_dir: Path, out_dir: Path, config, truth_dir: Path |
             covariates=COVARIATES,
             unit="person",
         )
-        raw = res.table.rename(columns={"group": "municipality_id", "n_units": "n"})
+        fits[cause] = (res, res.table.rename(columns={"group": "municipality_id", "n_units": "n"}))
+    return label, fits
+
+
+def run_benchmarking(derived_dir: Path, out_dir: Path, config) -> None:
+    """Compute and write the benchmarking tables (module docstring) into ``out_dir``."""
+    threshold = config.disclosure.threshold
+    label, fits = municipal_fits(derived_dir, config)
+    tables, models, funnels = [], [], []
+    for cause, (res, raw) in fits.items():
         pub = _published(raw, config)
         pub.insert(0, "cause", cause)
         pub.insert(1, "cohort", label)
@@ -268,8 +225,6 @@ def run_benchmarking(derived_dir: Path, out_dir: Path, config, truth_dir: Path |
         f = funnel_limits(grid, levels=(0.95, 0.998))
         f.insert(0, "cause", cause)
         funnels.append(f)
-        if truth:
-            recovery += _recovery(raw, truth, cause, b.conf_level)
     out_dir = Path(out_dir)
 
     def write(df: pd.DataFrame, name: str) -> None:
@@ -279,11 +234,8 @@ def run_benchmarking(derived_dir: Path, out_dir: Path, config, truth_dir: Path |
         write(pd.concat(tables, ignore_index=True), "municipal.csv")
         write(pd.concat(models, ignore_index=True), "model.csv")
         write(pd.concat(funnels, ignore_index=True), "funnel.csv")
-    if recovery:
-        write(pd.DataFrame(recovery), "recovery.csv")
 
 
 def run_stage(ctx, out: Path) -> None:
     """Adapter for :class:`pipelines.run.Stage` (output ``results/benchmarking``)."""
-    truth = ctx.raw_dir / "ground_truth"
-    run_benchmarking(ctx.derived_dir, out, ctx.config, truth if truth.exists() else None)
+    run_benchmarking(ctx.derived_dir, out, ctx.config)

@@ -328,6 +328,8 @@ def run_cmd(
 
         stages = [adapt_stage(ctx, extract), *stages]
     per_run = {s.name for s in run_stages()}
+    if not (Path(raw) / "ground_truth").is_dir() and not synthetic:
+        console.print("[dim]no ground_truth/ in the register: the recovery studies are skipped[/]")
     shared = [s for s in stages if s.name not in per_run]
     with ProgressBar("star run") as bar:
         ctx.progress = bar
@@ -339,7 +341,7 @@ def run_cmd(
             write_record(run_dir, identity, "running")
             try:
                 outcomes += run_pipeline(
-                    run_stages(), ctx, force=force, only=only, jobs=jobs or default_jobs()
+                    run_stages(ctx), ctx, force=force, only=only, jobs=jobs or default_jobs()
                 )
             except BaseException:
                 write_record(run_dir, identity, "failed", data_end=register_data_end(ctx))
@@ -348,7 +350,7 @@ def run_cmd(
             console.print(f"[bold red]error:[/] {escape(str(exc))}")
             raise typer.Exit(2) from None
     # complete when every stage of the run has its output (also after several `--only` calls)
-    complete = all(is_fresh(s, ctx, stage_key(s, ctx)) for s in run_stages())
+    complete = all(is_fresh(s, ctx, stage_key(s, ctx)) for s in run_stages(ctx))
     manifest = run_dir / "provenance" / "provenance.json"
     if manifest.exists():  # `star report --results RUN_DIR` reads it there
         shutil.copyfile(manifest, run_dir / "provenance.json")
@@ -516,10 +518,6 @@ def subgroups(
     results_dir: Path | None = typer.Option(
         None, help="Results root (default: paths.results_dir); files go to <results_dir>/subgroups."
     ),
-    truth_dir: Path | None = typer.Option(
-        None,
-        help="Synthetic ground truth (true_subgroups.parquet, parameters.json): adds recovery.csv.",
-    ),
 ) -> None:
     """Subgroups of long-term recipients (latent class analysis): model selection, stability,
     profiles with labels, exit pathways and efforts by group, written to results/subgroups."""
@@ -534,7 +532,6 @@ def subgroups(
             derived_dir or work / "derived",
             results_dir or cfg.paths.results_dir,
             cfg,
-            truth_dir=truth_dir,
             progress=bar,
         )
     import pandas as pd
@@ -542,14 +539,6 @@ def subgroups(
     sel = pd.read_csv(paths[0])
     k = int(sel.loc[sel["chosen"], "k"].iloc[0])
     console.print(f"[green]wrote[/] {len(paths)} files to {paths[0].parent}; {k} groups")
-    rec = paths[0].parent / "recovery.csv"
-    if truth_dir is not None and rec.exists():
-        m = pd.read_csv(rec).set_index("method")
-        console.print(
-            f"recovery: ARI {m.loc['latent_class', 'ari']:.3f} vs oracle "
-            f"{m.loc['oracle', 'ari']:.3f} (ratio {m.loc['latent_class', 'ratio_to_oracle']:.2f});"
-            f" true groups {int(m.loc['oracle', 'classes'])}"
-        )
 
 
 @app.command()
@@ -562,9 +551,6 @@ def effects(
     results_dir: Path | None = typer.Option(
         None, help="Results root (default: paths.results_dir); files go to <results_dir>/effects."
     ),
-    raw_dir: Path | None = typer.Option(
-        None, help="Register directory; its ground_truth/ (synthetic register) fills `truth`."
-    ),
 ) -> None:
     """Effects of case-worker changes and conversations on exits (naive, adjusted, MSM and
     departure estimators side by side), E-values and policy scenarios, written to
@@ -574,7 +560,6 @@ def effects(
 
     cfg = load_config(config)
     work = work_dir or cfg.paths.work_dir
-    truth = Path(raw_dir) / "ground_truth" if raw_dir else None
     out = (results_dir or cfg.paths.results_dir) / "effects"
     with ProgressBar("effects") as bar:
         paths = run_effects(
@@ -582,7 +567,6 @@ def effects(
             work / "derived",
             out,
             cfg,
-            truth_dir=truth if truth and truth.exists() else None,
             progress=bar,
         )
     console.print(f"[green]wrote[/] {len(paths)} files to {out}")
@@ -599,10 +583,6 @@ def transitions(
         None,
         help="Results root (default: paths.results_dir); files go to <results_dir>/transitions.",
     ),
-    raw_dir: Path | None = typer.Option(
-        None,
-        help="Register directory; its ground_truth/ (synthetic register) adds recovery.csv.",
-    ),
 ) -> None:
     """Transition models and hovedveje: monthly multinomial-logit transition models, Markov
     check, calibration, predicted pathways of profiles, sequences and state-occupation curves,
@@ -614,7 +594,6 @@ def transitions(
     work = cfg.paths.work_dir
     with ProgressBar("transitions") as bar:
         paths = run_transitions(
-            raw_dir,
             derived_dir or work / "derived",
             results_dir or cfg.paths.results_dir,
             cfg,

@@ -5,18 +5,18 @@ case-worker assignments, builds the monthly analysis frame (:func:`analysis.effe
 prepare_frame`) and writes, each table through :func:`analysis.disclosure.assert_publishable`:
 
 ``estimates.csv``
-    ``exposure, outcome, estimator, estimate, conf_low, conf_high, truth, std_error, n_events``:
+    ``exposure, outcome, estimator, estimate, conf_low, conf_high, std_error, n_events``:
     cause-specific hazard ratios (job, førtidspension, ressourceforløb) of case-worker changes in
     the last 12 months and job conversations in the last 3 months by the naive, adjusted, MSM
     (stabilised IPT weights), doubly robust (``dr_msm``: weighted Cox with the adjusted model's
-    terms and cross-fitted flexible weights) and departure estimators; ``truth`` is the synthetic register's
-    parameter (empty on real data). Estimates from fewer than ``disclosure.threshold`` events and
+    terms and cross-fitted flexible weights) and departure estimators. Estimates from fewer than
+    ``disclosure.threshold`` events and
     degenerate fits (hazard ratio outside [1e-3, 1e3]) are left empty.
 ``job_probability_12m.csv``
     implied relative change in the probability of a job within 12 months (to set against BIP's
     -22 % per change).
 ``estimates_by_group.csv``
-    ``grouping, group, exposure, outcome, estimator, estimate, conf_low, conf_high, truth, std_error,
+    ``grouping, group, exposure, outcome, estimator, estimate, conf_low, conf_high, std_error,
     n_events``: job-exit hazard ratios of both exposures by the adjusted estimator within
     seniority groups, target groups and match groups at entry (effect modification; groups
     with fewer than ``effects.group_min_events`` job exits are left out).
@@ -30,11 +30,13 @@ prepare_frame`) and writes, each table through :func:`analysis.disclosure.assert
     the saving at the configured (assumed) cost per person-year; for the whole cohort.
 ``simulation.csv``
     copy of the coverage study's summary (``benchmarks/bench_effects.py``) when it exists.
+
+The comparison with a synthetic register's true effects is :func:`pipelines.recovery.
+recovery_effects` (``results/recovery/effects``); this stage does not read it.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Callable
 from pathlib import Path
@@ -81,6 +83,10 @@ def sample_persons(
     return out, len(ids) / max_persons
 
 
+PUBLISHED_COLUMNS: tuple[str, ...] = tuple(c for c in ESTIMATE_COLUMNS if c != "truth")
+"""Columns of the published estimates (the estimators' table without its ``truth`` column)."""
+
+
 def publishable_estimates(estimates: pd.DataFrame, threshold: int) -> pd.DataFrame:
     """Estimates with too few events or outside :data:`HR_RANGE` blanked (kept as rows); the
     grouping columns of a by-group table (``grouping, group``) come first."""
@@ -92,7 +98,7 @@ def publishable_estimates(estimates: pd.DataFrame, threshold: int) -> pd.DataFra
     e.loc[bad, ["estimate", "conf_low", "conf_high", "std_error"]] = np.nan
     e["n_events"] = e["n_events"].where(e["n_events"] >= threshold)
     keys = [c for c in ("grouping", "group") if c in e.columns]
-    return e[[*keys, *ESTIMATE_COLUMNS]]
+    return e[[*keys, *PUBLISHED_COLUMNS]]
 
 
 def weights_table(fitted: dict, threshold: int) -> pd.DataFrame:
@@ -107,13 +113,6 @@ def weights_table(fitted: dict, threshold: int) -> pd.DataFrame:
         rows.append(d.assign(exposure=exposure))
     cols = ["exposure", "weight", "p01", "p25", "p50", "p75", "p99", "mean", "truncated_share"]
     return pd.concat(rows, ignore_index=True)[cols] if rows else pd.DataFrame(columns=cols)
-
-
-def load_truth(truth_dir: Path | None) -> dict | None:
-    """``true_effects`` of a synthetic register's ``parameters.json`` (``None`` on real data)."""
-    if truth_dir is None or not (Path(truth_dir) / "parameters.json").exists():
-        return None
-    return json.loads((Path(truth_dir) / "parameters.json").read_text()).get("true_effects")
 
 
 class EffectsData(NamedTuple):
@@ -188,7 +187,6 @@ def run_effects(
     out_dir: str | Path,
     config: StarConfig | None = None,
     *,
-    truth_dir: str | Path | None = None,
     progress: Progress | None = None,
 ) -> list[Path]:
     """Run the effects analysis and write its tables (see the module docstring).
@@ -203,8 +201,6 @@ def run_effects(
         Where the tables go (``results/effects``).
     config
         Sections ``effects``, ``cohorts``, ``disclosure``; ``seed``.
-    truth_dir
-        A synthetic register's ``ground_truth/`` (fills the ``truth`` column).
     progress
         Optional ``progress(step, done, total)``.
     """
@@ -228,8 +224,7 @@ def run_effects(
         return write_table(df, out / name, thr, data.cohort_ids, float_format="%.10g")
 
     say(1)
-    truth = load_truth(Path(truth_dir) if truth_dir else None)
-    estimates, fitted = estimate_effects(frame, causes=CAUSES, truth=truth)
+    estimates, fitted = estimate_effects(frame, causes=CAUSES)
     pub = publishable_estimates(estimates, thr)
     job = job_probability_table(frame, estimates[estimates["n_events"] >= thr])
     written = [
@@ -237,7 +232,7 @@ def run_effects(
         write(job, "job_probability_12m.csv"),
         write(
             publishable_estimates(
-                estimates_by_group(frame, truth=truth, min_events=max(thr, opt.group_min_events)),
+                estimates_by_group(frame, min_events=max(thr, opt.group_min_events)),
                 thr,
             ),
             "estimates_by_group.csv",
@@ -274,12 +269,4 @@ def run_effects(
 
 def run_stage(ctx, out: Path) -> None:
     """Adapter for :class:`pipelines.run.Stage` (output ``ctx.results_dir / "effects"``)."""
-    truth = ctx.raw_dir / "ground_truth"
-    run_effects(
-        ctx.validated_dir,
-        ctx.derived_dir,
-        out,
-        ctx.config,
-        truth_dir=truth if truth.exists() else None,
-        progress=ctx.progress,
-    )
+    run_effects(ctx.validated_dir, ctx.derived_dir, out, ctx.config, progress=ctx.progress)

@@ -192,6 +192,23 @@ def ResultSpec(  # the older catalog's constructor, kept for entries not yet por
     )
 
 
+_CORRECTED_PATHWAYS = "horizon_years:number group:text label:text label_da:text label_en:text exit:text method:text estimate:number std_error:number conf_low:number conf_high:number n_persons:count n:count subgroup:text suppressed:bool"
+"""Columns of the exit pathways by latent class (subgroups stage) and of their truth rows."""
+_CORRECTED_PATHWAYS_READS = ("horizon_years", "group", "label", "exit", "method", "estimate")
+
+
+def _corrected_rule(key: str) -> dict[str, Any]:
+    """Suppression of a by-class table with counted rows (``n_persons`` of ``n`` per ``key``,
+    method and class; :func:`pipelines.subgroups.corrected_by_class`)."""
+    keys = [key, "method", "group"]
+    return {
+        "counts": {"n_persons": ["estimate"]},
+        "denominator": "n",
+        "denominator_keys": keys,
+        "partitions": [keys],
+    }
+
+
 def _wide_counts(df: pd.DataFrame) -> dict[str, Any]:
     """Suppression of the wide efforts/continuity tables: every ``n_<flag>`` count with its
     ``share_<flag>``, the denominator ``n`` and the pooled statistics over it."""
@@ -218,15 +235,15 @@ TABLES: tuple[TableSpec, ...] = (
     _table(
         "effects",
         "effects/estimates.csv",
-        "Effect of each exposure (case-worker change, conversations) on each outcome by estimator (naive, MSM/IPW, ...): hazard ratio with 95 % CI, the synthetic truth where known",
-        "exposure:text outcome:text estimator:text estimate:number conf_low:number conf_high:number truth:number std_error:number n_events:count",
-        reads=("exposure", "outcome", "estimator", "estimate", "conf_low", "conf_high", "truth"),
+        "Effect of each exposure (case-worker change, conversations) on each outcome by estimator (naive, MSM/IPW, ...): hazard ratio with 95 % CI",
+        "exposure:text outcome:text estimator:text estimate:number conf_low:number conf_high:number std_error:number n_events:count",
+        reads=("exposure", "outcome", "estimator", "estimate", "conf_low", "conf_high"),
     ),
     _table(
         "effects_by_group",
         "effects/estimates_by_group.csv",
         "Effect estimates within subgroups (grouping, group) with the number of events behind each",
-        "grouping:text group:text exposure:text outcome:text estimator:text estimate:number conf_low:number conf_high:number truth:number std_error:number n_events:count",
+        "grouping:text group:text exposure:text outcome:text estimator:text estimate:number conf_low:number conf_high:number std_error:number n_events:count",
         reads=(
             "grouping",
             "group",
@@ -416,15 +433,10 @@ TABLES: tuple[TableSpec, ...] = (
     _table(
         "subgroup_pathways_corrected",
         "subgroups/pathways_corrected.csv",
-        "State at the horizons by class: modal vs BCH/ML-corrected vs truth; counts only on the modal and truth rows",
-        "horizon_years:number group:text label:text label_da:text label_en:text exit:text method:text estimate:number std_error:number conf_low:number conf_high:number n_persons:count n:count subgroup:text suppressed:bool",
-        reads=("horizon_years", "group", "label", "exit", "method", "estimate"),
-        suppress={
-            "counts": {"n_persons": ["estimate"]},
-            "denominator": "n",
-            "denominator_keys": ["horizon_years", "method", "group"],
-            "partitions": [["horizon_years", "method", "group"]],
-        },
+        "State at the horizons by class: modal vs BCH/ML-corrected; counts only on the modal rows",
+        _CORRECTED_PATHWAYS,
+        reads=_CORRECTED_PATHWAYS_READS,
+        suppress=_corrected_rule("horizon_years"),
     ),
     _table(
         "subgroup_pathways_summary",
@@ -442,21 +454,8 @@ TABLES: tuple[TableSpec, ...] = (
     _table(
         "subgroup_profiles_corrected",
         "subgroups/profiles_corrected.csv",
-        "Class profiles by method (modal, BCH/ML-corrected, truth)",
+        "Class profiles by method (modal, BCH/ML-corrected)",
         "variable:text group:text label:text level:text method:text estimate:number std_error:number conf_low:number conf_high:number n_persons:count n:count subgroup:text suppressed:bool",
-    ),
-    _table(
-        "subgroup_recovery",
-        "subgroups/recovery.csv",
-        "Recovery of the planted classes on the synthetic register: adjusted Rand index by method",
-        "method:text ari:number classes:number ratio_to_oracle:number n:count",
-        reads=("method", "ari"),
-    ),
-    _table(
-        "subgroup_recovery_groups",
-        "subgroups/recovery_groups.csv",
-        "Planted subgroups against the estimated classes (synthetic register)",
-        "subgroup:text true_share:number class:number class_size:number modal_share:number share_of_subgroup_in_class:number n:count suppressed:bool",
     ),
     _table(
         "subgroup_selection",
@@ -527,6 +526,20 @@ TABLES: tuple[TableSpec, ...] = (
         reads=("model", "cause", "term", "statistic", "df", "p_value"),
     ),
     _table(
+        "ph_residual_curves",
+        "survival/ph_residual_curves.csv",
+        "Smoothed time-varying log hazard ratio beta(t) of each term of the cause-specific Cox models with +-2 SE band (R plot(cox.zph(fit)): natural spline, df 4, through the scaled Schoenfeld residuals on 40 points; time in months since the spell's start; fitted = the constant beta(t) under proportional hazards). Disclosure: only points between the k-th smallest and the k-th largest event time of the model (k = the disclosure threshold; n_event_before/n_event_after >= k), so no point reveals a single person's event time",
+        "model:text cause:text term:text time:number estimate:number std_error:number conf_low:number conf_high:number fitted:number n_event_before:count n_event_after:count",
+        reads=("model", "cause", "term", "time", "estimate", "conf_low", "conf_high", "fitted"),
+        suppress={
+            "counts": {
+                c: ["time", "estimate", "std_error", "conf_low", "conf_high"]
+                for c in ("n_event_before", "n_event_after")
+            },
+            "denominator": None,
+        },
+    ),
+    _table(
         "cox_fit",
         "survival/cox_fit.csv",
         "Fit of the cause-specific Cox models: Harrell's C with SE, likelihood-ratio, Wald, score and robust score tests",
@@ -591,12 +604,6 @@ TABLES: tuple[TableSpec, ...] = (
         "transitions/profiles.csv",
         "Example profiles (characteristics) for which pathways are predicted",
         "profile_id:text label_da:text label_en:text sex:text origin:text education:text age:number seniority_months:number psychiatric_diagnosis:bool substance_abuse_treatment:bool poor_health:number cw_changes_12m:number conv_3m:number in_activation:number paid_hours:number",
-    ),
-    _table(
-        "transition_recovery",
-        "transitions/recovery.csv",
-        "Recovery of the planted transition coefficients on the synthetic register",
-        "origin:text destination:text term:text estimate:number std_error:number statistic:number p_value:number conf_low:number conf_high:number truth:number covered:bool definition:text intercept_only:bool",
     ),
     _table(
         "transition_sequences",
@@ -743,13 +750,62 @@ TABLES: tuple[TableSpec, ...] = (
         "cause:text expected:number level:number lower:number upper:number",
         reads=("cause", "expected", "level", "lower", "upper"),
     ),
+    # --- recovery studies of a synthetic register (pipelines/recovery.py; issue 24): written only
+    # when the register has a ground_truth/, never by a production stage
+    _table(
+        "transition_recovery",
+        "recovery/transitions/recovery.csv",
+        "Recovery of the planted transition coefficients on the synthetic register",
+        "origin:text destination:text term:text estimate:number std_error:number statistic:number p_value:number conf_low:number conf_high:number truth:number covered:bool definition:text intercept_only:bool",
+    ),
+    _table(
+        "subgroup_recovery",
+        "recovery/subgroups/recovery.csv",
+        "Recovery of the planted classes on the synthetic register: adjusted Rand index by method",
+        "method:text ari:number classes:number ratio_to_oracle:number n:count",
+        reads=("method", "ari"),
+    ),
+    _table(
+        "subgroup_recovery_groups",
+        "recovery/subgroups/recovery_groups.csv",
+        "Planted subgroups against the estimated classes (synthetic register)",
+        "subgroup:text true_share:number class:number class_size:number modal_share:number share_of_subgroup_in_class:number n:count suppressed:bool",
+    ),
+    _table(
+        "subgroup_pathways_truth",
+        "recovery/subgroups/pathways_truth.csv",
+        "Synthetic registers only: state at the horizons in the true subgroup matched to each latent class (method truth; to set beside subgroups/pathways_corrected.csv)",
+        _CORRECTED_PATHWAYS,
+        reads=_CORRECTED_PATHWAYS_READS,
+        suppress=_corrected_rule("horizon_years"),
+    ),
+    _table(
+        "subgroup_profiles_truth",
+        "recovery/subgroups/profiles_truth.csv",
+        "Synthetic registers only: profile indicators in the true subgroup matched to each latent class (method truth; to set beside subgroups/profiles_corrected.csv)",
+        "variable:text group:text label:text level:text method:text estimate:number std_error:number conf_low:number conf_high:number n_persons:count n:count subgroup:text suppressed:bool",
+        suppress=_corrected_rule("variable"),
+    ),
+    _table(
+        "effect_recovery",
+        "recovery/effects/estimates.csv",
+        "Synthetic registers only: the published effect estimates (effects/estimates.csv) with the true hazard ratio of the generator and whether the 95 % CI covers it",
+        "exposure:text outcome:text estimator:text estimate:number conf_low:number conf_high:number std_error:number n_events:count truth:number covered:bool",
+        reads=("exposure", "outcome", "estimator", "estimate", "conf_low", "conf_high", "truth")
+        + ("covered",),
+    ),
+    _table(
+        "effect_recovery_by_group",
+        "recovery/effects/estimates_by_group.csv",
+        "Synthetic registers only: the effect estimates by group (effects/estimates_by_group.csv) with the true hazard ratio (the same in every group) and coverage",
+        "grouping:text group:text exposure:text outcome:text estimator:text estimate:number conf_low:number conf_high:number std_error:number n_events:count truth:number covered:bool",
+    ),
     _table(
         "benchmark_recovery",
-        "benchmarking/recovery.csv",
+        "recovery/benchmarking/recovery.csv",
         "Synthetic registers only: recovery of the planted municipality effects (correlation of estimated with true log effects, plain and weighted; RMSE; interval coverage) per exit and estimator",
         "cause:text estimator:text municipalities:number correlation:number correlation_weighted:number rmse_log:number coverage:number conf_level:number true_sd_log:number",
         reads=("cause", "estimator", "municipalities", "correlation", "coverage", "true_sd_log"),
-        area="benchmarking (synthetic registers only)",
     ),
     # --- issue 21 trends over report years (pipelines/reproduction.py)
     _table(

@@ -2,8 +2,9 @@
 
 Each stage reads only what it declares (``inputs``) and writes only into its output directory; see
 :mod:`pipelines.run` for caching and atomic replacement. Order: (synthetic register) -> ingest ->
-derive -> survival, transitions, subgroups, effects -> reproduction (reads the effects estimate for
-R17) -> provenance.
+derive -> survival, transitions, subgroups, effects, benchmarking -> reproduction (reads the effects
+estimate for R17) -> the recovery studies (synthetic register only: they read ``ground_truth/``,
+which no production stage reads) -> provenance.
 """
 
 from __future__ import annotations
@@ -21,9 +22,9 @@ def _mapping_file(ctx: RunContext) -> list[Path]:
     return [Path(ctx.config.state_mapping or DEFAULT_MAPPING_PATH)]
 
 
-def _truth(ctx: RunContext) -> list[Path]:
-    truth = ctx.raw_dir / "ground_truth"
-    return [truth] if truth.exists() else []
+def has_ground_truth(ctx: RunContext) -> bool:
+    """True on a synthetic register (``<raw_dir>/ground_truth/`` exists)."""
+    return (ctx.raw_dir / "ground_truth").is_dir()
 
 
 def _synth(ctx: RunContext, out: Path) -> None:
@@ -162,7 +163,7 @@ def _if_present(path: Path | str | None) -> list[Path]:
 
 def _transitions_inputs(ctx: RunContext) -> list[Path]:
     summary = ctx.config.transitions.simulation_summary
-    return [ctx.derived_dir, *_truth(ctx), *_if_present(summary)]
+    return [ctx.derived_dir, *_if_present(summary)]
 
 
 TRANSITIONS = Stage(
@@ -183,7 +184,7 @@ def _subgroups(ctx: RunContext, out: Path) -> None:
 SUBGROUPS = Stage(
     name="subgroups",
     output=lambda ctx: ctx.results_dir / "subgroups",
-    inputs=lambda ctx: [ctx.validated_dir, ctx.derived_dir, *_truth(ctx)],
+    inputs=lambda ctx: [ctx.validated_dir, ctx.derived_dir],
     config_sections=("subgroups", "disclosure", "extract_window", "state_mapping", "seed"),
     run=_subgroups,
 )
@@ -201,7 +202,6 @@ def _effects_inputs(ctx: RunContext) -> list[Path]:
         ctx.derived_dir / "start_stop.parquet",
         v / "conversations.parquet",
         v / "caseworker_assignments.parquet",
-        *_truth(ctx),
         *_if_present(ctx.config.effects.simulation_summary),
     ]
 
@@ -227,7 +227,6 @@ BENCHMARKING = Stage(
     inputs=lambda ctx: [
         ctx.derived_dir / "cohorts.parquet",
         ctx.derived_dir / "spells.parquet",
-        *_truth(ctx),
     ],
     config_sections=("benchmarking", "cohorts", "disclosure", "extract_window"),
     run=_benchmarking,
@@ -256,6 +255,78 @@ REPRODUCTION = Stage(
 )
 
 
+def _recovery(study: str):
+    """The run function of the recovery stage of ``study`` (:mod:`pipelines.recovery`)."""
+
+    def run(ctx: RunContext, out: Path) -> None:
+        from pipelines import recovery
+
+        truth = ctx.raw_dir / "ground_truth"
+        results = ctx.results_dir
+        if study == "transitions":
+            recovery.recovery_transitions(ctx.derived_dir, truth, out, ctx.config)
+        elif study == "subgroups":
+            recovery.recovery_subgroups(
+                ctx.validated_dir, ctx.derived_dir, results / "subgroups", truth, out, ctx.config
+            )
+        elif study == "effects":
+            recovery.recovery_effects(results / "effects", truth, out, ctx.config)
+        else:
+            recovery.recovery_benchmarking(ctx.derived_dir, truth, out, ctx.config)
+
+    return run
+
+
+def _truth_inputs(ctx: RunContext) -> list[Path]:
+    return [ctx.raw_dir / "ground_truth"]
+
+
+RECOVERY_TRANSITIONS = Stage(
+    name="recovery_transitions",
+    output=lambda ctx: ctx.results_dir / "recovery" / "transitions",
+    inputs=lambda ctx: [*_truth_inputs(ctx), ctx.derived_dir],
+    config_sections=("transitions", "disclosure", "state_mapping", "seed"),
+    run=_recovery("transitions"),
+)
+
+RECOVERY_SUBGROUPS = Stage(
+    name="recovery_subgroups",
+    output=lambda ctx: ctx.results_dir / "recovery" / "subgroups",
+    inputs=lambda ctx: [
+        *_truth_inputs(ctx),
+        ctx.validated_dir,
+        ctx.derived_dir,
+        ctx.results_dir / "subgroups",
+    ],
+    config_sections=SUBGROUPS.config_sections,
+    run=_recovery("subgroups"),
+)
+
+RECOVERY_EFFECTS = Stage(
+    name="recovery_effects",
+    output=lambda ctx: ctx.results_dir / "recovery" / "effects",
+    inputs=lambda ctx: [*_truth_inputs(ctx), ctx.results_dir / "effects"],
+    config_sections=("disclosure",),
+    run=_recovery("effects"),
+)
+
+RECOVERY_BENCHMARKING = Stage(
+    name="recovery_benchmarking",
+    output=lambda ctx: ctx.results_dir / "recovery" / "benchmarking",
+    inputs=lambda ctx: [*_truth_inputs(ctx), *BENCHMARKING.inputs(ctx)],
+    config_sections=BENCHMARKING.config_sections,
+    run=_recovery("benchmarking"),
+)
+
+
+def recovery_stages(ctx: RunContext | None = None) -> list[Stage]:
+    """The recovery studies of a synthetic register (:mod:`pipelines.recovery`): all of them
+    without ``ctx``; with it, none unless the register has a ground truth."""
+    if ctx is not None and not has_ground_truth(ctx):
+        return []
+    return [RECOVERY_TRANSITIONS, RECOVERY_SUBGROUPS, RECOVERY_EFFECTS, RECOVERY_BENCHMARKING]
+
+
 def _provenance(ctx: RunContext, out: Path) -> None:
     from pipelines.provenance import build_manifest
 
@@ -263,7 +334,7 @@ def _provenance(ctx: RunContext, out: Path) -> None:
     manifest = build_manifest(ctx.config, inputs)
     manifest["data_source"] = (
         f"synthetic:{ctx.config.synthetic.size}:seed{ctx.config.synthetic.seed}"
-        if (ctx.raw_dir / "ground_truth").exists()
+        if has_ground_truth(ctx)
         else "register"
     )
     records = [*ctx.cache_dir.glob("*.json"), *ctx.record_dir_for_results().glob("*.json")]
@@ -276,7 +347,7 @@ def _provenance(ctx: RunContext, out: Path) -> None:
 
 
 def analysis_stages() -> list[Stage]:
-    """Stages after ingest and derive, in order."""
+    """The production stages after ingest and derive, in order (they never read a ground truth)."""
     return [SURVIVAL, TRANSITIONS, SUBGROUPS, EFFECTS, BENCHMARKING, REPRODUCTION]
 
 
@@ -285,7 +356,7 @@ PROVENANCE = Stage(
     output=lambda ctx: ctx.results_dir / "provenance",
     inputs=lambda ctx: (
         [p for p in sorted(ctx.raw_dir.glob("*")) if p.is_file()]
-        + [ctx.results_dir / s.output(ctx).name for s in analysis_stages()]
+        + [s.output(ctx) for s in [*analysis_stages(), *recovery_stages(ctx)]]
     ),
     config_sections=tuple(
         (
@@ -322,6 +393,10 @@ def register_stages() -> list[Stage]:
     return [INGEST, REGISTER]
 
 
-def run_stages() -> list[Stage]:
-    """The stages of one report year: derive into the work dir, the rest into the run dir."""
-    return [DERIVE, *analysis_stages(), PROVENANCE]
+def run_stages(ctx: RunContext | None = None) -> list[Stage]:
+    """The stages of one report year: derive into the work dir, the rest into the run dir.
+
+    Without ``ctx`` every stage that can run (the names); with it, the recovery stages only when
+    the register has a ground truth (a real register gets no ``results/recovery``; a synthetic
+    register's truth is there once the synth stage has run)."""
+    return [DERIVE, *analysis_stages(), *recovery_stages(ctx), PROVENANCE]

@@ -8,8 +8,9 @@ the population of the R16 shares.
 Steps: person indicators (:mod:`analysis.subgroups.indicators`) -> latent class models with
 1..max_classes classes, K chosen by the criterion among classes of at least ``min_class_share``
 -> bootstrap stability -> profiles, labels, sizes -> exit pathways (Aalen-Johansen, both time
-scales) and efforts (analysis.star2022.efforts) by group -> recovery of the true subgroups when a
-synthetic ground truth is given.
+scales) and efforts (analysis.star2022.efforts) by group. The recovery of a synthetic register's
+true subgroups is :func:`pipelines.recovery.recovery_subgroups` (``results/recovery/subgroups``);
+this stage does not read the synthetic truth.
 
 Files written (all person counts through :mod:`analysis.disclosure`, every table checked with
 :func:`~analysis.disclosure.assert_publishable`):
@@ -30,21 +31,18 @@ Files written (all person counts through :mod:`analysis.disclosure`, every table
 - ``pathways_summary.csv``: cumulative incidence at the horizons
 - ``pathways_corrected.csv``: state at each horizon (job, fp, rf, other exit, still in the spell)
   by group: ``method`` modal (modal class), bch and ml (bias-corrected three-step estimates,
-  :mod:`analysis.subgroups.distal`) and, with a ground truth, truth (the true subgroup matched to
-  the class); ``n_persons`` of ``n`` for the modal and true groups
-- ``profiles_corrected.csv``: prevalence of the profile indicators by group, the same four ways
+  :mod:`analysis.subgroups.distal`); ``n_persons`` of ``n`` for the modal groups
+- ``profiles_corrected.csv``: prevalence of the profile indicators by group, the same three ways
 - ``efforts.csv``: efforts in the two years before the reference date, by group
-- ``recovery.csv`` (``method`` latent_class / oracle, ``ari``, ``classes``, ``ratio_to_oracle``)
-  and ``recovery_groups.csv`` (true subgroup -> matched class and sizes): with a ground truth only
 - ``model_selection.png``, ``profiles_heatmap.png``, ``pathways.png``
 """
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Callable
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -63,10 +61,7 @@ from analysis.subgroups import (
     person_indicators,
     profile_table,
     publish_profiles,
-    recovery,
-    restrict,
     select_n_classes,
-    synthetic_oracle,
 )
 from analysis.subgroups.distal import distal_outcome, outcome_shares
 from analysis.subgroups.pathways import (
@@ -163,20 +158,82 @@ def _profiles_out(prof: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def load_truth(truth_dir: Path) -> tuple[pd.DataFrame, dict] | None:
-    """``true_subgroups.parquet`` and ``parameters.json`` of a synthetic ground truth, if present."""
-    sub = next(
-        (p for p in (truth_dir / "true_subgroups.parquet", truth_dir / "true_subgroups.csv")
-         if p.exists()),
-        None,
-    )  # fmt: skip
-    if sub is None:
-        return None
-    truth = pd.read_parquet(sub) if sub.suffix == ".parquet" else pd.read_csv(sub)
-    par_path = truth_dir / "parameters.json"
-    params = json.loads(par_path.read_text(encoding="utf-8")) if par_path.exists() else {}
-    truth["person_id"] = truth["person_id"].astype(str)
-    return truth, params
+class SubgroupData(NamedTuple):
+    """The subgroup population and its indicators (:func:`subgroup_data`)."""
+
+    register: dict[str, pd.DataFrame]
+    """Validated register tables (``person_id`` as text)."""
+    spells: pd.DataFrame
+    """Derived spells (``person_id`` as text)."""
+    members: pd.DataFrame
+    """The population (:func:`population`)."""
+    data: pd.DataFrame
+    """Person indicators indexed by person id (:func:`analysis.subgroups.person_indicators`)."""
+    known_ids: set[str]
+    kh_codes: frozenset[str]
+
+
+def subgroup_data(
+    validated_dir: str | Path, derived_dir: str | Path, config: StarConfig, mapping: StateMapping
+) -> SubgroupData:
+    """Read the register, select the population and build its person indicators.
+
+    Raises
+    ------
+    ValueError
+        The population is smaller than the threshold or twice ``max_classes``.
+    KeyError
+        A configured indicator is not among the person indicators.
+    """
+    opt, thr = config.subgroups, config.disclosure.threshold
+    register = load_register(validated_dir)
+    spells = pd.read_parquet(Path(derived_dir) / "spells.parquet")
+    spells["person_id"] = spells["person_id"].astype(str)
+    for name in register:
+        if "person_id" in register[name].columns:
+            register[name]["person_id"] = register[name]["person_id"].astype(str)
+    known_ids = set(register["persons"]["person_id"])
+    kh_codes = frozenset(mapping.kh_codes())
+    members = population(spells, register["benefit_spells"], config, kh_codes)
+    if len(members) < max(thr, 2 * opt.max_classes):
+        raise ValueError(
+            f"the subgroup population has only {len(members)} persons on {opt.reference_date}"
+        )
+    log.info("subgroups: %d persons on %s", len(members), opt.reference_date)
+    data = person_indicators(
+        members,
+        register["persons"],
+        spells,
+        opt.reference_date,
+        window_start=config.extract_window.start,
+        debut_washout_years=opt.debut_washout_years,
+    )
+    missing = [c for c in [*opt.indicators, *opt.profile_indicators] if c not in data.columns]
+    if missing:
+        raise KeyError(f"unknown subgroup indicators {missing}; available: {list(data.columns)}")
+    return SubgroupData(register, spells, members, data, known_ids, kh_codes)
+
+
+def latent_class_model(config: StarConfig, k: int) -> LatentClassModel:
+    """The latent class model with ``k`` classes the stage fits (``subgroups.n_starts``, ``seed``):
+    the same options give the same fit."""
+    return LatentClassModel(k, n_starts=config.subgroups.n_starts, seed=int(config.seed))
+
+
+def pathway_frame(
+    members: pd.DataFrame, groups: pd.Series, spells: pd.DataFrame, config: StarConfig
+) -> pd.DataFrame:
+    """Follow-up frame of the members from the reference date to the extract's end, with their
+    ``group`` (:func:`analysis.subgroups.pathways.follow_up_frame`)."""
+    mem = members[["person_id", "spell_start", "seniority_days"]].merge(
+        groups.reset_index(), on="person_id"
+    )
+    return follow_up_frame(
+        mem,
+        spells,
+        pd.Timestamp(config.subgroups.reference_date),
+        pd.Timestamp(config.extract_window.end),
+    )
 
 
 def run_subgroups(
@@ -184,7 +241,6 @@ def run_subgroups(
     derived_dir: str | Path,
     results_dir: str | Path,
     config: StarConfig | None = None,
-    truth_dir: str | Path | None = None,
     *,
     mapping: StateMapping | None = None,
     out_dir: str | Path | None = None,
@@ -203,9 +259,6 @@ def run_subgroups(
         Results root; files go to ``<results_dir>/subgroups`` unless ``out_dir`` is given.
     config
         Run configuration (section ``subgroups``; ``seed``; ``disclosure.threshold``).
-    truth_dir
-        Synthetic ground truth (``true_subgroups.parquet``, ``parameters.json``): adds
-        ``recovery.csv`` and ``recovery_groups.csv``.
     mapping
         State mapping (default: the configured one).
     progress
@@ -223,37 +276,13 @@ def run_subgroups(
     out.mkdir(parents=True, exist_ok=True)
     say = progress or (lambda *_: None)
 
-    register = load_register(validated_dir)
-    spells = pd.read_parquet(Path(derived_dir) / "spells.parquet")
-    spells["person_id"] = spells["person_id"].astype(str)
-    for name in register:
-        if "person_id" in register[name].columns:
-            register[name]["person_id"] = register[name]["person_id"].astype(str)
-    known_ids = set(register["persons"]["person_id"])
-    kh_codes = frozenset(mapping.kh_codes())
-
-    members = population(spells, register["benefit_spells"], config, kh_codes)
-    if len(members) < max(thr, 2 * opt.max_classes):
-        raise ValueError(
-            f"the subgroup population has only {len(members)} persons on {opt.reference_date}"
-        )
-    log.info("subgroups: %d persons on %s", len(members), opt.reference_date)
-    data = person_indicators(
-        members,
-        register["persons"],
-        spells,
-        opt.reference_date,
-        window_start=config.extract_window.start,
-        debut_washout_years=opt.debut_washout_years,
-    )
-    missing = [c for c in [*opt.indicators, *opt.profile_indicators] if c not in data.columns]
-    if missing:
-        raise KeyError(f"unknown subgroup indicators {missing}; available: {list(data.columns)}")
-
+    d = subgroup_data(validated_dir, derived_dir, config, mapping)
+    register, spells, members, data = d.register, d.spells, d.members, d.data
+    known_ids, kh_codes = d.known_ids, d.kh_codes
     seed = int(config.seed)
 
     def model(k: int) -> LatentClassModel:
-        return LatentClassModel(k, n_starts=opt.n_starts, seed=seed)
+        return latent_class_model(config, k)
 
     sel = select_n_classes(
         data,
@@ -341,12 +370,7 @@ def run_subgroups(
     written.append(write_table(cr, out / "case_review_groups.csv", thr, known_ids))
 
     # pathways
-    mem = members[["person_id", "spell_start", "seniority_days"]].merge(
-        groups.reset_index(), on="person_id"
-    )
-    frame = follow_up_frame(
-        mem, spells, pd.Timestamp(opt.reference_date), pd.Timestamp(config.extract_window.end)
-    )
+    frame = pathway_frame(members, groups, spells, config)
     curves, _ = pathway_curves(frame, threshold=thr)
     written.append(write_table(curves, out / "pathways.csv", thr, known_ids))
     summ = pathway_summary(curves, frame, opt.horizons_years, threshold=thr)
@@ -391,24 +415,9 @@ def run_subgroups(
         )
     )
 
-    # recovery of the true subgroups (synthetic data)
-    true_sub = None
-    if truth_dir is not None:
-        loaded = load_truth(Path(truth_dir))
-        if loaded is None:
-            log.warning("subgroups: no true_subgroups file in %s; recovery skipped", truth_dir)
-        else:
-            truth, par = loaded
-            true_sub = _true_subgroups(truth, par).reindex(data.index)
-            written += _recovery_tables(data, fit, truth, par, opt.indicators, out, thr, known_ids)
-
-    # exit pathways by group: modal assignment vs bias-corrected three-step vs truth
+    # exit pathways by group: modal assignment vs bias-corrected three-step
     corrected = pathways_corrected(
-        pd.DataFrame(fit.posterior, index=data.index),
-        frame,
-        opt.horizons_years,
-        true_sub,
-        threshold=thr,
+        pd.DataFrame(fit.posterior, index=data.index), frame, opt.horizons_years, threshold=thr
     )
     for i, col in enumerate(("label", "label_da", "label_en")):
         corrected.insert(2 + i, col, corrected["group"].map(lab[col]))
@@ -417,7 +426,6 @@ def run_subgroups(
         pd.DataFrame(fit.posterior, index=data.index),
         data,
         list(opt.profile_indicators),
-        true_sub,
         threshold=thr,
     )
     prof_c.insert(2, "label", prof_c["group"].map(lab["label"]))
@@ -425,20 +433,11 @@ def run_subgroups(
     return written
 
 
-def _true_subgroups(truth: pd.DataFrame, par: dict) -> pd.Series:
-    """True subgroup name by person id (class indices mapped to the generator's names)."""
-    sp = par.get("subgroups") or par.get("parameters", {}).get("subgroups")
-    raw = truth.set_index("person_id")["subgroup"]
-    if sp and pd.api.types.is_integer_dtype(raw.dtype):
-        raw = raw.map(dict(enumerate(sp["origin"])))
-    return raw.astype(str)
-
-
 def pathways_corrected(
     posterior: pd.DataFrame,
     frame: pd.DataFrame,
     horizons: list[float],
-    true_subgroup: pd.Series | None = None,
+    reference: pd.Series | None = None,
     *,
     threshold: int,
 ) -> pd.DataFrame:
@@ -453,8 +452,9 @@ def pathways_corrected(
     horizons
         Years after the reference date; a horizon at which anyone is censored before it is
         skipped (the state would be unknown for them).
-    true_subgroup
-        True subgroup by person id (synthetic data): adds ``method = truth``.
+    reference
+        A known grouping by person id (the synthetic register's true subgroups, passed by
+        :mod:`pipelines.recovery`): adds ``method = truth``.
     threshold
         Disclosure threshold.
 
@@ -464,7 +464,7 @@ def pathways_corrected(
     (:func:`corrected_by_class`).
     """
     post = posterior.reindex(frame["person_id"])
-    true = None if true_subgroup is None else true_subgroup.reindex(frame["person_id"])
+    true = None if reference is None else reference.reindex(frame["person_id"])
     levels = horizon_levels(DEFAULT_CAUSES)
     parts = []
     for h in horizons:
@@ -487,16 +487,17 @@ def profiles_corrected(
     posterior: pd.DataFrame,
     data: pd.DataFrame,
     indicators: list[str],
-    true_subgroup: pd.Series | None = None,
+    reference: pd.Series | None = None,
     *,
     threshold: int,
 ) -> pd.DataFrame:
     """Prevalence of each profile indicator level by latent class, four ways
     (``profiles_corrected.csv``): ``variable, group, level, method, estimate, n_persons, n,
     subgroup, suppressed`` (:func:`corrected_by_class`; missing values of an indicator are left
-    out of its ``n``). The modal rows equal the prevalences of ``profiles.csv``."""
+    out of its ``n``; ``reference`` as in :func:`pathways_corrected`). The modal rows equal the
+    prevalences of ``profiles.csv``."""
     post = posterior.reindex(data.index)
-    true = None if true_subgroup is None else true_subgroup.reindex(data.index)
+    true = None if reference is None else reference.reindex(data.index)
     parts = []
     for ind in indicators:
         col = data[ind]
@@ -617,72 +618,15 @@ def _truth_rows(
     )
 
 
-def _recovery_tables(
-    data: pd.DataFrame,
-    fit,
-    truth: pd.DataFrame,
-    par: dict,
-    indicators: list[str],
-    out: Path,
-    thr: int,
-    known_ids: set[str],
-) -> list[Path]:
-    sp = par.get("subgroups") or par.get("parameters", {}).get("subgroups")
-    true = _true_subgroups(truth, par).reindex(data.index)
-    ok = true.notna().to_numpy()
-    if not ok.any():
-        log.warning("subgroups: no member of the population is in the ground truth")
-        return []
-    shares = true[ok].value_counts(normalize=True).to_dict()
-    names = list(sp["origin"]) if sp else sorted(shares)
-    if sp:
-        oracle, names_t = synthetic_oracle(sp, shares, names)
-        usable = [c for c in indicators if c in {s.name for s in oracle.indicators}]
-        oracle_cls = restrict(oracle, usable).predict(data[ok])
-        oracle_lab = np.asarray(names_t)[oracle_cls - 1]
-    else:
-        log.warning("subgroups: parameters.json has no 'subgroups' section; no oracle")
-        oracle_lab = np.full(int(ok.sum()), "?")
-    measures, grp = recovery(
-        true[ok].to_numpy(),
-        fit.classes[ok],
-        oracle_lab,
-        recovered_sizes=fit.weights,
-        true_names=names,
-    )
-    m = measures.set_index("measure")["value"]
-    rec = pd.DataFrame(
-        {
-            "method": ["latent_class", "oracle"],
-            "ari": [m["ari_recovered"], m["ari_oracle"]],
-            "classes": [int(m["classes_recovered"]), int(m["classes_true"])],
-            "ratio_to_oracle": [m["ratio"], 1.0],
-            "n": int(ok.sum()),
-        }
-    )
-    grp["n"] = (
-        true[ok].value_counts().reindex(grp["subgroup"]).fillna(0).astype("int64")
-    ).to_numpy()
-    grp = suppress(grp, {"n": ["true_share"]}, denominator=None, threshold=thr, complement=False)
-    return [
-        write_table(rec, out / "recovery.csv", thr, known_ids),
-        write_table(grp, out / "recovery_groups.csv", thr, known_ids),
-    ]
-
-
 def run_stage(ctx, out: Path) -> None:
     """Adapter for :class:`pipelines.run.Stage`: ``run=run_stage`` with output
-    ``ctx.results_dir / "subgroups"``, inputs ``[ctx.validated_dir, ctx.derived_dir]`` (plus the
-    ground-truth directory when present) and config sections ``("subgroups", "disclosure",
-    "extract_window", "state_mapping", "seed")``. The ground truth is ``ctx.raw_dir /
-    "ground_truth"`` when that directory exists (a synthetic register), else none."""
-    truth = Path(ctx.raw_dir) / "ground_truth"
+    ``ctx.results_dir / "subgroups"``, inputs ``[ctx.validated_dir, ctx.derived_dir]`` and
+    config sections ``("subgroups", "disclosure", "extract_window", "state_mapping", "seed")``."""
     run_subgroups(
         ctx.validated_dir,
         ctx.derived_dir,
         ctx.results_dir,
         ctx.config,
-        truth_dir=truth if truth.exists() else None,
         out_dir=out,
         progress=ctx.progress,
     )

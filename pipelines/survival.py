@@ -13,7 +13,9 @@ disclosure control, to ``results/survival/``:
   group on that date.
 - ``cause_specific_cox.csv`` and ``ph_tests.csv``: cause-specific Cox models for job,
   førtidspension and ressourceforløb on the start-stop frame (time since spell start, delayed
-  entry, time-varying covariates, person-clustered robust SEs) with cox.zph tests.
+  entry, time-varying covariates, person-clustered robust SEs) with cox.zph tests;
+  ``ph_residual_curves.csv``: the tests' smoothed ``beta(t)`` per term with +-2 SE band (R
+  ``plot(cox.zph(fit))``), only at times between the threshold-th smallest and largest event time.
 - ``fine_gray.csv``: Fine-Gray subdistribution hazards for a job exit with baseline covariates
   (time since the reference date; no delayed entry); ``fine_gray_cif.csv``: the model's
   cumulative incidence of a job for one average profile at a few horizons, with SE and 95 % CI
@@ -150,10 +152,35 @@ def cox_fit_statistics(fit, cause: str) -> pd.DataFrame:
     return out
 
 
+def ph_residual_curves(ph, event_days: np.ndarray, cause: str) -> pd.DataFrame:
+    """Smoothed ``beta(t)`` of each term with its +-2 SE band (R ``plot(cox.zph(fit))``, see
+    :meth:`analysis.cox.ProportionalHazardsTest.coefficient_curves`) on 40 points, time in months
+    since the spell's start; ``n_event_before``/``n_event_after`` count the events at or before /
+    at or after each point (the disclosure rule keeps points with both >= the threshold)."""
+    out = ph.coefficient_curves()
+    days = out["time"].to_numpy(dtype=float)
+    ev = np.sort(np.asarray(event_days, dtype=float))
+    out["n_event_before"] = np.searchsorted(ev, days, side="right")
+    out["n_event_after"] = len(ev) - np.searchsorted(ev, days, side="left")
+    out["time"] = days / DAYS_PER_MONTH
+    out.insert(0, "cause", cause)
+    out.insert(0, "model", "cause_specific_cox")
+    return out.drop(columns="transformed_time")
+
+
+def within_event_range(curves: pd.DataFrame, threshold: int) -> pd.DataFrame:
+    """The curve points between the ``threshold``-th smallest and largest event time of their
+    model, so that no point is fixed by fewer than ``threshold`` persons' event times."""
+    keep = (curves["n_event_before"] >= threshold) & (curves["n_event_after"] >= threshold)
+    return curves[keep].reset_index(drop=True)
+
+
 def cause_specific_models(
     start_stop: pd.DataFrame, causes=MODEL_CAUSES
-) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """Cause-specific Cox per cause: hazard ratios, proportional-hazards tests, fit statistics."""
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Cause-specific Cox per cause: hazard ratios, proportional-hazards tests, fit statistics
+    and the smoothed ``beta(t)`` curves of the tests (:func:`ph_residual_curves`, all 40 points:
+    apply :func:`within_event_range` before publishing)."""
     df = _model_frame(start_stop)
     formula = " + ".join(
         [
@@ -161,7 +188,7 @@ def cause_specific_models(
             for c in BASELINE + TIME_VARYING
         ]
     )
-    coefs, tests, fits = [], [], []
+    coefs, tests, fits, curves = [], [], [], []
     for cause in causes:
         code = EXIT_CODES[cause]
         if int((df["event"] == code).sum()) < 20:
@@ -182,14 +209,16 @@ def cause_specific_models(
         t["hr_conf_high"] = np.exp(t["conf_high"])
         t["n_event"] = int((df["event"] == code).sum())
         coefs.append(t)
-        ph = fit.proportional_hazards_test().tidy().rename(columns={"chisq": "statistic"})
+        zph = fit.proportional_hazards_test()
+        ph = zph.tidy().rename(columns={"chisq": "statistic"})
         ph.insert(0, "cause", cause)
         ph.insert(0, "model", "cause_specific_cox")
         tests.append(ph)
         fits.append(cox_fit_statistics(fit, cause))
+        curves.append(ph_residual_curves(zph, df.loc[df["event"] == code, "tstop"], cause))
     return tuple(  # type: ignore[return-value]
         pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
-        for parts in (coefs, tests, fits)
+        for parts in (coefs, tests, fits, curves)
     )
 
 
@@ -319,11 +348,12 @@ def run_survival(
 
     ss_path = derived_dir / "start_stop.parquet"
     if ss_path.exists():
-        coefs, tests, fits = cause_specific_models(pd.read_parquet(ss_path))
+        coefs, tests, fits, curves = cause_specific_models(pd.read_parquet(ss_path))
         if len(coefs):
             write(coefs, "cause_specific_cox.csv")
             write(tests, "ph_tests.csv")
             write(fits, "cox_fit.csv")
+            write(within_event_range(curves, threshold), "ph_residual_curves.csv")
     main_cohort = sel[sel["cohort"] == main].reset_index(drop=True)
     if int((main_fu["event"] == EXIT_CODES["job"]).sum()) >= 20:
         fg_table, fg_cif = fine_gray_job(main_cohort, main_fu.reset_index(drop=True))

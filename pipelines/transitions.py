@@ -25,9 +25,11 @@ Steps
 5. Hovedveje: state distribution per half-year, most frequent sequences and half-year flows, by
    seniority group at entry; multi-state Aalen-Johansen occupation curves from KH by seniority
    group (seniority time scale with delayed entry, and months since entry).
-6. With a synthetic ground truth: ``recovery.csv`` compares the full model (+ true subgroup) with
-   the generator's parameters; ``simulation.csv`` is the summary of the repeated-draw recovery
-   study (``benchmarks/bench_transitions_recovery.py``), copied when present.
+6. ``simulation.csv`` is the summary of the repeated-draw recovery study
+   (``benchmarks/bench_transitions_recovery.py``), copied when present. The comparison of the full
+   model (+ true subgroup) with a synthetic register's parameters is
+   :func:`pipelines.recovery.recovery_transitions` (``results/recovery/transitions``); this stage
+   does not read the synthetic truth.
 
 Files (person counts through :mod:`analysis.disclosure`; every table checked with
 :func:`~analysis.disclosure.assert_publishable`): ``coefficients.csv``, ``model_fit.csv``,
@@ -42,10 +44,10 @@ technical report shows), ``calibration_models.csv`` (every model and rule),
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -70,7 +72,7 @@ from analysis.transitions import (
     sojourns,
 )
 from analysis.transitions.checks import CALIBRATION_SUPPRESSION
-from analysis.transitions.frames import half_year_states, subgroup_terms
+from analysis.transitions.frames import half_year_states
 from analysis.transitions.halfyear import (
     half_year_frame,
     predict_half_year_occupation,
@@ -360,64 +362,35 @@ def pathway_tables(
     return prof_out, mat, pw
 
 
-def run_transitions(
-    raw_dir: str | Path | None,
-    derived_dir: str | Path,
-    results_dir: str | Path,
-    config: StarConfig | None = None,
-    *,
-    truth_dir: str | Path | None = None,
-    mapping: StateMapping | None = None,
-    out_dir: str | Path | None = None,
-    progress: Progress | None = None,
-) -> list[Path]:
-    """Run the transition analysis and write its tables and figures.
+class TransitionData(NamedTuple):
+    """The derived frames of the transitions stage (:func:`load_frames`)."""
 
-    Parameters
-    ----------
-    raw_dir
-        Register directory; only its ``ground_truth/`` is read, when it exists (a synthetic
-        register): adds ``recovery.csv``. ``None`` = no ground truth.
-    derived_dir
-        Derive-stage output (``person_month.parquet``, ``sequences.parquet``,
-        ``cohorts.parquet``).
-    results_dir
-        Results root; files go to ``<results_dir>/transitions`` unless ``out_dir`` is given.
-    config
-        Run configuration (sections ``transitions``, ``disclosure``, ``state_mapping``,
-        ``seed``; the figures' language is :data:`FIGURE_LANG`, not the report's).
-    truth_dir
-        Ground truth directory instead of ``raw_dir / "ground_truth"``.
-    mapping
-        State mapping (priority order for half-year ties; default: the configured one).
-    progress
-        Optional ``progress(step, done, total)``.
+    pm: pd.DataFrame
+    """Person-month frame of the frame cohort (``person_id`` as text)."""
+    mf: pd.DataFrame
+    """Model frame (:func:`analysis.transitions.model_frame`, ages above ``max_age`` dropped)."""
+    seq: pd.DataFrame
+    """Half-year sequences of the frame cohort."""
+    cohort: pd.DataFrame
+    """The frame cohort's rows of ``cohorts.parquet``."""
+    cohort_label: str
+    states: list[str]
+    """States seen in the frame, in the mapping's priority order."""
+    known_ids: set[str]
+    """Person ids of the frame (the disclosure audit checks outputs against them)."""
 
-    Returns
-    -------
-    Paths written.
+
+def load_frames(
+    derived_dir: str | Path, config: StarConfig, mapping: StateMapping
+) -> TransitionData:
+    """Read the derive stage's person-month frame, sequences and cohort and build the model frame.
+
+    Raises
+    ------
+    ValueError
+        The person-month frame has no rows after the age restriction.
     """
-    if truth_dir is None and raw_dir is not None and (Path(raw_dir) / "ground_truth").exists():
-        truth_dir = Path(raw_dir) / "ground_truth"
-    config = config or StarConfig()
-    mapping = mapping or load_state_mapping(config.state_mapping)
-    opt = config.transitions
-    thr = config.disclosure.threshold
-    out = Path(out_dir) if out_dir is not None else Path(results_dir) / "transitions"
-    out.mkdir(parents=True, exist_ok=True)
     derived_dir = Path(derived_dir)
-    steps = ["frames", "models", "calibration", "half-year model", "profiles", "hovedveje"]
-    steps += ["curves", "truth"]
-    done = 0
-
-    def say(step: str) -> None:
-        nonlocal done
-        log.info("transitions: %s", step)
-        if progress:
-            progress(step, done, len(steps))
-        done += 1
-
-    say("frames")
     pm = pd.read_parquet(derived_dir / "person_month.parquet")
     pm["person_id"] = pm["person_id"].astype(str)
     known_ids = set(pm["person_id"].unique())
@@ -428,12 +401,66 @@ def run_transitions(
     cohorts = pd.read_parquet(derived_dir / "cohorts.parquet")
     cohorts["person_id"] = cohorts["person_id"].astype(str)
     cohort = cohorts[cohorts["cohort"] == cohort_label]
-    priority = list(mapping.state_codes)
     seen = set(pm["state"].unique()) | set(pm["next_state"].dropna().unique())
-    states = [s for s in priority if s in seen]
-    mf = model_frame(pm, max_age=opt.max_age)
+    states = [s for s in mapping.state_codes if s in seen]
+    mf = model_frame(pm, max_age=config.transitions.max_age)
     if mf.empty:
         raise ValueError("the person-month frame has no rows after the age restriction")
+    return TransitionData(pm, mf, seq, cohort, cohort_label, states, known_ids)
+
+
+def run_transitions(
+    derived_dir: str | Path,
+    results_dir: str | Path,
+    config: StarConfig | None = None,
+    *,
+    mapping: StateMapping | None = None,
+    out_dir: str | Path | None = None,
+    progress: Progress | None = None,
+) -> list[Path]:
+    """Run the transition analysis and write its tables and figures.
+
+    Parameters
+    ----------
+    derived_dir
+        Derive-stage output (``person_month.parquet``, ``sequences.parquet``,
+        ``cohorts.parquet``).
+    results_dir
+        Results root; files go to ``<results_dir>/transitions`` unless ``out_dir`` is given.
+    config
+        Run configuration (sections ``transitions``, ``disclosure``, ``state_mapping``,
+        ``seed``; the figures' language is :data:`FIGURE_LANG`, not the report's).
+    mapping
+        State mapping (priority order for half-year ties; default: the configured one).
+    progress
+        Optional ``progress(step, done, total)``.
+
+    Returns
+    -------
+    Paths written.
+    """
+    config = config or StarConfig()
+    mapping = mapping or load_state_mapping(config.state_mapping)
+    opt = config.transitions
+    thr = config.disclosure.threshold
+    out = Path(out_dir) if out_dir is not None else Path(results_dir) / "transitions"
+    out.mkdir(parents=True, exist_ok=True)
+    derived_dir = Path(derived_dir)
+    steps = ["frames", "models", "calibration", "half-year model", "profiles", "hovedveje"]
+    steps += ["curves", "simulation"]
+    done = 0
+
+    def say(step: str) -> None:
+        nonlocal done
+        log.info("transitions: %s", step)
+        if progress:
+            progress(step, done, len(steps))
+        done += 1
+
+    say("frames")
+    d = load_frames(derived_dir, config, mapping)
+    pm, mf, seq, cohort, states, known_ids = d.pm, d.mf, d.seq, d.cohort, d.states, d.known_ids
+    cohort_label, priority = d.cohort_label, list(mapping.state_codes)
     written: list[Path] = []
     lang = FIGURE_LANG
     state_labels, colours, group_label = _labels(lang)
@@ -494,33 +521,13 @@ def run_transitions(
     say("curves")
     written += _occupation(pm, cohort, mf, states, priority, thr, out, known_ids)
 
-    say("truth")
-    if truth_dir is not None:  # a synthetic register: the recovery study
-        written += _recovery(mf, Path(truth_dir), config, states, full, out, known_ids)
+    say("simulation")
     if opt.simulation_summary is not None and Path(opt.simulation_summary).exists():
         written.append(_simulation_summary(Path(opt.simulation_summary), thr, out, known_ids))
     import matplotlib.pyplot as plt
 
     plt.close("all")
     return written
-
-
-def _recovery(
-    mf: pd.DataFrame,
-    truth_dir: Path,
-    config: StarConfig,
-    states: list[str],
-    full: TransitionModelResult,
-    out: Path,
-    known_ids: set[str],
-) -> list[Path]:
-    """``recovery.csv`` (:func:`recovery_table`, started from the register model ``full``); the
-    only part of the stage that reads the synthetic ground truth."""
-    rec = recovery_table(mf, truth_dir, config, states, start={"full": full})
-    if rec is None:
-        return []
-    thr = config.disclosure.threshold
-    return [write_table(rec, out / "recovery.csv", thr, known_ids)]
 
 
 def _simulation_summary(path: Path, thr: int, out: Path, known_ids: set[str]) -> Path:
@@ -728,83 +735,11 @@ def transition_probability_table(
     )
 
 
-def load_truth(truth_dir: Path) -> tuple[pd.DataFrame | None, dict]:
-    """``true_subgroups`` and ``parameters.json`` of a synthetic ground truth (either may be absent)."""
-    sub = next(
-        (
-            p
-            for p in (truth_dir / "true_subgroups.parquet", truth_dir / "true_subgroups.csv")
-            if p.exists()
-        ),
-        None,
-    )
-    truth = None
-    if sub is not None:
-        truth = pd.read_parquet(sub) if sub.suffix == ".parquet" else pd.read_csv(sub)
-        truth["person_id"] = truth["person_id"].astype(str)
-    par_path = truth_dir / "parameters.json"
-    params = json.loads(par_path.read_text(encoding="utf-8")) if par_path.exists() else {}
-    return truth, params
-
-
-TERM_MATCH = {
-    **{t: "same" for t in ("intercept", *BASE_TERMS[:-1], "age10", "age10_sq", "age_ge55")},
-    "log_dur": "same (KH: seniority in the spell; other states: months since entering the state)",
-    "dur_lt6": "same",
-    "p_2020_2023": "same",
-    "poor_health": "first day of the month (generator: any day of the month)",
-    "cw_changes_12m": "365 days up to the month's first day (generator: calendar months m-11..m)",
-    "conv_3m": "job conversations in the 91 days before the month (generator: calendar months m-2..m)",
-    "in_activation": "offer on the month's first day (generator: any day of the month)",
-    "paid_hours": "paid hours in the previous month (generator: this month)",
-}
-
-
-def recovery_table(
-    mf: pd.DataFrame,
-    truth_dir: Path,
-    config: StarConfig,
-    states: list[str],
-    start: Mapping[str, TransitionModelResult] | None = None,
-) -> pd.DataFrame | None:
-    """Full monthly model with the true subgroup, fitted on the register-derived frame, against
-    the generator's coefficients (one draw; the repeated-draw study is the benchmark). ``start``:
-    ``{"full": fit}`` of the register model to start from."""
-    sub, params = load_truth(truth_dir)
-    tr = params.get("transitions")
-    if sub is None or not tr:
-        log.warning("transitions: no true subgroups / transition parameters in %s", truth_dir)
-        return None
-    levels = list(params.get("parameters", {}).get("subgroups", {}).get("origin", {}) or [])
-    if not levels:
-        levels = ["close_to_labour", "young_psychiatric", "nonwestern_women_family",
-                  "danish_men_substance", "diffuse_challenges"]  # fmt: skip
-    mfs = model_frame(
-        mf.drop(columns=[c for c in mf.columns if c.startswith("sg_")] + ["subgroup"], errors="ignore"),
-        max_age=config.transitions.max_age, subgroups=sub, subgroup_levels=levels,
-    )  # fmt: skip
-    sg = subgroup_terms(levels)
-    fit = fit_models(mfs, {"full": model_specs(sg)["full"]}, config, states, start=start)["full"]
-    t = fit.tidy()
-    t["truth"] = [float(tr.get(o, {}).get(d, {}).get(term, 0.0)) for o, d, term in
-                  zip(t["origin"], t["destination"], t["term"], strict=True)]  # fmt: skip
-    t["covered"] = (t["conf_low"] <= t["truth"]) & (t["truth"] <= t["conf_high"])
-    t["definition"] = t["term"].map(
-        lambda x: TERM_MATCH.get(x, "same" if x.startswith("sg_") else "?")
-    )
-    rare = {(o, d) for o, ds in fit.rare.items() for d in ds}
-    t["intercept_only"] = [
-        (o, d) in rare for o, d in zip(t["origin"], t["destination"], strict=True)
-    ]
-    return t
-
-
 def run_stage(ctx, out: Path) -> None:
     """Adapter for :class:`pipelines.run.Stage`: ``run=run_stage`` with output
-    ``ctx.results_dir / "transitions"``, inputs ``[ctx.derived_dir]`` plus the ground-truth
-    directory ``ctx.raw_dir / "ground_truth"`` and ``config.transitions.simulation_summary`` when
-    they exist, and config sections ``("transitions", "disclosure", "state_mapping", "seed")``."""
+    ``ctx.results_dir / "transitions"``, inputs ``[ctx.derived_dir]`` plus
+    ``config.transitions.simulation_summary`` when it exists, and config sections
+    ``("transitions", "disclosure", "state_mapping", "seed")``."""
     run_transitions(
-        ctx.raw_dir, ctx.derived_dir, ctx.results_dir, ctx.config, out_dir=out,
-        progress=ctx.progress,
-    )  # fmt: skip
+        ctx.derived_dir, ctx.results_dir, ctx.config, out_dir=out, progress=ctx.progress
+    )

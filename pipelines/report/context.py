@@ -146,14 +146,17 @@ class ReportContext:
         """True when the run used the synthetic register, False for real data, None if unknown.
 
         From the manifest's ``data_source`` (``synthetic:<size>`` / ``register``) when present,
-        else from whether the effect estimates carry a ground truth.
+        else from whether the run wrote the recovery studies (``results/recovery``, written only
+        on a register with a ground truth) next to the effect estimates.
         """
         source = (self.provenance or {}).get("data_source")
         if isinstance(source, str):
             return source.startswith("synthetic")
-        eff = self.read("effects")
-        if eff is not None:
-            return bool(eff["truth"].notna().any())
+        rec = self.read("effect_recovery")
+        if rec is not None:
+            return bool(rec["truth"].notna().any())
+        if self.read("effects") is not None:
+            return False
         return None
 
     # ------------------------------------------------------------------ formatting shortcuts

@@ -16,7 +16,7 @@ from matplotlib.figure import Figure
 
 from . import labels
 from .fmt import Lang, fmt_pct
-from .style import OKABE_ITO, TEXT_WIDTH_IN, format_axis, new_figure, state_colour
+from .style import GREY, OKABE_ITO, TEXT_WIDTH_IN, format_axis, new_figure, state_colour
 
 Labeller = Callable[[object], str]
 
@@ -30,6 +30,25 @@ def _order(values: pd.Series, order: Sequence[object] | None) -> list[object]:
     if order is None:
         return present
     return [v for v in order if v in present] + [v for v in present if v not in order]
+
+
+def _finish_panels(
+    fig: Figure, n_used: int, lang: Lang, ykind: str, xlabel: str, ylabel: str, legend: bool
+) -> None:
+    """Common end of the faceted figures: hide unused panels, locale tick labels, the shared
+    axis labels and (with several lines) one legend above the panels from the first panel."""
+    axes = fig.axes
+    for ax in axes[n_used:]:
+        ax.set_visible(False)
+    for ax in axes[:n_used]:
+        format_axis(ax, "y", lang, ykind)
+        format_axis(ax, "x", lang, "number")
+    fig.supxlabel(xlabel, fontsize=9)
+    if ylabel:
+        fig.supylabel(ylabel, fontsize=9)
+    if legend:
+        handles, names = axes[0].get_legend_handles_labels()
+        fig.legend(handles, names, loc="outside upper center", ncols=min(5, len(names)))
 
 
 def stacked_shares(
@@ -277,17 +296,7 @@ def curves(
         if f is not None:
             ax.set_title(textwrap.fill(facet_label(f), 28), fontsize=8.5)
         ax.set_ylim(bottom=0)
-    for ax in axes[len(facets) :]:
-        ax.set_visible(False)
-    for ax in axes[: len(facets)]:
-        format_axis(ax, "y", lang, "percent")
-        format_axis(ax, "x", lang, "number")
-    fig.supxlabel(xlabel, fontsize=9)
-    if ylabel:
-        fig.supylabel(ylabel, fontsize=9)
-    if hue and len(hues) > 1:
-        handles, names = axes[0].get_legend_handles_labels()
-        fig.legend(handles, names, loc="outside upper center", ncols=min(5, len(hues)))
+    _finish_panels(fig, len(facets), lang, "percent", xlabel, ylabel, bool(hue) and len(hues) > 1)
     return fig
 
 
@@ -585,4 +594,80 @@ def funnel(
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     format_axis(ax, "y", lang, "number")
+    return fig
+
+
+def _band_limits(
+    df: pd.DataFrame, estimate: str, conf_low: str, conf_high: str, reference: str | None
+) -> tuple[float, float]:
+    """y limits of a panel: the bands, but at most two spans of the curves (with their reference
+    lines and 0) beyond them, so that a nearly unidentified term's huge band does not flatten
+    its curve to a line."""
+    cols = [estimate] + ([reference] if reference and reference in df else [])
+    v = df[cols].to_numpy(dtype=float)
+    lo, hi = min(float(np.nanmin(v)), 0.0), max(float(np.nanmax(v)), 0.0)
+    pad = max(hi - lo, 0.1 * max(abs(lo), abs(hi)), 1e-3)
+    low = max(float(np.nanmin(df[conf_low])), lo - 2 * pad)
+    high = min(float(np.nanmax(df[conf_high])), hi + 2 * pad)
+    margin = 0.04 * (high - low)
+    return low - margin, high + margin
+
+
+def coefficient_curves(
+    df: pd.DataFrame,
+    *,
+    facet: str = "term",
+    hue: str | None = "cause",
+    time: str = "time",
+    estimate: str = "estimate",
+    conf_low: str = "conf_low",
+    conf_high: str = "conf_high",
+    reference: str | None = "fitted",
+    lang: Lang,
+    xlabel: str = "",
+    ylabel: str = "",
+    facet_label: Labeller = _identity,
+    hue_label: Labeller = _identity,
+    hue_order: Sequence[object] | None = None,
+    ncols: int = 4,
+) -> Figure | None:
+    """Smoothed time-varying coefficients ``beta(t)`` with their bands (R ``plot(cox.zph)``).
+
+    One small panel per ``facet`` value (model term, own y scale), one line per ``hue`` value
+    (exit, in its state colour, named in a legend even when alone) with a dashed line in the
+    same colour at ``reference`` (the model's constant estimate) and a grey line at 0 (no
+    effect). A curve that stays flat around its dashed line is consistent with proportional
+    hazards.
+    """
+    data = df.dropna(subset=[estimate]).sort_values(time)
+    if data.empty:
+        return None
+    facets = _order(data[facet], None)
+    hues = _order(data[hue], hue_order) if hue else [None]
+    ncols = min(ncols, len(facets))
+    nrows = int(np.ceil(len(facets) / ncols))
+    fig = new_figure(
+        1.55 * nrows + 0.7, TEXT_WIDTH_IN, nrows=nrows, ncols=ncols, sharex=True, squeeze=False
+    )
+    axes = fig.axes
+    for k, f in enumerate(facets):
+        ax = axes[k]
+        ax.axhline(0, color=GREY, linewidth=0.8)
+        for i, h in enumerate(hues):
+            sub = data[data[facet] == f]
+            sub = sub if h is None else sub[sub[hue] == h]
+            if sub.empty:
+                continue
+            colour = state_colour(str(h), i=i)
+            ax.plot(sub[time], sub[estimate], color=colour, linewidth=1.3,
+                    label=hue_label(h) if h is not None else None)  # fmt: skip
+            ax.fill_between(sub[time], sub[conf_low], sub[conf_high], color=colour, alpha=0.15,
+                            linewidth=0)  # fmt: skip
+            if reference and sub[reference].notna().any():
+                ax.axhline(float(sub[reference].iloc[0]), color=colour, linewidth=0.9,
+                           linestyle="--")  # fmt: skip
+        ax.set_title(textwrap.fill(facet_label(f), 20), fontsize=8)
+        ax.tick_params(labelsize=7.5)
+        ax.set_ylim(*_band_limits(data[data[facet] == f], estimate, conf_low, conf_high, reference))
+    _finish_panels(fig, len(facets), lang, "number", xlabel, ylabel, legend=bool(hue))
     return fig

@@ -212,6 +212,17 @@ ATTACHMENT: dict[str, tuple[str, str]] = {
     "seniority_group": ("Anciennitet", "Seniority"),
 }
 
+MODEL_TERMS: dict[str, tuple[str, str]] = {
+    "age_entry": ("Alder ved start", "Age at entry"),
+    "cw_changes_12m": ("Sagsbehandlerskift, 12 mdr.", "Case-worker changes, 12 months"),
+    "conv_3m": ("Samtaler, 3 mdr.", "Conversations, 3 months"),
+    "in_activation": ("I aktivering", "In activation"),
+    "exempt_illness": ("Fritaget (sygdom)", "Exempt (illness)"),
+    "has_paid_hours": ("Har løntimer", "Has paid hours"),
+}
+"""Covariates of the cause-specific Cox models (pipelines.survival.BASELINE, TIME_VARYING) not
+named in another table."""
+
 _ALL = (
     STATES,
     SENIORITY,
@@ -223,6 +234,7 @@ _ALL = (
     ATTACHMENT,
     PATHWAY_MEASURES,
     EFFECT_GROUPS,
+    MODEL_TERMS,
 )
 
 # Aliases: names the producing stages may use for the same thing.
@@ -246,6 +258,14 @@ def label(code: object, lang: Lang = "da", table: dict[str, tuple[str, str]] | N
         if key in t:
             return t[key][0 if lang == "da" else 1]
     return key
+
+
+def term(code: object, lang: Lang = "da") -> str:
+    """Name of a model term: a formula factor ``C(sex)`` is named as ``sex``."""
+    key = str(code)
+    if key.startswith("C(") and key.endswith(")"):
+        key = key[2:-1]
+    return label(key, lang)
 
 
 def state(code: object, lang: Lang = "da") -> str:

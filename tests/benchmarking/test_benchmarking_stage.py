@@ -1,4 +1,4 @@
-"""pipelines.benchmarking: merging/suppression of small municipalities and the recovery summary."""
+"""pipelines.benchmarking: merging/suppression of small municipalities; the recovery summary (pipelines.recovery)."""
 
 from __future__ import annotations
 
@@ -6,8 +6,9 @@ import numpy as np
 import pandas as pd
 
 from pipelines.audit import audit_table
-from pipelines.benchmarking import _published, _recovery
+from pipelines.benchmarking import _published
 from pipelines.config import load_config
+from pipelines.recovery import municipal_recovery
 
 
 def _raw(rows):
@@ -56,10 +57,28 @@ def test_recovery_on_simulated_counts_with_known_effects():
         }
     )
     truth = {"job": {str(i + 1): float(v) for i, v in enumerate(true_log)}}
-    rows = {r["estimator"]: r for r in _recovery(raw, truth, "job", 0.95)}
+    rows = {r["estimator"]: r for r in municipal_recovery(raw, truth, "job", 0.95)}
     assert set(rows) == {"raw", "gamma_poisson", "normal_dl"}
     assert rows["raw"]["correlation"] > 0.85
     assert rows["gamma_poisson"]["correlation"] >= rows["raw"]["correlation"] - 0.02
     assert rows["gamma_poisson"]["rmse_log"] <= rows["raw"]["rmse_log"]
     for r in rows.values():
         assert 0.85 <= r["coverage"] <= 1.0
+
+
+def test_recovery_correlation_is_weighted_pearson_and_nan_when_constant():
+    """Weighted correlation with integer weights = the plain correlation of the repeated data;
+    a constant side (every municipality shrunk to the national rate) has none: NaN, no warning."""
+    import warnings
+
+    import numpy as np
+
+    from pipelines.recovery import _wcorr
+
+    x, y, w = np.array([1.0, 2, 3, 5]), np.array([2.0, 1, 4, 4]), np.array([1, 3, 2, 1])
+    repeated = np.corrcoef(np.repeat(x, w), np.repeat(y, w))[0, 1]
+    assert abs(_wcorr(x, y, w) - repeated) < 1e-12
+    assert abs(_wcorr(x, y) - np.corrcoef(x, y)[0, 1]) < 1e-12
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert np.isnan(_wcorr(np.full(4, 0.3), y, w))

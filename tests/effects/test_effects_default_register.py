@@ -3,7 +3,8 @@ confounding by design (poor health lowers job exits and conversations and raises
 transfers; pipelines/synthetic/README.md): the naive hazard ratios are visibly biased (their 95 %
 intervals exclude the truth, in the direction the confounding predicts), while the adjusted Cox
 model, the marginal structural model and the doubly robust weighted Cox cover the truth. The truth is read from the register's
-ground truth (``truth`` column), not written here.
+ground truth (``parameters.json["true_effects"]``, :func:`pipelines.recovery.load_true_effects`),
+not written here.
 
 Coverage over repeated draws is the benchmark's job (benchmarks/bench_effects.py).
 Uses the session-wide ``default_register`` fixture (tests/conftest.py).
@@ -24,7 +25,8 @@ def job_estimates(default_register) -> pd.DataFrame:
     """Naive, adjusted and MSM job-exit hazard ratios on the stock cohort, fitted on the frame
     the effects stage builds (the stage's other outputs are tested on `tiny`)."""
     from analysis.effects.study import estimate_effects
-    from pipelines.effects import load_effects_data, load_truth
+    from pipelines.effects import load_effects_data
+    from pipelines.recovery import load_true_effects
 
     reg = default_register
     frame = load_effects_data(reg.raw, reg.derived, StarConfig()).frame
@@ -32,7 +34,7 @@ def job_estimates(default_register) -> pd.DataFrame:
         frame,
         methods=("naive", "adjusted", "msm_iptw", "dr_msm"),
         causes={"job": 1},
-        truth=load_truth(reg.raw / "ground_truth"),
+        truth=load_true_effects(reg.raw / "ground_truth"),
     )
     return e.set_index(["exposure", "estimator"])
 

@@ -1,7 +1,10 @@
 """The effects stage on a tiny synthetic register (catalog files and columns, disclosure audit,
-truth column, R17 input), and the departure-change rule by hand."""
+no truth in the published estimates, R17 input), its recovery table (the synthetic truth joined by
+pipelines.recovery), and the departure-change rule by hand."""
 
 from __future__ import annotations
+
+import json
 
 import pandas as pd
 import pytest
@@ -30,7 +33,6 @@ def stage_run(tmp_path_factory):
         root / "derived",
         root / "results" / "effects",
         cfg,
-        truth_dir=root / "raw" / "ground_truth",
         progress=lambda s, d, n: calls.append((s, d, n)),
     )
     persons = pd.read_parquet(root / "raw" / "persons.parquet")
@@ -41,7 +43,7 @@ def test_catalog_files_and_columns(stage_run):
     out, paths, calls, _, _ = stage_run
     assert all(p.exists() and p.parent == out for p in paths)
     for key, spec in CATALOG.items():
-        if not spec.path.startswith("effects/"):
+        if not spec.path.startswith("effects/"):  # recovery/effects/: test_recovery_table
             continue
         f = out.parent / spec.path
         if key == "effects_simulation":
@@ -58,9 +60,7 @@ def test_estimates_table(stage_run):
     e = pd.read_csv(out / "estimates.csv")
     assert set(e["exposure"]) == {"caseworker_change_12m", "conversations_3m"}
     assert {"naive", "adjusted", "msm_iptw", "departure_iv"} <= set(e["estimator"])
-    job = e[(e["outcome"] == "job") & (e["exposure"] == "caseworker_change_12m")]
-    # the synthetic register's parameter, per change
-    assert (job["truth"] == 0.78).all()
+    assert "truth" not in e.columns  # the production stage does not read the ground truth
     ok = e.dropna(subset=["estimate"])
     assert ((ok["conf_low"] <= ok["estimate"]) & (ok["estimate"] <= ok["conf_high"])).all()
     assert (ok["n_events"] >= 5).all()
@@ -69,6 +69,32 @@ def test_estimates_table(stage_run):
     # the saving is the person-years saved at the configured cost
     cost = StarConfig().effects.cost_per_person_year_dkk
     assert s["saving_dkk"].to_numpy() == pytest.approx(s["person_years_saved"].to_numpy() * cost)
+
+
+def test_recovery_table_joins_the_generators_true_effects(stage_run, tmp_path):
+    """recovery/effects/estimates.csv = the published estimates + the true hazard ratio read here
+    straight from parameters.json, + whether the interval covers it."""
+    from pipelines.recovery import recovery_effects
+
+    out, _, _, cfg, _ = stage_run
+    truth = out.parent.parent / "raw" / "ground_truth"
+    paths = recovery_effects(out, truth, tmp_path / "recovery" / "effects", cfg)
+    assert [p.name for p in paths] == ["estimates.csv", "estimates_by_group.csv"]
+    rec = pd.read_csv(paths[0])
+    pub = pd.read_csv(out / "estimates.csv")
+    pd.testing.assert_frame_equal(rec[pub.columns], pub)
+    true = json.loads((truth / "parameters.json").read_text())["true_effects"]
+    key = {"caseworker_change_12m": "cw_changes_12m", "conversations_3m": "conv_3m"}
+    for r in rec.itertuples():
+        expected = true[key[r.exposure]].get(f"kh->{r.outcome}", {}).get("hazard_ratio_approx")
+        assert (pd.isna(r.truth) and expected is None) or r.truth == pytest.approx(expected)
+    job = rec[(rec["outcome"] == "job") & (rec["exposure"] == "caseworker_change_12m")]
+    assert (job["truth"] == 0.78).all()  # the generator's parameter, per change
+    ok = rec.dropna(subset=["estimate"])
+    inside = (ok["conf_low"] <= ok["truth"]) & (ok["truth"] <= ok["conf_high"])
+    assert (ok["covered"].astype(bool) == inside).all()
+    problems = audit([tmp_path], cfg.disclosure.threshold)
+    assert not problems, problems
 
 
 def test_published_tables_pass_the_audit(stage_run):

@@ -139,6 +139,7 @@ CONDITIONAL = {
     "cause_specific_cox": "only when the cause-specific models can be fitted",
     "ph_tests": "only when the cause-specific models can be fitted",
     "cox_fit": "only when the cause-specific models can be fitted",
+    "ph_residual_curves": "only when the cause-specific models can be fitted",
     "fine_gray": "only with at least 20 job exits",
     "fine_gray_cif": "only with at least 20 job exits",
     "benchmark_municipal": "only with at least 10 exits of one type in the benchmarking cohort",

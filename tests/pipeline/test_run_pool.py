@@ -74,3 +74,25 @@ def test_worker_failure_names_the_stage_and_its_traceback(tmp_path):
     with pytest.raises(StageFailed, match=r"stage c failed:(.|\n)*ValueError: boom in c"):
         run_pipeline(_stages(fail="c"), ctx, jobs=2)
     assert not (ctx.work_dir / "c").exists()
+
+
+def test_a_stage_leaves_no_joblib_worker_processes_behind(tmp_path):
+    """A stage that used ``joblib.Parallel`` (the subgroups bootstrap does) must not leave loky's
+    idle workers alive: a pool worker joins its children when it exits, and loky keeps idle
+    workers for 300 s, so ``star run`` waited five minutes after its last stage."""
+    import multiprocessing as mp
+
+    from pipelines.run import run_stage
+
+    def run(ctx: RunContext, out: Path) -> None:
+        from joblib import Parallel, delayed
+
+        total = sum(Parallel(n_jobs=2, return_as="generator")(delayed(abs)(-i) for i in range(4)))
+        assert any("Loky" in p.name for p in mp.active_children())  # the workers did start
+        (out / "sum.txt").write_text(str(total))
+
+    ctx = _ctx(tmp_path)
+    stage = Stage("parallel", lambda c: c.work_dir / "parallel", lambda c: [c.raw_dir], (), run)
+    run_stage(stage, ctx)
+    assert (ctx.work_dir / "parallel" / "sum.txt").read_text() == "6"
+    assert [p.name for p in mp.active_children() if "Loky" in p.name] == []

@@ -63,7 +63,6 @@ def dirs(tmp_path, reg, review_register):
             "estimate": [0.80],
             "conf_low": [0.70],
             "conf_high": [0.95],
-            "truth": [0.78],
         }
     ).to_csv(results / "effects" / "estimates.csv", index=False)
     return validated, derived, results

@@ -131,7 +131,12 @@ def stage(tmp_path_factory):
     (tmp / "truth" / "parameters.json").write_text(
         json.dumps({"parameters": {"subgroups": PARAMS}}), encoding="utf-8"
     )
-    cfg = load_config(
+    paths = run_subgroups(tmp / "validated", tmp / "derived", tmp / "results", _config())
+    return tmp / "results" / "subgroups", paths, persons
+
+
+def _config():
+    return load_config(
         None,
         **{
             "subgroups.max_classes": 5,
@@ -140,10 +145,28 @@ def stage(tmp_path_factory):
             "subgroups.horizons_years": [1, 2],
         },
     )
-    paths = run_subgroups(
-        tmp / "validated", tmp / "derived", tmp / "results", cfg, truth_dir=tmp / "truth"
+
+
+@pytest.fixture(scope="module")
+def recovered(stage):
+    """The recovery study (pipelines.recovery) on the stage's output and the planted truth."""
+    from pipelines.recovery import recovery_subgroups
+
+    out, _, _ = stage
+    tmp = out.parent.parent
+    rec = tmp / "results" / "recovery" / "subgroups"
+    rec.mkdir(parents=True)
+    paths = recovery_subgroups(
+        tmp / "validated", tmp / "derived", out, tmp / "truth", rec, _config()
     )
-    return tmp / "results" / "subgroups", paths, persons
+    return rec, paths
+
+
+def _with_truth(out, rec, name: str) -> pd.DataFrame:
+    """A corrected table of the stage with the recovery's truth rows of the same classes."""
+    return pd.concat(
+        [_read(out, f"{name}_corrected"), _read(rec, f"{name}_truth")], ignore_index=True
+    )
 
 
 def _read(out, name: str) -> pd.DataFrame:
@@ -166,8 +189,6 @@ def test_every_file_is_written_and_publishable(stage):
         "pathways_corrected.csv",
         "profiles_corrected.csv",
         "efforts.csv",
-        "recovery.csv",
-        "recovery_groups.csv",
         "model_selection.png",
         "profiles_heatmap.png",
         "pathways.png",
@@ -177,24 +198,40 @@ def test_every_file_is_written_and_publishable(stage):
     for p in paths:
         if p.suffix == ".csv":
             assert disclosure_problems(pd.read_csv(p), 5, set(persons["person_id"])) == [], p.name
+    assert not (out / "recovery.csv").exists()  # the production stage does not read the truth
 
 
-def test_true_number_of_classes_and_recovery(stage):
+def test_recovery_files_are_written_and_publishable(stage, recovered):
+    _, _, persons = stage
+    rec, paths = recovered
+    assert sorted(p.name for p in paths) == [
+        "pathways_truth.csv", "profiles_truth.csv", "recovery.csv", "recovery_groups.csv"
+    ]  # fmt: skip
+    for p in paths:
+        assert disclosure_problems(pd.read_csv(p), 5, set(persons["person_id"])) == [], p.name
+
+
+def test_true_number_of_classes_and_recovery(stage, recovered):
     out, _, _ = stage
+    rec_dir, _ = recovered
     sel = _read(out, "selection")
     assert int(sel.loc[sel["chosen"], "k"].iloc[0]) == 3
     assert sel["entropy"].iloc[1:].between(0, 1).all()
     # stability per K >= 2; the true K is stable
     st = sel.set_index("k")["stability_ari"]
     assert st.iloc[1:].notna().all() and st[3] > 0.7
-    rec = _read(out, "recovery").set_index("method")
+    rec = _read(rec_dir, "recovery").set_index("method")
     assert rec.loc["oracle", "classes"] == 3 and rec.loc["latent_class", "classes"] == 3
     assert rec.loc["oracle", "ari"] > 0.5
     assert rec.loc["latent_class", "ratio_to_oracle"] >= 0.9
     assert rec.loc["latent_class", "ratio_to_oracle"] == pytest.approx(
         rec.loc["latent_class", "ari"] / rec.loc["oracle", "ari"]
     )
-    g = _read(out, "recovery_groups").set_index("subgroup")
+    g = _read(rec_dir, "recovery_groups").set_index("subgroup")
+    # the recovery refits the stage's chosen model: the same classes as the published sizes
+    size = _read(out, "sizes").set_index("group")["size"]
+    for cls, class_size in zip(g["class"].dropna(), g["class_size"].dropna(), strict=True):
+        assert class_size == pytest.approx(size[str(int(cls))], abs=1e-9)
     for name, share in zip(NAMES, SHARES, strict=True):
         # population = activity-ready persons, a random 90 %: the shares stay the sampling ones
         assert g.loc[name, "class_size"] == pytest.approx(share, abs=0.04)
@@ -238,9 +275,10 @@ def test_pathways_and_efforts_by_group(stage):
     assert set(stab["k"]) == {2, 3, 4, 5}
 
 
-def test_pathways_modal_corrected_and_truth(stage):
+def test_pathways_modal_corrected_and_truth(stage, recovered):
     out, _, _ = stage
-    pc = _read(out, "pathways_corrected")
+    assert set(_read(out, "pathways_corrected")["method"]) == {"modal", "bch", "ml"}
+    pc = _with_truth(out, recovered[0], "pathways")
     assert set(pc["method"]) == {"modal", "bch", "ml", "truth"}
     assert set(pc["horizon_years"]) == {1.0, 2.0}
     assert set(pc["exit"]) == {"job", "fp", "rf", "other_exit", "in_spell"}
@@ -294,9 +332,10 @@ def test_catalog_reads_and_protects_the_subgroup_tables(stage):
     assert hi.loc[~model, "estimate"].isna().sum() > df.loc[~model, "estimate"].isna().sum()
 
 
-def test_profiles_corrected(stage):
+def test_profiles_corrected(stage, recovered):
     out, _, _ = stage
-    pc = _read(out, "profiles_corrected")
+    assert set(_read(out, "profiles_corrected")["method"]) == {"modal", "bch", "ml"}
+    pc = _with_truth(out, recovered[0], "profiles")
     assert set(pc["method"]) == {"modal", "bch", "ml", "truth"}
     prof = _read(out, "profiles")
     modal = pc[pc["method"] == "modal"].merge(

@@ -15,6 +15,7 @@ import pandas as pd
 import pytest
 
 from pipelines.config import load_config
+from pipelines.recovery import recovery_subgroups
 from pipelines.subgroups import run_subgroups
 
 pytestmark = pytest.mark.slow
@@ -25,8 +26,10 @@ def results(default_register, tmp_path_factory):
     tmp = tmp_path_factory.mktemp("subgroups_default")
     cfg = load_config(None, **{"subgroups.n_bootstrap": 5})
     reg = default_register
-    paths = run_subgroups(reg.raw, reg.derived, tmp / "results", cfg, truth_dir=reg.truth)
-    return paths[0].parent
+    paths = run_subgroups(reg.raw, reg.derived, tmp / "results", cfg)
+    out = paths[0].parent
+    recovery_subgroups(reg.raw, reg.derived, out, reg.truth, out, cfg)  # recovery.csv beside
+    return out
 
 
 def test_number_of_groups_equals_the_truth(results):

@@ -1,7 +1,10 @@
 """The transitions stage end to end on a tiny synthetic register: the catalog's files and
-columns, disclosure audit, and internal consistency of what is published."""
+columns, disclosure audit, and internal consistency of what is published; the recovery study
+(pipelines.recovery) against the generator's parameters read from parameters.json."""
 
 from __future__ import annotations
+
+import json
 
 import numpy as np
 import pandas as pd
@@ -33,9 +36,8 @@ def stage_run(tmp_path_factory):
     )
     calls = []
     paths = run_transitions(
-        root / "raw", root / "derived", root / "results", cfg,
-        progress=lambda s, d, n: calls.append((s, d, n)),
-    )  # fmt: skip
+        root / "derived", root / "results", cfg, progress=lambda s, d, n: calls.append((s, d, n))
+    )
     persons = pd.read_parquet(root / "raw" / "persons.parquet")
     return root / "results" / "transitions", paths, calls, cfg, set(persons["person_id"])
 
@@ -52,8 +54,25 @@ def test_catalog_files_and_columns(stage_run):
         assert f.exists(), spec.path
         cols = pd.read_csv(f, nrows=0).columns
         assert set(spec.columns) <= set(cols), (spec.path, set(spec.columns) - set(cols))
-    assert (out / "recovery.csv").exists()  # synthetic register: ground truth present
+    assert not (out / "recovery.csv").exists()  # the production stage does not read the truth
     assert calls[0][0] == "frames" and calls[-1][1] == calls[-1][2] - 1
+
+
+def test_recovery_table_against_the_generators_parameters(stage_run, tmp_path):
+    from pipelines.recovery import recovery_transitions
+
+    out, _, _, cfg, ids = stage_run
+    truth = out.parent.parent / "raw" / "ground_truth"
+    (path,) = recovery_transitions(out.parent.parent / "derived", truth, tmp_path, cfg)
+    rec = pd.read_csv(path)
+    tr = json.loads((truth / "parameters.json").read_text())["transitions"]
+    expected = [tr.get(o, {}).get(d, {}).get(t, 0.0)
+                for o, d, t in zip(rec["origin"], rec["destination"], rec["term"], strict=True)]  # fmt: skip
+    assert rec["truth"].to_numpy() == pytest.approx(np.asarray(expected, float))
+    assert rec["term"].str.startswith("sg_").any()  # fitted with the true subgroup
+    inside = (rec["conf_low"] <= rec["truth"]) & (rec["truth"] <= rec["conf_high"])
+    assert (rec["covered"] == inside).all()
+    assert not audit([tmp_path], cfg.disclosure.threshold)
 
 
 def test_published_tables_pass_the_audit(stage_run):
