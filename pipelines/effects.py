@@ -137,7 +137,8 @@ def load_effects_data(
     Parameters
     ----------
     validated_dir
-        Ingest output (``conversations.parquet``, ``caseworker_assignments.parquet``).
+        Ingest output (``conversations.parquet``, ``caseworker_assignments.parquet``,
+        ``benefit_spells.parquet``: the match group of each case).
     derived_dir
         Derive output (``start_stop.parquet``).
     config
@@ -172,7 +173,12 @@ def load_effects_data(
         v / "caseworker_assignments.parquet",
         columns=["person_id", "caseworker_id", "municipality_id", "start_date", "end_date"],
     )
-    return EffectsData(prepare_frame(ss, conv, asg), asg, scale, cohort_ids)
+    spells = pd.read_parquet(
+        v / "benefit_spells.parquet",
+        columns=["person_id", "start_date", "match_group"],
+        filters=[("person_id", "in", ids)],
+    )
+    return EffectsData(prepare_frame(ss, conv, asg, spells), asg, scale, cohort_ids)
 
 
 def run_effects(

@@ -290,8 +290,8 @@ TABLES: tuple[TableSpec, ...] = (
     _table(
         "effects_simulation",
         "effects/simulation.csv",
-        "Simulation study of the effect estimators on the synthetic register: bias and CI coverage against the truth",
-        "exposure:text estimator:text truth:number mean_estimate:number bias:number coverage:number n_reps:count mean_std_error:number sd_log_estimate:number",
+        "Simulation study of the effect estimators on the synthetic register: bias (with its Monte Carlo SE, SD over draws / sqrt(draws)) and CI coverage against the truth",
+        "exposure:text estimator:text truth:number mean_estimate:number bias:number bias_mc_se:number coverage:number n_reps:count mean_std_error:number sd_log_estimate:number",
         reads=("exposure", "estimator", "truth", "mean_estimate", "bias", "coverage", "n_reps"),
     ),
     _table(

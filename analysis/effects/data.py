@@ -11,7 +11,8 @@ models of the weighting step then describe a clean sequence: confounders of mont
 month m, exit at the end of month m.
 
 Exposures (:data:`EXPOSURES`): case-worker changes in the last 12 months (count, capped) and any
-change; job conversations in the last 3 months (count, capped) and whether the legal minimum of 4
+change; job conversations in the month and the two calendar months before it (count, capped:
+the synthetic generator's ``conv_3m``) and whether the legal minimum of 4
 job conversations a year is met (``jobconv_12m >= 4``). Incident exposures per month (the
 treatment process that the inverse-probability weights model): new case-worker changes in the
 month (increments of the within-spell count ``cw_changes``) and job conversations in the month
@@ -36,6 +37,8 @@ __all__ = [
     "EXPOSURES",
     "Exposure",
     "add_departure_changes",
+    "add_spell_months",
+    "add_match_group",
     "add_monthly_conversations",
     "departure_changes",
     "monthly_frame",
@@ -86,10 +89,10 @@ EXPOSURES: tuple[Exposure, ...] = (
     Exposure(
         "job_conversations_3m",
         "x_conv3",
-        "jobconv_3m",
+        "conversations_window",
         cap=3,
         truth_key="conv_3m",
-        unit="per job conversation in the last 3 months (capped at 3)",
+        unit="per job conversation in the month and the 2 before it (capped at 3)",
     ),
     Exposure(
         "caseworker_any_change_12m",
@@ -145,7 +148,9 @@ def monthly_frame(
     -------
     DataFrame with one row per person and calendar month of follow-up: ``person_id``,
     ``month`` (first day), ``month_no`` (1 = month of entry), ``tstart``/``tstop`` (days since
-    spell start; ``tstart`` of the first month is the entry seniority), ``event`` (exit code on
+    spell start; ``tstart`` of the first month is the entry seniority), ``value_day`` (the day
+    the covariates are taken: the month's last day, or the last day of follow-up in the final
+    month), ``event`` (exit code on
     the last month, else 0), the time-varying covariates at the end of the month (or at the
     last day of follow-up in the final month), their values at entry (``<col>_entry`` for
     ``cw_changes``, ``cw_changes_12m``, ``jobconv_3m``, ``jobconv_12m``, ``exempt_illness``,
@@ -197,6 +202,7 @@ def monthly_frame(
     tstart = np.where(pm_first, person_entry, tstart)
     out["tstart"] = tstart
     out["tstop"] = tstop
+    out["value_day"] = pd.to_datetime(value_day)
     out["event"] = np.where(is_final, ss["event"].to_numpy()[rows], 0).astype(np.int64)
     for c in time_varying:
         out[c] = ss[c].to_numpy()[rows]
@@ -245,28 +251,105 @@ def _month_number(dates: pd.Series) -> np.ndarray:
     return _month_index(dates.to_numpy(dtype="datetime64[D]"))
 
 
+def add_spell_months(monthly: pd.DataFrame) -> pd.DataFrame:
+    """Add the monthly clock of the spell: ``spell_month`` = number of the row's calendar month in
+    the spell (1 = the calendar month of the spell's first day) and ``spell_month_start`` =
+    ``spell_month - 1``, so that ``(spell_month_start, spell_month]`` is the row's interval in
+    months. The spell's first day is ``value_day - tstop + 1`` (``tstop`` counts days since the
+    day before the spell start; needs ``month``, ``value_day``, ``tstop``).
+
+    Exits from a monthly register happen at the end of a calendar month (the synthetic
+    generator draws the state of month m+1 at the end of month m), so the persons who can exit
+    together are those in the same month of their spell: the Cox models of
+    :func:`analysis.effects.study.estimate_effects` use this clock (ties per month) instead of
+    days since spell start, whose risk set at an exit day mixes persons at different points of
+    their months (spells that started in months of other lengths end their months on other days).
+    """
+    require_columns(monthly, ["month", "value_day", "tstop"], "monthly frame")
+    first_day = pd.to_datetime(monthly["value_day"]) - pd.to_timedelta(
+        monthly["tstop"].to_numpy(float) - 1.0, unit="D"
+    )
+    k = _month_number(monthly["month"]) - _month_number(first_day) + 1
+    return monthly.assign(spell_month=k.astype(float), spell_month_start=k - 1.0)
+
+
+def _person_month_counts(persons: pd.Series, dates: pd.Series) -> pd.Series:
+    """Number of events per (person id as text, calendar month index) of the event dates."""
+    key = pd.DataFrame({"person_id": persons.astype(str).to_numpy(), "m": _month_number(dates)})
+    return key.groupby(["person_id", "m"], sort=False).size()
+
+
+def _months_window(
+    monthly: pd.DataFrame, counts: pd.Series, first_back: int, last_back: int
+) -> np.ndarray:
+    """Per row: events in calendar months ``month - first_back`` .. ``month - last_back``."""
+    pid = monthly["person_id"].astype(str).to_numpy()
+    m = _month_number(monthly["month"])
+    out = np.zeros(len(monthly), np.int64)
+    for k in range(last_back, first_back + 1):
+        idx = pd.MultiIndex.from_arrays([pid, m - k])
+        out += counts.reindex(idx).fillna(0).to_numpy(np.int64)
+    return out
+
+
 def add_monthly_conversations(
-    monthly: pd.DataFrame, conversations: pd.DataFrame, *, conversation_type: str | None = "job"
+    monthly: pd.DataFrame,
+    conversations: pd.DataFrame,
+    *,
+    conversation_type: str | None = "job",
+    window_months: int = 3,
 ) -> pd.DataFrame:
-    """Add ``new_conversations``: conversations (of ``conversation_type``; ``None`` = all) of the
-    person dated in the row's calendar month (the incident treatment of the conversation
-    exposure). Conversations after the person's last day of follow-up in a final partial month
-    are counted too (they are dated in the month; the register has no time of day)."""
+    """Add conversation counts by calendar month (of ``conversation_type``; ``None`` = all).
+
+    ``new_conversations``: conversations dated in the row's calendar month (the incident
+    treatment of the conversation exposure); ``conversations_window``: those dated in the
+    ``window_months`` calendar months up to and including the row's month (months
+    ``m - window_months + 1 .. m``, the synthetic generator's ``conv_3m`` rule: the month's own
+    conversations all count before an exit at its end); ``conversations_window_lag``: the same
+    window one month earlier (``m - window_months .. m - 1``; before the first month of follow-up
+    it reaches before entry). Conversations after the person's last day of follow-up in a final
+    partial month are counted too (they are dated in the month; the register has no time of day).
+    """
     require_columns(conversations, ["person_id", "conversation_date"], "conversations")
+    if window_months < 1:
+        raise ValueError(f"window_months must be at least 1, got {window_months}")
     c = conversations
     if conversation_type is not None and "conversation_type" in c.columns:
         c = c[c["conversation_type"].astype(str) == conversation_type]
-    key = pd.DataFrame(
-        {
-            "person_id": c["person_id"].astype(str).to_numpy(),
-            "m": _month_number(c["conversation_date"]),
-        }
-    )
-    counts = key.groupby(["person_id", "m"], sort=False).size().rename("new_conversations")
+    counts = _person_month_counts(c["person_id"], c["conversation_date"])
     out = monthly.copy()
-    m = _month_number(out["month"])
-    idx = pd.MultiIndex.from_arrays([out["person_id"].astype(str).to_numpy(), m])
-    out["new_conversations"] = counts.reindex(idx).fillna(0).to_numpy(np.int64)
+    out["new_conversations"] = _months_window(out, counts, 0, 0)
+    out["conversations_window"] = _months_window(out, counts, window_months - 1, 0)
+    out["conversations_window_lag"] = _months_window(out, counts, window_months, 1)
+    return out
+
+
+def add_match_group(monthly: pd.DataFrame, benefit_spells: pd.DataFrame) -> pd.DataFrame:
+    """Add ``activity_ready``: the match group of the person's KH case on the row's value day is
+    ``activity_ready`` (the latest ``benefit_spells`` row with a match group that starts on or
+    before ``value_day``; rows without a match group, i.e. other benefits, are skipped; no such
+    row: False). The match group decides the team of the case and so its case worker's caseload,
+    which drives both case-worker changes and conversations."""
+    require_columns(benefit_spells, ["person_id", "start_date", "match_group"], "benefit_spells")
+    require_columns(monthly, ["person_id", "value_day"], "monthly frame")
+    b = benefit_spells[benefit_spells["match_group"].notna()]
+    b = pd.DataFrame(
+        {
+            "person_id": b["person_id"].astype(str).to_numpy(),
+            "day": b["start_date"].to_numpy(dtype="datetime64[ns]"),
+            "ar": b["match_group"].astype(str).eq("activity_ready").to_numpy(),
+        }
+    ).sort_values("day", kind="stable")
+    q = pd.DataFrame(
+        {
+            "person_id": monthly["person_id"].astype(str).to_numpy(),
+            "day": monthly["value_day"].to_numpy(dtype="datetime64[ns]"),
+            "row": np.arange(len(monthly)),
+        }
+    ).sort_values("day", kind="stable")
+    m = pd.merge_asof(q, b, on="day", by="person_id", direction="backward").sort_values("row")
+    out = monthly.copy()
+    out["activity_ready"] = m["ar"].fillna(False).to_numpy(dtype=bool)
     return out
 
 

@@ -1,9 +1,11 @@
 """Effect estimators for time-varying exposures on cause-specific exits (issue 8).
 
 All estimators fit a cause-specific Cox model (:class:`analysis.cox.CoxPH`) to the monthly
-start-stop frame of :func:`analysis.effects.data.monthly_frame` (interval ``(tstart, tstop]`` in
-days since spell start, delayed entry at the first month, exits of other causes censored) with
-cluster-robust (person) standard errors, and report the hazard ratio of the exposure:
+start-stop frame of :func:`analysis.effects.data.monthly_frame` (interval ``(entry, duration]``:
+by default ``(tstart, tstop]`` in days since spell start; the effects study uses the months of
+the spell, :func:`analysis.effects.data.add_spell_months`; delayed entry at the first month, exits
+of other causes censored) with cluster-robust (person) standard errors, and report the hazard
+ratio of the exposure:
 
 ``naive``
     the exposure alone;
@@ -47,7 +49,7 @@ from analysis._base import require_columns
 from analysis.cox import CoxPH, CoxPHResult
 from analysis.effects.weights import StabilisedWeights, WeightsResult
 
-__all__ = ["METHODS", "EffectResult", "ExposureEffect"]
+__all__ = ["METHODS", "MIN_LEVEL_EVENTS", "EffectResult", "ExposureEffect", "guard_covariates"]
 
 Method = Literal["naive", "adjusted", "msm_iptw", "dr_msm", "departure_iv"]
 METHODS: tuple[str, ...] = ("naive", "adjusted", "msm_iptw", "dr_msm", "departure_iv")
@@ -70,6 +72,8 @@ class EffectResult:
     n_events: int
     cox: CoxPHResult = field(repr=False)
     weights: WeightsResult | None = field(default=None, repr=False)
+    design_notes: tuple[str, ...] = ()
+    """Covariates pooled or left out by :func:`guard_covariates` (sparse levels, aliasing)."""
 
     @property
     def hazard_ratio(self) -> float:
@@ -125,6 +129,8 @@ class EffectResult:
             f"({lo:.3f}-{hi:.3f}), {self.n_events} events, {self.n_persons} persons\n"
             + self.cox.summary()
         )
+        if self.design_notes:
+            text += "\ncovariates changed: " + "; ".join(self.design_notes)
         if self.weights is not None:
             text += "\n" + self.weights.summary()
         return text
@@ -269,12 +275,13 @@ class ExposureEffect:
                 frame[exposure].to_numpy(float) - frame[instrument].to_numpy(float), 0.0
             )
             covs, term = [instrument, "_other_changes", *baseline], instrument
+        frame, covs, notes = guard_covariates(frame, covs, event="_event", keep=term)
         cox = CoxPH(ties=self.ties, conf_level=self.conf_level, variance="robust").fit(
             frame,
             duration=duration,
             entry=entry,
             event="_event",
-            covariates=_formula(frame, covs),
+            covariates=covs,
             weights=w_col,
             cluster=id_col,
             strata=strata,
@@ -291,6 +298,7 @@ class ExposureEffect:
             n_events=int(frame["_event"].sum()),
             cox=cox,
             weights=weights,
+            design_notes=notes,
         )
 
 
@@ -318,12 +326,64 @@ def flexible_terms(
     return data.assign(**cols), list(cols)
 
 
-def _formula(frame: pd.DataFrame, covs: Sequence[str]) -> list[str]:
-    """Covariate list for CoxPH, dropping duplicates and constant columns."""
-    out: list[str] = []
+MIN_LEVEL_EVENTS = 3
+"""Levels of a covariate with fewer events of the modelled cause than this are reported as sparse
+(:func:`guard_covariates`)."""
+
+
+def guard_covariates(
+    frame: pd.DataFrame,
+    covs: Sequence[str],
+    *,
+    event: str,
+    keep: str,
+    min_events: int = MIN_LEVEL_EVENTS,
+) -> tuple[pd.DataFrame, list[str], tuple[str, ...]]:
+    """The rows and covariates of the Cox model of ``frame`` that it can estimate, and the changes.
+
+    A level (value) of a binary, text or categorical covariate without any event (``event`` = 1)
+    has a Cox coefficient of minus infinity and a singular information matrix (a sparse match
+    group, an education level or calendar period without exits on a small register). In that
+    limit its rows carry no weight in any risk set, so the fit without those rows is the limit
+    of the maximum-likelihood fit: such rows are left out. Leaving the covariate out instead
+    would be wrong: a strong confounder (poor health: almost no job exits) is exactly such a
+    covariate. Levels with 1 to ``min_events - 1`` events keep a finite estimate and are only
+    reported. Then duplicates and constant columns are left out, and a covariate whose design
+    columns are linear combinations of the columns before it (exposure first: pivot-free QR of the
+    standardised design) is left out as aliased. ``keep`` (the exposure) is never changed: if it
+    would be, ``ValueError``.
+
+    Returns the rows kept, the covariates and notes such as
+    ``"period_2020: 1520 rows at True left out (0 events)"``, ``"education: 2 events at unknown"``
+    or ``"activity_ready: aliased"``.
+    """
+    from analysis._design import build_design
+    from analysis.effects.weights import _independent_columns
+
+    notes: list[str] = []
+    covs = list(dict.fromkeys(covs))
     for c in covs:
-        if c in out:
+        col = frame[c]
+        if c == keep or col.nunique(dropna=False) <= 1:
             continue
-        if frame[c].nunique(dropna=False) > 1:
-            out.append(c)
-    return out
+        discrete = col.dtype == bool or not pd.api.types.is_numeric_dtype(col) or col.nunique() == 2
+        if not discrete:
+            continue
+        counts = pd.Series(frame[event].to_numpy() == 1).groupby(col.to_numpy()).sum()
+        for lev, n in counts[counts < min_events].items():
+            at = (frame[c] == lev).to_numpy()
+            if n == 0 and at.sum() < len(frame):
+                notes.append(f"{c}: {int(at.sum())} rows at {lev} left out (0 events)")
+                frame = frame[~at]
+            elif n > 0:
+                notes.append(f"{c}: {int(n)} events at {lev}")
+    out = [c for c in covs if frame[c].nunique(dropna=False) > 1]
+    if keep not in out:
+        raise ValueError(f"the exposure {keep!r} is constant in the rows that can be fitted")
+    design, x = build_design(frame, out)
+    indep = set(_independent_columns(x).tolist())
+    drop = {term.strip("`") for term, pos in design.assign if not set(pos) <= indep}
+    if keep in drop:
+        raise ValueError(f"the exposure {keep!r} is collinear with the covariates")
+    notes += [f"{c}: aliased" for c in out if c in drop]
+    return frame, [c for c in out if c not in drop], tuple(notes)

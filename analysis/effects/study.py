@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 import pandas as pd
@@ -17,7 +18,9 @@ import statsmodels.api as sm
 
 from analysis.effects.data import (
     add_departure_changes,
+    add_match_group,
     add_monthly_conversations,
+    add_spell_months,
     departure_changes,
     monthly_frame,
 )
@@ -69,9 +72,13 @@ CONFOUNDERS: tuple[str, ...] = (
     "exempt_other_any",
     "in_activation_any",
     "has_paid_hours_any",
+    "activity_ready",
 )
 """Time-varying confounders: health proxy (illness exemption), other exemptions, activation,
-paid hours - each on any day of the month."""
+paid hours - each on any day of the month - and the current match group (``activity_ready`` at
+the end of the month: it decides the team and so the caseload, which drives case-worker changes
+and conversations, and it is re-assessed from health and the person's latent profile, which
+drive job exits; the match group at entry alone leaves this path open)."""
 
 
 @dataclass(frozen=True)
@@ -139,15 +146,19 @@ def prepare_frame(
     start_stop: pd.DataFrame,
     conversations: pd.DataFrame,
     assignments: pd.DataFrame,
+    benefit_spells: pd.DataFrame,
     *,
     max_age: int = 63,
 ) -> pd.DataFrame:
     """Monthly analysis frame of one cohort's start-stop frame.
 
     Adds the exposures (``x_cw12`` = case-worker changes in the last 365 days capped at 4,
-    ``x_conv3`` = job conversations in the last 91 days capped at 3, ``x_dep`` = departure
-    changes in the last 365 days), their incident treatments (``new_cw_changes``,
-    ``new_conversations``), lagged exposures, the :data:`BASELINE` and :data:`CONFOUNDERS`.
+    ``x_conv3`` = job conversations dated in the month and the two calendar months before it,
+    capped at 3 - the generator's ``conv_3m``; a 91-day window ending the day before misses the
+    month's last day and reaches into month m-3 -, ``x_dep`` = departure changes in the last
+    365 days), their incident treatments (``new_cw_changes``, ``new_conversations``), lagged
+    exposures, the :data:`BASELINE` and :data:`CONFOUNDERS` (the current match group from
+    ``benefit_spells``: ``person_id, start_date, match_group``).
     Persons older than ``max_age`` at entry are left out (they leave the population at 65, which
     the register shows as self-support).
     """
@@ -157,10 +168,11 @@ def prepare_frame(
     m = monthly_frame(
         ss, baseline=[c for c in _BASE_COLS if c in ss.columns], time_varying=list(_TIME_VARYING)
     )
-    m = add_monthly_conversations(m, conversations)
+    m = add_monthly_conversations(m, conversations, window_months=3)
+    m = add_match_group(m, benefit_spells)
     m = add_departure_changes(m, departure_changes(assignments))
     m["x_cw12"] = m["cw_changes_12m"].clip(upper=4).astype(float)
-    m["x_conv3"] = m["jobconv_3m"].clip(upper=3).astype(float)
+    m["x_conv3"] = m["conversations_window"].clip(upper=3).astype(float)
     m["x_dep"] = (
         np.minimum(m["departure_changes_12m"], m["cw_changes_12m"]).clip(upper=4).astype(float)
     )
@@ -168,7 +180,7 @@ def prepare_frame(
     m["lag_cw12"] = (
         g["x_cw12"].shift(1).fillna(m["cw_changes_12m_entry"].clip(upper=4)).astype(float)
     )
-    m["lag_conv3"] = g["x_conv3"].shift(1).fillna(m["jobconv_3m_entry"].clip(upper=3)).astype(float)
+    m["lag_conv3"] = m["conversations_window_lag"].clip(upper=3).astype(float)
     m["exempt_other_any"] = m["exempt_any"] & ~m["exempt_illness_any"]
     age_entry = g["age"].transform("first")
     m = m[age_entry <= max_age].copy()
@@ -181,7 +193,7 @@ def prepare_frame(
     m["period_2020"] = m["month"] >= pd.Timestamp("2020-01-01")
     mg = m["match_group"] if "match_group" in m.columns else pd.Series("", index=m.index)
     m["activity_ready_entry"] = mg.astype(str).eq("activity_ready").to_numpy()
-    return m.reset_index(drop=True)
+    return add_spell_months(m.reset_index(drop=True))
 
 
 ESTIMATE_COLUMNS: tuple[str, ...] = (
@@ -218,8 +230,16 @@ def estimate_effects(
     baseline: Sequence[str] = BASELINE,
     confounders: Sequence[str] = CONFOUNDERS,
     strata: str | None = "municipality_id",
+    clock: Literal["month", "day"] = "month",
 ) -> tuple[pd.DataFrame, dict[tuple[str, str, str], EffectResult]]:
     """Fit every method for every exposure and exit.
+
+    ``clock``: the Cox time scale: ``month`` (default) = months of the spell
+    (:func:`analysis.effects.data.add_spell_months`: exits happen at month ends, so the risk set
+    of an exit is the persons in the same month of their spell); ``day`` = days since spell start
+    (``tstart``/``tstop``). On the default synthetic register the day clock put both job-exit
+    hazard ratios below the generator's truth (``benchmarks/results.json``, key ``effects``,
+    ``paired_hr_differences``: the day-clock minus month-clock estimate on the same draws).
 
     ``baseline`` and ``confounders`` (time-varying; each exposure's ``other`` exposure is added)
     enter the adjusted model, the weight models and the MSM as the estimators describe.
@@ -236,6 +256,15 @@ def estimate_effects(
     """
     rows, fitted = [], {}
     base = list(baseline)
+    if clock == "month" and "spell_month" not in frame.columns:
+        if not {"month", "value_day"} <= set(frame.columns):
+            raise ValueError(
+                "clock='month' needs spell_month or month and value_day; or clock='day'"
+            )
+        frame = add_spell_months(frame)
+    duration, entry = (
+        ("spell_month", "spell_month_start") if clock == "month" else ("tstop", "tstart")
+    )
     strata = strata if strata is not None and strata in frame.columns else None
     for spec in exposures:
         # the treatment weights do not depend on the exit: fitted once per exposure
@@ -270,6 +299,8 @@ def estimate_effects(
                     past_treatment=[spec.past],
                     instrument="x_dep",
                     strata=None if method == "naive" else strata,
+                    duration=duration,
+                    entry=entry,
                 )
                 lo, hi = res.conf_int()[["conf_low", "conf_high"]].iloc[0]
                 t = np.nan
@@ -448,10 +479,11 @@ def estimates_by_group(
     baseline: Sequence[str] = BASELINE,
     confounders: Sequence[str] = CONFOUNDERS,
     strata: str | None = "municipality_id",
+    clock: Literal["month", "day"] = "month",
 ) -> pd.DataFrame:
     """Job-exit hazard ratios of each exposure within groups of persons (effect modification).
 
-    Fits :func:`estimate_effects` (same ``baseline``, ``confounders`` and ``strata``) on the
+    Fits :func:`estimate_effects` (same ``baseline``, ``confounders``, ``strata`` and ``clock``) on the
     months of each group (every grouping of ``groups`` labels persons by characteristics at
     entry). Groups with fewer than ``min_events`` job exits are skipped. Returns ``grouping,
     group`` and :data:`ESTIMATE_COLUMNS` (the synthetic register's parameter is the same in every
@@ -474,6 +506,7 @@ def estimates_by_group(
                 baseline=baseline,
                 confounders=confounders,
                 strata=strata,
+                clock=clock,
             )
             rows.append(est.assign(grouping=grouping, group=group))
     columns = ["grouping", "group", *ESTIMATE_COLUMNS]

@@ -250,7 +250,9 @@ def test_every_estimator_but_the_naive_one_is_stratified_by_municipality():
     f = simulate(4000, seed=5, confounded=True)
     f["municipality_id"] = f["person_id"].astype(int) % 3 + 101
     spec = study.ExposureSpec("change", "x", "new_change", "binomial", "lag_x", None, "z")
-    opts = {"exposures": [spec], "baseline": ["z"], "confounders": ["poor"], "causes": {"job": 1}}
+    # the simulated frame has no calendar: its days are 30-day months (clock "day" = months)
+    opts = {"exposures": [spec], "baseline": ["z"], "confounders": ["poor"], "causes": {"job": 1},
+            "clock": "day"}  # fmt: skip
     tab, fitted = study.estimate_effects(f, methods=("naive", "adjusted", "msm_iptw"), **opts)
     est = tab.set_index("estimator")["estimate"]
     common = {"exposure": "x", "cause": 1, "baseline": ["z"], "confounders": ["poor", "z"]}
@@ -296,7 +298,7 @@ def test_estimates_by_group_are_the_fits_within_each_group():
     f["half"] = np.where(f["person_id"].astype(int) % 2 == 0, "even", "odd")
     spec = study.ExposureSpec("change", "x", "new_change", "binomial", "lag_x", None, "z")
     groups = {"half": lambda d: d["half"]}
-    opts = {"exposures": [spec], "baseline": ["z"], "confounders": ["poor"]}
+    opts = {"exposures": [spec], "baseline": ["z"], "confounders": ["poor"], "clock": "day"}
     tab = study.estimates_by_group(f, groups=groups, methods=("adjusted",), **opts)
     assert tab["group"].tolist() == ["even", "odd"]
     assert (tab["grouping"] == "half").all() and (tab["outcome"] == "job").all()
