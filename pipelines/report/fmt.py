@@ -175,7 +175,7 @@ def fmt_auto(x: object, lang: Lang = "da", *, missing: str = MISSING) -> str:
 
 # --------------------------------------------------------------------------- tables
 
-Kind = Literal["text", "int", "pct", "pct1", "num1", "num2", "ratio", "dkk", "pp"]
+Kind = Literal["text", "int", "pct", "pct1", "num1", "num2", "num3", "ratio", "dkk", "pp"]
 
 
 @dataclass(frozen=True)
@@ -190,7 +190,7 @@ class Col:
         Header shown to the reader (already in the document's language).
     kind
         ``text`` (as is), ``int`` (count), ``pct``/``pct1`` (share as percent, 0/1 decimals),
-        ``num1``/``num2`` (1/2 decimals), ``ratio`` (2 decimals), ``dkk`` (kroner), ``pp``
+        ``num1``/``num2``/``num3`` (1/2/3 decimals), ``ratio`` (2 decimals), ``dkk`` (kroner), ``pp``
         (percentage points), or a callable ``value -> str``.
     """
 
@@ -213,6 +213,7 @@ def format_value(x: object, kind: Kind | Callable[[object], str], lang: Lang, mi
         "pct1": lambda v: fmt_pct(v, lang, 1, missing=missing),
         "num1": lambda v: fmt_number(v, lang, 1, missing=missing),
         "num2": lambda v: fmt_number(v, lang, 2, missing=missing),
+        "num3": lambda v: fmt_number(v, lang, 3, missing=missing),
         "ratio": lambda v: fmt_ratio(v, lang, missing=missing),
         "dkk": lambda v: fmt_dkk(v, lang, missing=missing),
         "pp": lambda v: fmt_pp(v, lang, 1, missing=missing),

@@ -170,6 +170,16 @@ ESTIMATORS: dict[str, tuple[str, str]] = {
     ),
     "gformula": ("G-beregning", "G-computation"),
     "departure_iv": ("Sagsbehandlerafgang", "Case-worker departures"),
+    # diagnostics of the effects simulation study (benchmarks/bench_effects.py), not estimators
+    # run on a register
+    "adjusted_true_subgroup": (
+        "Diagnose: justeret Cox + sand latent gruppe",
+        "Diagnostic: adjusted Cox + true latent group",
+    ),
+    "adjusted_day_clock": (
+        "Diagnose: justeret Cox på dagsur",
+        "Diagnostic: adjusted Cox on the day clock",
+    ),
 }
 
 EXPOSURES: dict[str, tuple[str, str]] = {
