@@ -329,6 +329,10 @@ class CoxProblem:
                     break
                 step = step / 2
                 new = self.moments(beta + step)
+            if not np.isfinite(new.loglik) or not np.all(np.isfinite(beta + step)):
+                # 30 halvings found no finite likelihood (overflow as coefficients run off to
+                # infinity): keep the last finite estimate and report non-convergence
+                break
             small = np.max(np.abs(step), initial=0.0) <= 1e-10 * max(
                 1.0, float(np.max(np.abs(beta), initial=0.0))
             )
