@@ -50,13 +50,10 @@ from pipelines.subgroups import (
     profiles_corrected,
     subgroup_data,
 )
+from pipelines.synthetic.design import SUBGROUPS  # the generator's, when parameters.json has none
 from pipelines.transitions import fit_models, load_frames, model_specs
 
 log = logging.getLogger(__name__)
-
-SUBGROUP_LEVELS = ("close_to_labour", "young_psychiatric", "nonwestern_women_family",
-                   "danish_men_substance", "diffuse_challenges")  # fmt: skip
-"""The generator's subgroups, when ``parameters.json`` does not list them."""
 
 
 # --------------------------------------------------------------------------- truth readers
@@ -127,7 +124,7 @@ def transition_recovery_table(
     if sub is None or not tr:
         log.warning("recovery: no true subgroups / transition parameters in %s", truth)
         return None
-    levels = list((_subgroup_params(params) or {}).get("origin", {}) or SUBGROUP_LEVELS)
+    levels = list((_subgroup_params(params) or {}).get("origin", {}) or SUBGROUPS)
     mfs = model_frame(
         mf.drop(columns=[c for c in mf.columns if c.startswith("sg_")] + ["subgroup"], errors="ignore"),
         max_age=config.transitions.max_age, subgroups=sub, subgroup_levels=levels,
