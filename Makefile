@@ -23,8 +23,8 @@ CONFIG ?= pipelines/config/default.yaml
 
 all: report
 
-# Bytecode is compiled once at set-up (uv --compile-bytecode, then compileall for what pip
-# wrote): with PYTHONDONTWRITEBYTECODE=1, as on the CI machine, Python otherwise recompiles
+# Bytecode is compiled once at set-up (uv --compile-bytecode; compileall when pip installs
+# instead): with PYTHONDONTWRITEBYTECODE=1, as on the CI machine, Python otherwise recompiles
 # pandas/scipy/statsmodels on every start (about 4 CPU s per process: every `star` command, every
 # pool worker's report kernel, every test subprocess).
 setup: $(STAMP)
@@ -38,9 +38,9 @@ $(STAMP): pyproject.toml requirements.lock
 	  $(VENV)/bin/uv pip install --quiet --python $(PY) --no-deps -e . ; \
 	else \
 	  $(PY) -m pip install --quiet -r requirements.lock && \
-	  $(PY) -m pip install --quiet --no-deps -e . ; \
+	  $(PY) -m pip install --quiet --no-deps -e . && \
+	  { $(PY) -m compileall -q -j 0 $(VENV)/lib > /dev/null || true; } ; \
 	fi
-	$(PY) -m compileall -q -j 0 $(VENV)/lib > /dev/null || true
 	touch $(STAMP)
 
 test: $(STAMP)
@@ -53,9 +53,9 @@ $(STAMP_LOWEST): pyproject.toml requirements-lowest.lock $(STAMP)
 	  $(VENV)/bin/uv pip install --quiet --python $(VENV_LOWEST)/bin/python --no-deps -e . ; \
 	else \
 	  $(VENV_LOWEST)/bin/python -m pip install --quiet -r requirements-lowest.lock && \
-	  $(VENV_LOWEST)/bin/python -m pip install --quiet --no-deps -e . ; \
+	  $(VENV_LOWEST)/bin/python -m pip install --quiet --no-deps -e . && \
+	  { $(VENV_LOWEST)/bin/python -m compileall -q -j 0 $(VENV_LOWEST)/lib > /dev/null || true; } ; \
 	fi
-	$(VENV_LOWEST)/bin/python -m compileall -q -j 0 $(VENV_LOWEST)/lib > /dev/null || true
 	touch $(STAMP_LOWEST)
 
 # The test suite on the lowest direct versions the ranges in pyproject.toml allow.
